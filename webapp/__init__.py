@@ -1,0 +1,96 @@
+"""Toker: onboard social media accounts, vectorise their interests, explore the profiles."""
+
+import logging
+import os
+import sqlite3
+
+import orjson
+from flask import Flask
+from sqlalchemy import event
+
+from .config import default_config, from_environment
+from .extensions import db, migrate
+
+__version__ = "0.1.0"
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    if config:
+        app.config.update(config)
+    app.config["TOKER_VERSION"] = __version__
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _json_dumps(value) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL so readers never block the writer; a busy timeout so writers queue, not fail."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+    cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database and migrations to the app."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # orjson writes the JSON columns (raw payloads, video tags) several times faster.
+    options.setdefault("json_serializer", _json_dumps)
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the JSON API and the pages."""
+    from .api import bp as api_bp
+    from .api.routes import health_bp
+    from .views import bp as pages_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(pages_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors as problem+json for the API, as HTML for pages."""
+    from .errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the toker commands to the app's CLI."""
+    from .cli import register
+
+    register(app)

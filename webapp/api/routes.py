@@ -1,0 +1,200 @@
+"""API routes: parse the request, call one service, serialise the answer."""
+
+from flask import Blueprint, Response, current_app, request, url_for
+from sqlalchemy import text
+from werkzeug.exceptions import BadRequest
+
+from ..errors import Problem
+from ..extensions import db
+from ..services import onboarding, profiles
+from ..services.connectors import (
+    ConnectorError,
+    ConnectorRateLimited,
+    ConnectorTimeout,
+    MalformedResponse,
+)
+from ..services.taxonomy import CATEGORIES
+from ..services.validation import MAX_USER_ID, PLATFORMS
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+health_bp = Blueprint("health", __name__)
+
+
+def _json_body() -> dict:
+    """The request body as a JSON object, or a 400/415 problem that says what is wrong."""
+    if not request.is_json:
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as JSON with Content-Type: application/json.",
+        )
+    try:
+        body = request.get_json()
+    except RecursionError:
+        raise Problem(400, "Bad Request", "The JSON body is nested too deeply.") from None
+    except BadRequest as error:
+        raise Problem(
+            400, "Bad Request", f"The body is not valid JSON: {error.description}", "invalid-json"
+        ) from None
+    if not isinstance(body, dict):
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "The body must be a JSON object.",
+            "invalid-body",
+            errors=[{"loc": "", "msg": "must be a JSON object"}],
+        )
+    return body
+
+
+def _platform_from(body: dict) -> str:
+    platform = body.get("platform")
+    if not isinstance(platform, str) or platform not in PLATFORMS:
+        msg = (
+            "is required"
+            if platform is None
+            else f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
+        )
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"platform {msg}.",
+            "invalid-body",
+            errors=[{"loc": "platform", "msg": msg}],
+        )
+    return platform
+
+
+def _profile_or_404(profile_id: int):
+    profile = profiles.get_profile(profile_id)
+    if profile is None:
+        raise Problem(404, "Not Found", f"No profile has id {profile_id}.", "not-found")
+    return profile
+
+
+def _outcome_response(outcome: onboarding.Outcome):
+    if not outcome.accepted:
+        raise Problem(
+            422,
+            "Payload rejected",
+            outcome.reason,
+            "payload-rejected",
+            errors=[p.as_dict() for p in outcome.problems],
+            platform=outcome.platform,
+            user_id=outcome.user_id,
+        )
+    profile = profiles.get_profile(outcome.profile_id)
+    status = 201 if outcome.status == "created" else 200
+    body = {"status": outcome.status, "profile": profiles.profile_detail(profile)}
+    location = url_for("api.get_profile", profile_id=outcome.profile_id)
+    return body, status, {"Location": location}
+
+
+@bp.errorhandler(profiles.BadQuery)
+def _bad_query(error: profiles.BadQuery):
+    return Problem(
+        400,
+        "Bad Request",
+        str(error),
+        "invalid-parameter",
+        errors=[{"loc": error.param, "msg": error.message}],
+    ).response()
+
+
+@bp.get("/profiles")
+def list_profiles():
+    """A page of profiles: q, platform, sort, order, page, per_page."""
+    query = profiles.parse_list_query(request.args)
+    return profiles.list_profiles(query)
+
+
+@bp.get("/profiles/<int:profile_id>")
+def get_profile(profile_id: int):
+    """One profile with its payload fields, interest vector and top lists."""
+    return profiles.profile_detail(_profile_or_404(profile_id))
+
+
+@bp.get("/profiles/<int:profile_id>/vector")
+def get_vector(profile_id: int):
+    """The taxonomy and the profile's weights in the same order."""
+    return profiles.profile_vector(_profile_or_404(profile_id))
+
+
+@bp.delete("/profiles/<int:profile_id>")
+def delete_profile(profile_id: int):
+    """Delete a profile."""
+    if not profiles.delete_profile(profile_id):
+        raise Problem(404, "Not Found", f"No profile has id {profile_id}.", "not-found")
+    return Response(status=204)
+
+
+@bp.post("/connect")
+def connect():
+    """Run the onboarding pipeline for {"platform", "user_id"?}."""
+    body = _json_body()
+    platform = _platform_from(body)
+    user_id = body.get("user_id")
+    if user_id is not None:
+        if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id >= 0:
+            user_id = str(user_id)
+        if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID:
+            msg = f"must be a string of 1 to {MAX_USER_ID} characters"
+            raise Problem(
+                422,
+                "Unprocessable Content",
+                f"user_id {msg}.",
+                "invalid-body",
+                errors=[{"loc": "user_id", "msg": msg}],
+            )
+        user_id = user_id.strip()
+    try:
+        outcome = onboarding.connect_account(platform, user_id)
+    except ConnectorRateLimited as error:
+        raise Problem(
+            503,
+            "Platform rate limit",
+            str(error),
+            "platform-rate-limited",
+            headers={"Retry-After": str(int(error.retry_after))},
+        ) from None
+    except ConnectorTimeout as error:
+        raise Problem(504, "Platform timeout", str(error), "platform-timeout") from None
+    except MalformedResponse as error:
+        raise Problem(502, "Platform error", str(error), "platform-malformed") from None
+    except ConnectorError as error:
+        raise Problem(502, "Platform error", str(error), "platform-error") from None
+    return _outcome_response(outcome)
+
+
+@bp.post("/profiles")
+def create_profile():
+    """Store a payload given directly: {"platform", "payload"}."""
+    body = _json_body()
+    platform = _platform_from(body)
+    if "payload" not in body:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "payload is required.",
+            "invalid-body",
+            errors=[{"loc": "payload", "msg": "is required"}],
+        )
+    return _outcome_response(onboarding.submit_payload(platform, body["payload"]))
+
+
+@bp.get("/categories")
+def categories():
+    """The taxonomy in vector order."""
+    return {"categories": list(CATEGORIES)}
+
+
+@health_bp.get("/healthz")
+def healthz():
+    """Liveness, and whether the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means the database is not usable
+        db.session.rollback()
+        current_app.logger.warning("health check: database error: %s", error)
+        return {"status": "degraded", "database": "unavailable"}, 503
+    return {"status": "ok", "database": "ok", "version": current_app.config["TOKER_VERSION"]}

@@ -1,0 +1,53 @@
+"""Configuration defaults and the environment variables that override them."""
+
+import os
+
+ENV_SETTINGS = {
+    # environment variable: (config key, converter)
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "TOKER_MIN_LIKES": ("TOKER_MIN_LIKES", int),
+    "TOKER_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
+    "TOKER_CONNECTOR_LATENCY": ("TOKER_CONNECTOR_LATENCY", float),
+    "TOKER_CONNECTOR_FAULT_RATE": ("TOKER_CONNECTOR_FAULT_RATE", float),
+}
+
+
+def default_config(instance_path: str) -> dict:
+    """Return the built-in defaults; the SQLite database lives in the instance folder."""
+    return {
+        "SECRET_KEY": "dev",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "toker.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "TOKER_MIN_LIKES": 100,
+        # A whole payload with the maximum 1,000 + 1,000 videos fits in about 1 MB.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "TOKER_CONNECTOR_LATENCY": 0.0,
+        "TOKER_CONNECTOR_FAULT_RATE": 0.0,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def from_environment(environ=None) -> dict:
+    """Read the settings that the environment overrides, converted to their types."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, (key, convert) in ENV_SETTINGS.items():
+        value = environ.get(name)
+        if value is None or value == "":
+            continue
+        try:
+            settings[key] = convert(value)
+        except ValueError as exc:
+            raise RuntimeError(
+                f"environment variable {name}={value!r} is not a valid {convert.__name__}"
+            ) from exc
+    if "SQLALCHEMY_DATABASE_URI" in settings:
+        url = settings["SQLALCHEMY_DATABASE_URI"]
+        # Heroku-style URLs name the old driver; use psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        settings["SQLALCHEMY_DATABASE_URI"] = url
+    return settings

@@ -1,0 +1,123 @@
+"""One error shape for the API (application/problem+json) and plain pages for the rest."""
+
+import logging
+
+from flask import Flask, Response, json, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "urn:toker:problem:"
+
+
+class Problem(Exception):
+    """An API error with a status, a title and a detail; `errors` lists located problems."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        kind: str | None = None,
+        errors: list[dict] | None = None,
+        headers: dict | None = None,
+        **extra,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.kind = kind
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> Response:
+        """This problem as an application/problem+json response."""
+        return problem_response(
+            self.status, self.title, self.detail, self.kind, self.errors, self.headers, **self.extra
+        )
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    kind: str | None = None,
+    errors: list[dict] | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> Response:
+    """Build an application/problem+json response."""
+    body = {
+        "type": PROBLEM_TYPE + kind if kind else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def wants_problem_json() -> bool:
+    """API paths always answer JSON; elsewhere, clients that prefer JSON to HTML get it."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _from_http(error: HTTPException) -> Response:
+    if not wants_problem_json():
+        return error.get_response()
+    response = problem_response(error.code or 500, error.name, error.description or error.name)
+    if error.code == 405:
+        allowed = error.get_response().headers.get("Allow")
+        if allowed:
+            response.headers["Allow"] = allowed
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the app-wide error handlers."""
+
+    @app.errorhandler(Problem)
+    def handle_problem(error: Problem):
+        return error.response()
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):
+        if error.code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            error.description = f"The request body is larger than the limit of {limit} bytes."
+        return _from_http(error)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(error: OperationalError):
+        db.session.rollback()
+        log.error("database unavailable: %s", error)
+        detail = "The database is not answering right now; try again shortly."
+        if wants_problem_json():
+            return problem_response(
+                503,
+                "Service Unavailable",
+                detail,
+                "database-unavailable",
+                headers={"Retry-After": "5"},
+            )
+        return Response(detail, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return handle_http(error)
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _from_http(InternalServerError())

@@ -1,0 +1,139 @@
+"""Database models: profiles, catalogue videos, who liked or shared what, interest weights."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Profile(db.Model):
+    """One platform account, unique by (platform, user_id), with its stats and interest vector."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id", name="uq_profiles_platform_user_id"),
+        Index("ix_profiles_followers", "followers_count", "id"),
+        Index("ix_profiles_number_of_likes", "number_of_likes", "id"),
+        Index("ix_profiles_username", "username", "id"),
+        Index("ix_profiles_created_at", "created_at", "id"),
+        Index("ix_profiles_updated_at", "updated_at", "id"),
+        Index("ix_profiles_platform_followers", "platform", "followers_count", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(100))
+    user_pseudo: Mapped[str] = mapped_column(String(100))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    followers_count: Mapped[int] = mapped_column(BigInteger)
+    following_count: Mapped[int] = mapped_column(BigInteger)
+    likes_count: Mapped[int] = mapped_column(BigInteger)
+    videos_count: Mapped[int] = mapped_column(BigInteger)
+    number_of_comments: Mapped[int] = mapped_column(BigInteger)
+    number_of_likes_on_own_videos: Mapped[int] = mapped_column(BigInteger)
+    number_of_likes: Mapped[int] = mapped_column(BigInteger)
+    number_of_shares: Mapped[int] = mapped_column(BigInteger)
+    liked_count: Mapped[int] = mapped_column(Integer)
+    shared_count: Mapped[int] = mapped_column(Integer)
+    unclassified_count: Mapped[int] = mapped_column(Integer)
+    dominant_interest: Mapped[str | None] = mapped_column(String(32))
+    # The interest weights in taxonomy order as little-endian float64, for loading all vectors
+    # at once; profile_interests holds the same weights row by row for filtering in SQL.
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    top_categories: Mapped[list] = mapped_column(JSONType)
+    top_hashtags: Mapped[list] = mapped_column(JSONType)
+    raw_payload: Mapped[dict] = mapped_column(JSONType)
+    # 1 when created, incremented by every re-sync.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    interests: Mapped[list["ProfileInterest"]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan", passive_deletes=True
+    )
+    video_links: Mapped[list["ProfileVideo"]] = relationship(
+        back_populates="profile",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(ProfileVideo.kind, ProfileVideo.position)",
+    )
+
+
+class Video(db.Model):
+    """A video of a platform's catalogue, unique by (platform, video_id); latest counts win."""
+
+    __tablename__ = "videos"
+    __table_args__ = (UniqueConstraint("platform", "video_id", name="uq_videos_platform_video_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    video_id: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list] = mapped_column(JSONType)
+    raw_categories: Mapped[list | None] = mapped_column(JSONType)
+    hashtags: Mapped[list] = mapped_column(JSONType)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    shares: Mapped[int] = mapped_column(BigInteger)
+    caption: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProfileVideo(db.Model):
+    """That a profile liked or shared a video, at a position in its list."""
+
+    __tablename__ = "profile_videos"
+    __table_args__ = (Index("ix_profile_videos_video", "video_pk", "kind"),)
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "liked" or "shared"
+    video_pk: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+    profile: Mapped[Profile] = relationship(back_populates="video_links")
+    video: Mapped[Video] = relationship()
+
+
+class ProfileInterest(db.Model):
+    """One non-zero interest weight of a profile, indexed for filters like Music >= 0.3."""
+
+    __tablename__ = "profile_interests"
+    __table_args__ = (
+        Index("ix_profile_interests_category_weight", "category", "weight", "profile_id"),
+    )
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+
+    profile: Mapped[Profile] = relationship(back_populates="interests")

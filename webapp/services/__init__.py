@@ -1,0 +1,1 @@
+"""Toker's business logic: connectors, validation, processing, storage and queries."""

@@ -1,0 +1,11 @@
+"""Instagram connector (mocked)."""
+
+from .mock import MockConnector
+from .platforms import INSTAGRAM
+
+
+class InstagramConnector(MockConnector):
+    """Instagram accounts: fashion, beauty, travel and photography heavy."""
+
+    def __init__(self, **options):
+        super().__init__(INSTAGRAM, **options)

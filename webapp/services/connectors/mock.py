@@ -1,0 +1,281 @@
+"""The mock platform: a deterministic video catalogue and accounts that like and share from it.
+
+Everything is derived from a SHA-256 digest of (platform, user id), never from Python's hash(),
+so the same account comes back identical in every process and on every day.
+"""
+
+import hashlib
+import random
+import secrets
+import time
+from bisect import bisect
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import accumulate
+
+from faker import Faker
+
+from ..taxonomy import CATEGORIES, HASHTAG_LEXICON, OTHER
+from .base import (
+    Connector,
+    ConnectorRateLimited,
+    ConnectorTimeout,
+    MalformedResponse,
+)
+from .platforms import PlatformTraits
+
+CATALOGUE_SIZE = 20_000
+# Fixed bounds: catalogue dates must not move with the day the catalogue is built.
+POSTED_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+POSTED_TO = datetime(2026, 9, 30, tzinfo=UTC)
+TOPICS = tuple(name for name in CATEGORIES if name != OTHER)
+# The share of accounts below the likes minimum, so the rejection path shows in a demo.
+UNDER_MINIMUM_SHARE = 0.10
+
+# Spellings a messy platform API sends instead of the taxonomy's names.
+_VARIANTS = {
+    "Technology": ("tech", "technology"),
+    "Music": ("music", "MUSIC"),
+    "Comedy": ("funny", "humor"),
+    "Food": ("cooking", " food "),
+    "Film & TV": ("movies", "film & tv"),
+    "Pets": ("animals", "pets"),
+}
+
+
+def _seed(*parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _tags_by_category() -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {name: [] for name in TOPICS}
+    for tag, categories in HASHTAG_LEXICON.items():
+        for category in categories:
+            tags[category].append(tag)
+    for name in TOPICS:
+        tags[name].append("#" + "".join(ch for ch in name.lower() if ch.isalnum()))
+    return tags
+
+
+@dataclass(frozen=True)
+class CatalogueVideo:
+    """One video of a platform's catalogue, fixed for ever."""
+
+    video_id: str
+    categories: tuple[str, ...] | None
+    hashtags: tuple[str, ...] | None
+    likes: int
+    comments: int
+    shares: int
+    caption: str
+    posted_at: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A platform's videos, and per category its videos from most to least popular."""
+
+    videos: tuple[CatalogueVideo, ...]
+    by_category: dict[str, tuple[CatalogueVideo, ...]]
+
+
+def _category_weights(traits: PlatformTraits) -> list[float]:
+    return [traits.category_mix.get(name, 1.0) for name in TOPICS]
+
+
+_catalogues: dict[str, Catalogue] = {}
+
+
+def catalogue(traits: PlatformTraits) -> Catalogue:
+    """The platform's catalogue, built once per process; the same traits give the same videos."""
+    built = _catalogues.get(traits.platform)
+    if built is None:
+        built = _catalogues[traits.platform] = _build_catalogue(traits)
+    return built
+
+
+def _build_catalogue(traits: PlatformTraits) -> Catalogue:
+    rng = random.Random(_seed("catalogue", traits.platform))
+    fake = Faker("en_US")
+    fake.seed_instance(_seed("captions", traits.platform))
+    tags = _tags_by_category()
+    cumulative = list(accumulate(_category_weights(traits)))
+    span = (POSTED_TO - POSTED_FROM).total_seconds()
+    videos, popularity, primary = [], [], []
+    for index in range(CATALOGUE_SIZE):
+        first = TOPICS[bisect(cumulative, rng.random() * cumulative[-1])]
+        cats = [first]
+        if rng.random() < 0.4:
+            second = TOPICS[bisect(cumulative, rng.random() * cumulative[-1])]
+            if second != first:
+                cats.append(second)
+        video_tags = []
+        for category in cats:
+            video_tags.extend(rng.sample(tags[category], k=min(2, len(tags[category]))))
+        if traits.generic_hashtags and rng.random() < 0.6:
+            video_tags.append(rng.choice(traits.generic_hashtags))
+        video_tags = list(dict.fromkeys(video_tags))
+        style = rng.random()
+        if style < 0.15:  # hashtags only: classified through the lexicon
+            shown_cats, shown_tags = None, video_tags
+        elif style < 0.20:  # only generic tags: nothing to classify it by
+            shown_cats, shown_tags = None, list(traits.generic_hashtags[:2]) or ["#video"]
+        elif style < 0.30:
+            shown_cats, shown_tags = cats, None
+        else:
+            shown_cats, shown_tags = cats, video_tags
+        if shown_cats and rng.random() < 0.05:
+            shown_cats = [rng.choice(_VARIANTS.get(c, (c.lower(),))) for c in shown_cats]
+        # Heavy-tailed popularity: most videos are small, a few are huge.
+        views = int(rng.paretovariate(1.2) * 800)
+        likes = int(views * rng.uniform(0.03, 0.15))
+        posted = POSTED_FROM.timestamp() + rng.random() * span
+        serial = _seed("video", traits.platform, str(index)) % 10**17
+        video = CatalogueVideo(
+            video_id=f"{traits.video_id_prefix}{serial:017d}",
+            categories=tuple(shown_cats) if shown_cats else None,
+            hashtags=tuple(shown_tags) if shown_tags else None,
+            likes=likes,
+            comments=int(likes * rng.uniform(0.005, 0.05)),
+            shares=int(likes * rng.uniform(0.002, 0.04)),
+            caption=fake.sentence(nb_words=rng.randint(4, 10)).rstrip("."),
+            posted_at=datetime.fromtimestamp(posted, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        videos.append(video)
+        popularity.append(likes)
+        primary.append(first)
+    by_category: dict[str, list[tuple[int, int]]] = {name: [] for name in TOPICS}
+    for index, first in enumerate(primary):
+        by_category[first].append((-popularity[index], index))
+    return Catalogue(
+        videos=tuple(videos),
+        by_category={
+            name: tuple(videos[i] for _, i in sorted(entries))
+            for name, entries in by_category.items()
+            if entries
+        },
+    )
+
+
+def _video_payload(video: CatalogueVideo) -> dict:
+    item = {"video_id": video.video_id}
+    if video.categories is not None:
+        item["categories"] = list(video.categories)
+    if video.hashtags is not None:
+        item["hashtags"] = list(video.hashtags)
+    item["likes"] = video.likes
+    item["comments"] = video.comments
+    item["shares"] = video.shares
+    item["caption"] = video.caption
+    item["posted_at"] = video.posted_at
+    return item
+
+
+class MockConnector(Connector):
+    """A platform connector that invents realistic, deterministic accounts."""
+
+    def __init__(self, traits: PlatformTraits, latency: float = 0.0, fault_rate: float = 0.0):
+        self.traits = traits
+        self.platform = traits.platform
+        self.label = traits.label
+        self.latency = latency
+        self.fault_rate = fault_rate
+        self._fake = Faker("en_US")
+        self._weights = list(accumulate(_category_weights(traits)))
+
+    def new_user_id(self, rng: random.Random | None = None) -> str:
+        """A fresh account id in the platform's format."""
+        low, high = self.traits.user_id_digits
+        draw = rng.randrange if rng is not None else secrets.randbelow
+        digits = low + (draw(high - low + 1) if high > low else 0)
+        first = 1 + draw(9)
+        return str(first) + "".join(str(draw(10)) for _ in range(digits - 1))
+
+    def fetch_account(self, user_id: str | None = None) -> dict:
+        """Return the account's payload, simulating latency and faults when configured."""
+        if self.latency:
+            time.sleep(self.latency)
+        if self.fault_rate and random.random() < self.fault_rate:
+            self._raise_fault()
+        return self.generate(user_id if user_id is not None else self.new_user_id())
+
+    def _raise_fault(self):
+        kind = random.choice(("timeout", "rate_limit", "malformed"))
+        if kind == "timeout":
+            raise ConnectorTimeout(f"{self.label} did not answer within 10 seconds")
+        if kind == "rate_limit":
+            raise ConnectorRateLimited(f"{self.label} is rate limiting requests", retry_after=30)
+        raise MalformedResponse(f"{self.label} answered with a response that is not an account")
+
+    def generate(self, user_id: str) -> dict:
+        """The account for user_id: the same id always gives the same account."""
+        rng = random.Random(_seed(self.platform, user_id))
+        fake = self._fake
+        fake.seed_instance(rng.getrandbits(32))
+        username = fake.user_name()
+        if rng.random() < 0.5:
+            username += str(rng.randrange(10, 9999))
+        pseudo = fake.name()
+
+        followers = int(rng.lognormvariate(self.traits.follower_log_mu, 2.2))
+        verified = followers > 200_000 and rng.random() < 0.6 or rng.random() < 0.01
+        videos_count = int(rng.lognormvariate(3.0, 1.4))
+        likes_on_own = int(followers * rng.uniform(0.5, 8.0) * min(videos_count, 50) / 10)
+        liked_n = rng.randint(10, 40)
+        shared_n = rng.randint(1, 10)
+        if rng.random() < UNDER_MINIMUM_SHARE:
+            number_of_likes = rng.randint(liked_n, 99)
+        else:
+            number_of_likes = max(100, int(rng.lognormvariate(7.0, 1.3)))
+
+        liked, shared = self._pick_videos(rng, liked_n, shared_n)
+        return {
+            "user_id": user_id,
+            "username": username,
+            "user_pseudo": pseudo,
+            "verified": verified,
+            "followers_count": followers,
+            "following_count": int(rng.lognormvariate(5.3, 1.1)),
+            "likes_count": likes_on_own + int(rng.lognormvariate(4, 1.5)),
+            "videos_count": videos_count,
+            "number_of_comments": int(rng.lognormvariate(4.5, 1.5)),
+            "number_of_likes_on_own_videos": likes_on_own,
+            "number_of_likes": number_of_likes,
+            "number_of_shares": max(shared_n, int(number_of_likes * rng.uniform(0.02, 0.3))),
+            "liked_videos": [_video_payload(v) for v in liked],
+            "shared_videos": [_video_payload(v) for v in shared],
+        }
+
+    def _pick_videos(self, rng: random.Random, liked_n: int, shared_n: int):
+        """Pick videos clustered around a few interests, favouring popular ones."""
+        books = catalogue(self.traits).by_category
+        k = rng.choice((1, 2, 2, 3, 3, 4))
+        interests = []
+        while len(interests) < k:
+            name = TOPICS[bisect(self._weights, rng.random() * self._weights[-1])]
+            if name not in interests and name in books:
+                interests.append(name)
+        affinity = list(accumulate(rng.uniform(0.3, 1.0) for _ in interests))
+
+        def pick(taken: set) -> object:
+            for _ in range(20):
+                if rng.random() < 0.85:
+                    name = interests[bisect(affinity, rng.random() * affinity[-1])]
+                else:
+                    name = rng.choice(TOPICS)
+                shelf = books.get(name)
+                if not shelf:
+                    continue
+                # u ** 3 crowds picks at the head of the popularity-sorted shelf.
+                video = shelf[int(len(shelf) * rng.random() ** 3)]
+                if video.video_id not in taken:
+                    taken.add(video.video_id)
+                    return video
+            return None
+
+        liked_ids: set = set()
+        liked = [v for v in (pick(liked_ids) for _ in range(liked_n)) if v is not None]
+        shared_ids: set = set()
+        shared = [v for v in (pick(shared_ids) for _ in range(shared_n)) if v is not None]
+        return liked, shared

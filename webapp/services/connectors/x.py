@@ -1,0 +1,11 @@
+"""X connector (mocked)."""
+
+from .mock import MockConnector
+from .platforms import X
+
+
+class XConnector(MockConnector):
+    """X accounts: news, politics, technology and finance heavy."""
+
+    def __init__(self, **options):
+        super().__init__(X, **options)

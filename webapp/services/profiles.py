@@ -1,0 +1,265 @@
+"""Queries over stored profiles: the filtered, sorted, paginated list, one profile, its vector."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+
+from ..extensions import db
+from ..models import Profile, ProfileInterest, ProfileVideo
+from .storage import unpack_vector
+from .taxonomy import CATEGORIES
+from .validation import PLATFORMS, STAT_FIELDS
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+MAX_QUERY_LENGTH = 100
+MAX_PAGE = 1_000_000
+
+# Public sort names -> column. Short names are aliases a person would type.
+SORTS = {
+    "id": Profile.id,
+    "username": Profile.username,
+    "platform": Profile.platform,
+    "followers": Profile.followers_count,
+    "followers_count": Profile.followers_count,
+    "following_count": Profile.following_count,
+    "likes": Profile.number_of_likes,
+    "number_of_likes": Profile.number_of_likes,
+    "likes_count": Profile.likes_count,
+    "number_of_shares": Profile.number_of_shares,
+    "videos_count": Profile.videos_count,
+    "created": Profile.created_at,
+    "created_at": Profile.created_at,
+    "updated": Profile.updated_at,
+    "updated_at": Profile.updated_at,
+}
+DEFAULT_SORT = "updated"
+
+SUMMARY_COLUMNS = (
+    Profile.id,
+    Profile.platform,
+    Profile.user_id,
+    Profile.username,
+    Profile.user_pseudo,
+    Profile.verified,
+    *(getattr(Profile, name) for name in STAT_FIELDS),
+    Profile.liked_count,
+    Profile.shared_count,
+    Profile.unclassified_count,
+    Profile.dominant_interest,
+    Profile.created_at,
+    Profile.updated_at,
+)
+SUMMARY_NAMES = tuple(column.key for column in SUMMARY_COLUMNS)
+
+
+class BadQuery(ValueError):
+    """A query parameter is not acceptable; `param` names it."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A parsed, checked request for a page of profiles."""
+
+    q: str = ""
+    platform: str | None = None
+    sort: str = DEFAULT_SORT
+    order: str = "desc"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+
+def _positive_int(args: Mapping, name: str, default: int) -> int:
+    text = args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise BadQuery(name, f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise BadQuery(name, f"must be 1 or more, not {value}")
+    return value
+
+
+def parse_list_query(args: Mapping) -> ListQuery:
+    """Check list parameters (q, platform, sort, order, page, per_page); raise BadQuery."""
+    q = (args.get("q") or "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadQuery("q", f"is too long ({len(q)} characters, at most {MAX_QUERY_LENGTH})")
+    platform = args.get("platform") or None
+    if platform is not None and platform not in PLATFORMS:
+        raise BadQuery("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+    sort = args.get("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        raise BadQuery("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
+    order = args.get("order") or ("asc" if sort in ("username", "platform") else "desc")
+    if order not in ("asc", "desc"):
+        raise BadQuery("order", f"must be 'asc' or 'desc', not {order!r}")
+    page = _positive_int(args, "page", 1)
+    if page > MAX_PAGE:
+        raise BadQuery("page", f"must be at most {MAX_PAGE}")
+    # per_page above the cap is served at the cap rather than refused.
+    per_page = min(_positive_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    return ListQuery(q, platform, sort, order, page, per_page)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filters(query: ListQuery) -> list:
+    conditions = []
+    if query.q:
+        pattern = f"%{_escape_like(query.q.lower())}%"
+        conditions.append(
+            or_(
+                func.lower(Profile.username).like(pattern, escape="\\"),
+                func.lower(Profile.user_pseudo).like(pattern, escape="\\"),
+            )
+        )
+    if query.platform:
+        conditions.append(Profile.platform == query.platform)
+    return conditions
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _summary(row) -> dict:
+    item = dict(zip(SUMMARY_NAMES, row, strict=True))
+    item["created_at"] = _iso(item["created_at"])
+    item["updated_at"] = _iso(item["updated_at"])
+    return item
+
+
+def list_profiles(query: ListQuery) -> dict:
+    """One page of profile summaries matching the query, with the total count."""
+    conditions = _filters(query)
+    column = SORTS[query.sort]
+    if query.order == "asc":
+        ordering = (column.asc(), Profile.id.asc())
+    else:
+        ordering = (column.desc(), Profile.id.desc())
+    rows = db.session.execute(
+        select(*SUMMARY_COLUMNS)
+        .where(*conditions)
+        .order_by(*ordering)
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    ).all()
+    total = db.session.scalar(select(func.count(Profile.id)).where(*conditions))
+    return {
+        "items": [_summary(row) for row in rows],
+        "page": query.page,
+        "per_page": query.per_page,
+        "total": total,
+    }
+
+
+def iter_profiles(platform: str | None = None, limit: int | None = None, batch: int = 500):
+    """Yield full Profile objects in id order, a batch at a time, for listing at any size."""
+    last_id = 0
+    served = 0
+    while limit is None or served < limit:
+        stmt = select(Profile).where(Profile.id > last_id).order_by(Profile.id).limit(batch)
+        if platform:
+            stmt = stmt.where(Profile.platform == platform)
+        chunk = db.session.scalars(stmt).all()
+        if not chunk:
+            return
+        for profile in chunk:
+            if limit is not None and served >= limit:
+                return
+            yield profile
+            served += 1
+        last_id = chunk[-1].id
+        db.session.expunge_all()
+
+
+def get_profile(profile_id: int) -> Profile | None:
+    """The profile with that id, or None."""
+    return db.session.get(Profile, profile_id)
+
+
+def interest_of(profile: Profile) -> list[float]:
+    """The profile's interest weights in taxonomy order."""
+    return unpack_vector(profile.vector)
+
+
+def _videos(raw: dict, field: str) -> list[dict]:
+    videos = []
+    for video in raw.get(field) or []:
+        item = dict(video)
+        item["video_id"] = str(item["video_id"]).strip()
+        videos.append(item)
+    return videos
+
+
+def profile_detail(profile: Profile) -> dict:
+    """A profile's payload fields with its id, platform, interest and top lists."""
+    raw = profile.raw_payload or {}
+    detail = {
+        "id": profile.id,
+        "platform": profile.platform,
+        "user_id": profile.user_id,
+        "username": profile.username,
+        "user_pseudo": profile.user_pseudo,
+        "verified": profile.verified,
+        **{name: getattr(profile, name) for name in STAT_FIELDS},
+        "liked_videos": _videos(raw, "liked_videos"),
+        "shared_videos": _videos(raw, "shared_videos"),
+        "interest": dict(zip(CATEGORIES, interest_of(profile), strict=True)),
+        "dominant_interest": profile.dominant_interest,
+        "top_categories": profile.top_categories[:5],
+        "top_hashtags": profile.top_hashtags[:5],
+        "unclassified_count": profile.unclassified_count,
+        "sync_count": profile.version,
+        "created_at": _iso(profile.created_at),
+        "updated_at": _iso(profile.updated_at),
+    }
+    return detail
+
+
+def profile_vector(profile: Profile) -> dict:
+    """The taxonomy in order and the profile's weights in the same order."""
+    return {"categories": list(CATEGORIES), "weights": interest_of(profile)}
+
+
+def delete_profile(profile_id: int) -> bool:
+    """Delete a profile with its links and weights; False when there was none."""
+    try:
+        db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
+        db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
+        deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return deleted > 0
+
+
+def count_by_platform() -> dict[str, int]:
+    """How many profiles each platform has."""
+    rows = db.session.execute(
+        select(Profile.platform, func.count(Profile.id)).group_by(Profile.platform)
+    ).all()
+    counts = dict.fromkeys(PLATFORMS, 0)
+    counts.update({platform: count for platform, count in rows})
+    return counts
+
+
+def count_profiles(platform: str | None = None) -> int:
+    """How many profiles are stored, optionally on one platform."""
+    stmt = select(func.count(Profile.id))
+    if platform:
+        stmt = stmt.where(Profile.platform == platform)
+    return db.session.scalar(stmt)

@@ -1,0 +1,263 @@
+"""Writing processed profiles: profiles, videos, links and interest weights in one transaction."""
+
+from array import array
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import Profile, ProfileInterest, ProfileVideo, Video
+from .processing import ProcessedProfile
+from .taxonomy import CATEGORIES
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The outcome of storing one profile."""
+
+    profile_id: int
+    created: bool
+
+
+def pack_vector(interest: list[float]) -> bytes:
+    """Pack weights as little-endian float64 in taxonomy order."""
+    data = array("d", interest)
+    if data.itemsize != 8:  # pragma: no cover - every supported platform has 8-byte doubles
+        raise RuntimeError("float64 arrays are required")
+    return data.tobytes()
+
+
+def unpack_vector(blob: bytes) -> list[float]:
+    """Unpack a stored vector; a shorter one (older, smaller taxonomy) is padded with zeros."""
+    data = array("d")
+    data.frombytes(blob)
+    values = data.tolist()
+    return values + [0.0] * (len(CATEGORIES) - len(values))
+
+
+def _insert(session: Session, table):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+class KnownVideos:
+    """Videos a long-running writer has already stored, so it does not rewrite them unchanged.
+
+    Maps (platform, video_id) to (primary key, fingerprint of the stored fields). Only for a
+    single writer's bulk run: videos are never deleted, so a known key stays valid.
+    """
+
+    LIMIT = 500_000
+
+    def __init__(self):
+        self._known: dict[tuple[str, str], tuple[int, tuple]] = {}
+
+    def pk_if_unchanged(self, key: tuple[str, str], fingerprint: tuple) -> int | None:
+        entry = self._known.get(key)
+        if entry is not None and entry[1] == fingerprint:
+            return entry[0]
+        return None
+
+    def remember(self, key: tuple[str, str], pk: int, fingerprint: tuple) -> None:
+        self._known[key] = (pk, fingerprint)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def copy(self) -> "KnownVideos":
+        """A copy to stage a transaction's additions in, kept only if it commits."""
+        clone = KnownVideos()
+        # Bounded: a run over an unbounded stream of new videos starts forgetting.
+        if len(self._known) < self.LIMIT:
+            clone._known = dict(self._known)
+        return clone
+
+
+def _fingerprint(video) -> tuple:
+    return (
+        tuple(video.categories),
+        tuple(video.raw_categories or ()),
+        tuple(video.hashtags),
+        video.likes,
+        video.comments,
+        video.shares,
+        video.caption,
+        video.posted_at,
+    )
+
+
+def _upsert_videos(
+    session: Session, records: list[ProcessedProfile], now, known: KnownVideos | None
+) -> dict:
+    """Insert or refresh every video the records mention; return {(platform, video_id): pk}."""
+    pks: dict[tuple[str, str], int] = {}
+    fingerprints: dict[tuple[str, str], tuple] = {}
+    rows: dict[tuple[str, str], dict] = {}
+    for record in records:
+        for video in record.videos:
+            key = (record.platform, video.video_id)
+            if known is not None:
+                fingerprint = _fingerprint(video)
+                pk = known.pk_if_unchanged(key, fingerprint)
+                if pk is not None:
+                    pks[key] = pk
+                    continue
+                fingerprints[key] = fingerprint
+            pks.pop(key, None)
+            rows[key] = {
+                "platform": record.platform,
+                "video_id": video.video_id,
+                "categories": video.categories,
+                "raw_categories": video.raw_categories,
+                "hashtags": video.hashtags,
+                "likes": video.likes,
+                "comments": video.comments,
+                "shares": video.shares,
+                "caption": video.caption,
+                "posted_at": video.posted_at,
+                "first_seen_at": now,
+                "updated_at": now,
+            }
+    if not rows:
+        return pks
+    table = Video.__table__
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.platform, table.c.video_id],
+        set_={
+            "categories": stmt.excluded.categories,
+            "raw_categories": stmt.excluded.raw_categories,
+            "hashtags": stmt.excluded.hashtags,
+            "likes": stmt.excluded.likes,
+            "comments": stmt.excluded.comments,
+            "shares": stmt.excluded.shares,
+            "caption": func.coalesce(stmt.excluded.caption, table.c.caption),
+            "posted_at": func.coalesce(stmt.excluded.posted_at, table.c.posted_at),
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(table.c.id, table.c.platform, table.c.video_id)
+    # A fixed order keeps concurrent writers from taking row locks in opposite orders.
+    ordered = [rows[key] for key in sorted(rows)]
+    for pk, platform, video_id in session.execute(stmt, ordered):
+        key = (platform, video_id)
+        pks[key] = pk
+        if known is not None:
+            known.remember(key, pk, fingerprints[key])
+    return pks
+
+
+def _upsert_profiles(session: Session, records: list[ProcessedProfile], now) -> dict:
+    """Insert or update the profiles; return {(platform, user_id): (pk, version)}."""
+    table = Profile.__table__
+    rows = []
+    for record in sorted(records, key=lambda r: (r.platform, r.user_id)):
+        rows.append(
+            {
+                "platform": record.platform,
+                "user_id": record.user_id,
+                "username": record.username,
+                "user_pseudo": record.user_pseudo,
+                "verified": record.verified,
+                **record.stats,
+                "liked_count": record.liked_count,
+                "shared_count": record.shared_count,
+                "unclassified_count": record.unclassified_count,
+                "dominant_interest": record.dominant_interest,
+                "vector": pack_vector(record.interest),
+                "top_categories": record.top_categories,
+                "top_hashtags": record.top_hashtags,
+                "raw_payload": record.raw_payload,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    stmt = _insert(session, table)
+    updated = {
+        name: stmt.excluded[name]
+        for name in rows[0]
+        if name not in ("platform", "user_id", "created_at", "version")
+    }
+    updated["version"] = table.c.version + 1
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.platform, table.c.user_id], set_=updated
+    ).returning(table.c.id, table.c.platform, table.c.user_id, table.c.version)
+    result = session.execute(stmt, rows)
+    return {(platform, user_id): (pk, version) for pk, platform, user_id, version in result}
+
+
+def _insert_many(session: Session, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain rows (ints, strings, floats) straight through the driver's executemany.
+
+    These link rows are the bulk of a batch; skipping per-row statement compilation makes
+    seeding several times faster. Values are still bound as parameters, never formatted in.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    connection.exec_driver_sql(sql, rows)
+
+
+def store_profiles(
+    session: Session, records: list[ProcessedProfile], known: KnownVideos | None = None
+) -> list[Stored]:
+    """Write profiles with their videos and vectors; the caller owns the transaction.
+
+    The same account twice in one batch is stored once, from its last record. Returns one
+    outcome per input record, in input order. `known` lets a bulk writer skip videos it has
+    already stored unchanged; it must only remember what committed, so callers pass a copy
+    or discard it when the transaction rolls back.
+    """
+    if not records:
+        return []
+    latest = {(r.platform, r.user_id): r for r in records}
+    unique = list(latest.values())
+    now = datetime.now(UTC)
+    video_pks = _upsert_videos(session, unique, now, known)
+    profiles = _upsert_profiles(session, unique, now)
+
+    resynced = [pk for pk, version in profiles.values() if version > 1]
+    if resynced:
+        session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id.in_(resynced)))
+        session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id.in_(resynced)))
+
+    links, weights = [], []
+    for record in unique:
+        profile_pk = profiles[(record.platform, record.user_id)][0]
+        for video in record.videos:
+            links.append(
+                (
+                    profile_pk,
+                    video.kind,
+                    video_pks[(record.platform, video.video_id)],
+                    video.position,
+                )
+            )
+        for category, weight in zip(CATEGORIES, record.interest, strict=True):
+            if weight > 0:
+                weights.append((profile_pk, category, weight))
+    _insert_many(
+        session, ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), links
+    )
+    _insert_many(session, ProfileInterest.__table__, ("profile_id", "category", "weight"), weights)
+
+    outcomes = []
+    seen: set[tuple[str, str]] = set()
+    for record in records:
+        key = (record.platform, record.user_id)
+        pk, version = profiles[key]
+        # A repeat within the batch is an update of the first occurrence.
+        outcomes.append(Stored(pk, created=version == 1 and key not in seen))
+        seen.add(key)
+    return outcomes

@@ -1,0 +1,272 @@
+"""Validation of a platform payload: accepted whole, or rejected with every problem located."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+# Size bounds: together they keep the largest accepted payload near 1 MB.
+MAX_USER_ID = 64
+MAX_NAME = 100
+MAX_VIDEO_ID = 64
+MAX_VIDEOS = 1000
+MAX_CATEGORIES = 20
+MAX_CATEGORY_LEN = 64
+MAX_HASHTAGS = 50
+MAX_HASHTAG_LEN = 100
+MAX_CAPTION = 2200
+MAX_COUNT = 10**15  # far above any real count, well inside a 64-bit integer
+
+PLATFORMS = ("tiktok", "instagram", "x")
+
+STAT_FIELDS = (
+    "followers_count",
+    "following_count",
+    "likes_count",
+    "videos_count",
+    "number_of_comments",
+    "number_of_likes_on_own_videos",
+    "number_of_likes",
+    "number_of_shares",
+)
+
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
+
+
+def _video_id(value: Any) -> Any:
+    """Accept a video id as a string or a whole number, and keep it as a string."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("video_id_type", "must be a string or a whole number")
+    if isinstance(value, int):
+        if value < 0:
+            raise PydanticCustomError("video_id_negative", "must not be negative")
+        return str(value)
+    if not isinstance(value, str):
+        raise PydanticCustomError("video_id_type", "must be a string or a whole number")
+    return value
+
+
+VideoId = Annotated[
+    str,
+    BeforeValidator(_video_id),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_VIDEO_ID),
+]
+
+
+class Video(BaseModel):
+    """One liked or shared video as the platform reports it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    video_id: VideoId
+    categories: (
+        Annotated[
+            list[Annotated[str, Strict(), StringConstraints(max_length=MAX_CATEGORY_LEN)]],
+            Field(max_length=MAX_CATEGORIES),
+        ]
+        | None
+    ) = None
+    hashtags: (
+        Annotated[
+            list[Annotated[str, Strict(), StringConstraints(max_length=MAX_HASHTAG_LEN)]],
+            Field(max_length=MAX_HASHTAGS),
+        ]
+        | None
+    ) = None
+    likes: Count
+    comments: Count
+    shares: Count
+    caption: Annotated[str, Strict(), StringConstraints(max_length=MAX_CAPTION)] | None = None
+    posted_at: datetime | None = None
+
+
+class Payload(BaseModel):
+    """A whole account as a platform connector returns it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: Annotated[
+        str,
+        Strict(),
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_USER_ID),
+    ]
+    username: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)
+    ]
+    user_pseudo: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, max_length=MAX_NAME)
+    ]
+    verified: Annotated[bool, Strict()]
+    followers_count: Count
+    following_count: Count
+    likes_count: Count
+    videos_count: Count
+    number_of_comments: Count
+    number_of_likes_on_own_videos: Count
+    number_of_likes: Count
+    number_of_shares: Count
+    liked_videos: Annotated[list[Video], Field(max_length=MAX_VIDEOS)]
+    shared_videos: Annotated[list[Video], Field(max_length=MAX_VIDEOS)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a payload: where it is and what is wrong, in words."""
+
+    loc: str
+    msg: str
+
+    def as_dict(self) -> dict:
+        return {"loc": self.loc, "msg": self.msg}
+
+
+class PayloadRejected(Exception):
+    """Raised when a payload is rejected; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(self.reason)
+
+    @property
+    def reason(self) -> str:
+        """A one-paragraph summary a person can read."""
+        if len(self.problems) == 1:
+            only = self.problems[0]
+            return f"{only.loc}: {only.msg}" if only.loc else only.msg
+        listed = "; ".join(f"{p.loc}: {p.msg}" if p.loc else p.msg for p in self.problems)
+        return f"{len(self.problems)} problems: {listed}"
+
+    @property
+    def errors(self) -> list[dict]:
+        return [p.as_dict() for p in self.problems]
+
+
+def format_loc(parts) -> str:
+    """Turn ('liked_videos', 3, 'likes') into 'liked_videos[3].likes'."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _message(error: dict) -> str:
+    """Say in plain words what a pydantic error means."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return "is required"
+    if kind == "int_type":
+        return f"must be a whole number, not {_describe(value)}"
+    if kind == "greater_than_equal":
+        return f"must not be negative (got {value})"
+    if kind == "less_than_equal":
+        return f"is too large (got {value}, at most {ctx.get('le')})"
+    if kind == "bool_type":
+        return f"must be true or false, not {_describe(value)}"
+    if kind == "string_type":
+        return f"must be a string, not {_describe(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is too long ({len(value)} characters, at most {ctx.get('max_length')})"
+    if kind == "list_type":
+        return f"must be a list, not {_describe(value)}"
+    if kind == "too_long":
+        return f"has too many items ({ctx.get('actual_length')}, at most {ctx.get('max_length')})"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be an object, not {_describe(value)}"
+    if kind.startswith("datetime"):
+        return "must be a date and time in ISO 8601 form, like 2025-06-01T12:00:00Z"
+    return error["msg"]
+
+
+def _as_count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _rule_problems(raw: dict, min_likes: int) -> list[Problem]:
+    """Check the product rules that hold across fields, on whatever parts are readable."""
+    problems = []
+    likes = _as_count(raw.get("number_of_likes"))
+    if likes is not None and 0 <= likes < min_likes:
+        problems.append(
+            Problem(
+                "number_of_likes",
+                f"the account has {likes} likes; at least {min_likes} are needed to store it",
+            )
+        )
+    for field in ("liked_videos", "shared_videos"):
+        videos = raw.get(field)
+        if not isinstance(videos, list):
+            continue
+        first_seen: dict[str, int] = {}
+        for index, video in enumerate(videos):
+            if not isinstance(video, dict):
+                continue
+            video_id = video.get("video_id")
+            if isinstance(video_id, bool) or not isinstance(video_id, str | int):
+                continue
+            key = str(video_id).strip()
+            if key in first_seen:
+                problems.append(
+                    Problem(
+                        f"{field}[{index}].video_id",
+                        f"video {key!r} appears twice in {field} "
+                        f"(first at {field}[{first_seen[key]}])",
+                    )
+                )
+            else:
+                first_seen[key] = index
+    return problems
+
+
+def validate_payload(raw: Any, min_likes: int = 100) -> Payload:
+    """Validate a raw payload and return it parsed, or raise PayloadRejected with every problem."""
+    if not isinstance(raw, dict):
+        raise PayloadRejected(
+            [Problem("", f"the payload must be a JSON object, not {_describe(raw)}")]
+        )
+    problems: list[Problem] = []
+    payload = None
+    try:
+        payload = Payload.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            problems.append(Problem(format_loc(error["loc"]), _message(error)))
+    problems.extend(_rule_problems(raw, min_likes))
+    if problems:
+        raise PayloadRejected(problems)
+    return payload

@@ -1,0 +1,5 @@
+"""Server-rendered pages."""
+
+from .pages import bp
+
+__all__ = ["bp"]
