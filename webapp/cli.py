@@ -164,9 +164,17 @@ def listfull_command(platform: str | None, limit: int | None):
     help="Processes generating accounts (default: one per core).",
 )
 @click.option("--seed", "seed", type=int, help="Make the generated accounts repeatable.")
+@click.option("--if-empty", is_flag=True, help="Only seed when no profile is stored yet.")
 @with_appcontext
-def seed_command(count: int, platform: str | None, workers: int | None, seed: int | None):
+def seed_command(
+    count: int, platform: str | None, workers: int | None, seed: int | None, if_empty: bool
+):
     """Generate demo accounts through the real pipeline, with a progress bar."""
+    if if_empty:
+        existing = profiles.count_profiles()
+        if existing:
+            click.echo(f"{existing} profiles already stored; not seeding.")
+            return
     with click.progressbar(length=count, label="Seeding", file=sys.stderr, show_pos=True) as bar:
         report = seed_profiles(
             count,

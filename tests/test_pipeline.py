@@ -1,0 +1,257 @@
+"""The onboarding pipeline and storage: one transaction, updates in place, nothing partial."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import Profile, ProfileInterest, ProfileVideo, Video
+from webapp.services import onboarding, storage
+from webapp.services.connectors import get_connector
+from webapp.services.processing import process_payload
+from webapp.services.seeding import seed_profiles
+from webapp.services.taxonomy import CATEGORIES
+from webapp.services.validation import validate_payload
+
+from .factories import make_payload, video
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Profile, Video, ProfileVideo, ProfileInterest)
+    }
+
+
+def accepted_user_id(platform: str = "tiktok", start: int = 0) -> str:
+    """The first numeric id from `start` whose mock account passes the likes minimum."""
+    connector = get_connector(platform)
+    for number in range(start, start + 1000):
+        if connector.generate(str(number))["number_of_likes"] >= 100:
+            return str(number)
+    raise AssertionError("no accepted account found")
+
+
+def rejected_user_id(platform: str = "tiktok") -> str:
+    connector = get_connector(platform)
+    for number in range(5000):
+        if connector.generate(str(number))["number_of_likes"] < 100:
+            return str(number)
+    raise AssertionError("no rejected account found")
+
+
+def test_connect_stores_profile_videos_links_and_vector(app):
+    user_id = accepted_user_id()
+    with app.app_context():
+        outcome = onboarding.connect_account("tiktok", user_id)
+        assert outcome.status == "created"
+        profile = db.session.get(Profile, outcome.profile_id)
+        raw = get_connector("tiktok").generate(user_id)
+        assert profile.user_id == user_id
+        assert profile.username == raw["username"]
+        assert profile.followers_count == raw["followers_count"]
+        assert profile.raw_payload == raw
+        links = db.session.scalars(
+            select(ProfileVideo).where(ProfileVideo.profile_id == profile.id)
+        ).all()
+        assert len(links) == len(raw["liked_videos"]) + len(raw["shared_videos"])
+        assert {link.kind for link in links} == {"liked", "shared"}
+        weights = storage.unpack_vector(profile.vector)
+        assert len(weights) == len(CATEGORIES)
+        assert sum(weights) == pytest.approx(1.0)
+        rows = db.session.scalars(
+            select(ProfileInterest).where(ProfileInterest.profile_id == profile.id)
+        ).all()
+        assert {row.category: row.weight for row in rows} == {
+            name: weight for name, weight in zip(CATEGORIES, weights, strict=True) if weight > 0
+        }
+
+
+def test_reconnect_updates_in_place(app):
+    user_id = accepted_user_id()
+    with app.app_context():
+        first = onboarding.connect_account("tiktok", user_id)
+        before = counts()
+        created_at = db.session.get(Profile, first.profile_id).created_at
+        db.session.remove()
+        second = onboarding.connect_account("tiktok", user_id)
+        assert second.status == "updated"
+        assert second.profile_id == first.profile_id
+        assert counts() == before
+        profile = db.session.get(Profile, first.profile_id)
+        assert profile.version == 2
+        assert profile.created_at == created_at
+        assert profile.updated_at >= created_at
+
+
+def test_resync_with_new_payload_replaces_videos_and_vector(app):
+    with app.app_context():
+        first = onboarding.submit_payload("x", make_payload())
+        changed = make_payload(
+            followers_count=99,
+            liked_videos=[video("v-new", categories=["Gaming"])],
+            shared_videos=[],
+        )
+        second = onboarding.submit_payload("x", changed)
+        assert (first.status, second.status) == ("created", "updated")
+        profile = db.session.get(Profile, first.profile_id)
+        assert profile.followers_count == 99
+        links = db.session.scalars(
+            select(ProfileVideo).where(ProfileVideo.profile_id == profile.id)
+        )
+        assert [link.video.video_id for link in links] == ["v-new"]
+        assert [row.category for row in profile.interests] == ["Gaming"]
+        assert storage.unpack_vector(profile.vector)[CATEGORIES.index("Gaming")] == 1.0
+        # The videos seen the first time stay in the catalogue.
+        assert counts()["videos"] == 4 + 1
+
+
+def test_same_account_on_two_platforms_is_two_profiles(app):
+    with app.app_context():
+        a = onboarding.submit_payload("tiktok", make_payload())
+        b = onboarding.submit_payload("instagram", make_payload())
+        assert a.profile_id != b.profile_id
+        assert counts()["profiles"] == 2
+        # Video ids are per platform, so the same id on two platforms is two videos.
+        assert counts()["videos"] == 8
+
+
+def test_a_video_liked_by_two_profiles_is_stored_once(app):
+    with app.app_context():
+        onboarding.submit_payload("tiktok", make_payload(user_id="a"))
+        onboarding.submit_payload(
+            "tiktok",
+            make_payload(user_id="b", liked_videos=[video("967235098701", likes=999)]),
+        )
+        assert counts()["videos"] == 4
+        stored = db.session.scalar(select(Video).where(Video.video_id == "967235098701"))
+        assert stored.likes == 999  # the latest observation wins
+        liked_by = db.session.scalar(select(func.count()).where(ProfileVideo.video_pk == stored.id))
+        assert liked_by == 2
+
+
+def test_rejection_stores_nothing_and_says_why(app):
+    user_id = rejected_user_id()
+    with app.app_context():
+        outcome = onboarding.connect_account("tiktok", user_id)
+        assert outcome.status == "rejected"
+        assert outcome.problems[0].loc == "number_of_likes"
+        assert "at least 100" in outcome.reason
+        assert counts() == {name: 0 for name in counts()}
+
+
+def _fail_on_call(monkeypatch, target: int):
+    """Make the target-th bulk insert of a write raise, after earlier writes went through."""
+    real = storage._insert_many
+    calls = {"n": 0}
+
+    def failing(session, table, columns, rows):
+        calls["n"] += 1
+        if calls["n"] == target:
+            raise RuntimeError("disk on fire")
+        return real(session, table, columns, rows)
+
+    monkeypatch.setattr(storage, "_insert_many", failing)
+
+
+@pytest.mark.parametrize("failing_call", [1, 2], ids=["links", "interests"])
+def test_failure_mid_write_stores_nothing(app, monkeypatch, failing_call):
+    with app.app_context():
+        _fail_on_call(monkeypatch, failing_call)
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            onboarding.submit_payload("tiktok", make_payload())
+        db.session.remove()
+        assert counts() == {name: 0 for name in counts()}
+
+
+def test_failed_resync_keeps_the_previous_version_whole(app, monkeypatch):
+    with app.app_context():
+        first = onboarding.submit_payload("tiktok", make_payload())
+        before = counts()
+        vector_before = db.session.get(Profile, first.profile_id).vector
+        db.session.remove()
+        _fail_on_call(monkeypatch, 2)
+        with pytest.raises(RuntimeError):
+            onboarding.submit_payload(
+                "tiktok", make_payload(liked_videos=[video("zzz", categories=["Art"])])
+            )
+        db.session.remove()
+        assert counts() == before
+        profile = db.session.get(Profile, first.profile_id)
+        assert profile.version == 1
+        assert profile.vector == vector_before
+
+
+def test_same_account_twice_in_one_batch_is_stored_once(app):
+    first = make_payload()
+    second = make_payload(followers_count=7)
+    with app.app_context():
+        records = [process_payload("tiktok", validate_payload(raw), raw) for raw in (first, second)]
+        outcomes = storage.store_profiles(db.session, records)
+        db.session.commit()
+        assert [o.created for o in outcomes] == [True, False]
+        assert outcomes[0].profile_id == outcomes[1].profile_id
+        assert db.session.get(Profile, outcomes[0].profile_id).followers_count == 7
+        assert counts()["profile_videos"] == 4
+
+
+def test_racing_connects_of_one_account_never_duplicate(app):
+    user_id = accepted_user_id()
+    racers = 4
+    barrier = threading.Barrier(racers)
+    outcomes, errors = [], []
+
+    def connect():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                outcomes.append(onboarding.connect_account("tiktok", user_id))
+                db.session.remove()
+        except Exception as error:  # reported below; a thread cannot fail the test itself
+            errors.append(error)
+
+    threads = [threading.Thread(target=connect) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(o.status for o in outcomes) == ["created"] + ["updated"] * (racers - 1)
+    assert len({o.profile_id for o in outcomes}) == 1
+    with app.app_context():
+        raw = get_connector("tiktok").generate(user_id)
+        assert counts()["profiles"] == 1
+        assert counts()["profile_videos"] == len(raw["liked_videos"]) + len(raw["shared_videos"])
+        assert db.session.scalar(select(Profile.version)) == racers
+
+
+def test_seeding_in_process_counts_every_account(app):
+    with app.app_context():
+        report = seed_profiles(60, min_likes=100, seed=5, workers=1)
+        assert report.stored + report.rejected == 60
+        assert report.created == report.stored
+        assert counts()["profiles"] == report.stored
+        again = seed_profiles(60, min_likes=100, seed=5, workers=1)
+        # The same seed makes the same accounts: a re-sync, not duplicates.
+        assert (again.created, again.updated) == (0, report.stored)
+        assert counts()["profiles"] == report.stored
+
+
+def test_seeding_with_worker_processes(app):
+    with app.app_context():
+        progress = []
+        report = seed_profiles(
+            600,
+            min_likes=100,
+            platform="instagram",
+            seed=9,
+            workers=2,
+            parallel_threshold=0,
+            progress=lambda done, _report: progress.append(done),
+        )
+        assert report.stored + report.rejected == 600
+        assert sum(progress) == 600
+        assert counts()["profiles"] == report.stored
+        platforms = db.session.scalars(select(Profile.platform).distinct()).all()
+        assert platforms == ["instagram"]
