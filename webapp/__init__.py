@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from .config import default_config, from_environment
 from .extensions import db, migrate
+from .jsonprovider import OrjsonProvider
 
 __version__ = "0.1.0"
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(default_config(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
@@ -58,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # orjson writes the JSON columns (raw payloads, video tags) several times faster.
     options.setdefault("json_serializer", _json_dumps)
+    options.setdefault("json_deserializer", orjson.loads)
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:

@@ -24,7 +24,6 @@ def default_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TOKER_CONNECTOR_LATENCY": 0.0,
         "TOKER_CONNECTOR_FAULT_RATE": 0.0,
-        "JSON_SORT_KEYS": False,
     }
 
 

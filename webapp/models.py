@@ -60,16 +60,17 @@ class Profile(db.Model):
     shared_count: Mapped[int] = mapped_column(Integer)
     unclassified_count: Mapped[int] = mapped_column(Integer)
     dominant_interest: Mapped[str | None] = mapped_column(String(32))
+    # 1 when created, incremented by every re-sync.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The interest weights in taxonomy order as little-endian float64, for loading all vectors
     # at once; profile_interests holds the same weights row by row for filtering in SQL.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     top_categories: Mapped[list] = mapped_column(JSONType)
     top_hashtags: Mapped[list] = mapped_column(JSONType)
+    # Last, so that reading the columns before it never walks its overflow pages in SQLite.
     raw_payload: Mapped[dict] = mapped_column(JSONType)
-    # 1 when created, incremented by every re-sync.
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     interests: Mapped[list["ProfileInterest"]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", passive_deletes=True
@@ -80,6 +81,15 @@ class Profile(db.Model):
         passive_deletes=True,
         order_by="(ProfileVideo.kind, ProfileVideo.position)",
     )
+
+
+class DataVersion(db.Model):
+    """A counter bumped by every write to a data set, so caches can tell they are stale."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Video(db.Model):

@@ -2,7 +2,6 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC
 
 from .taxonomy import (
     CATEGORIES,
@@ -88,9 +87,6 @@ def video_categories(categories: list[str] | None, hashtags: list[str]) -> list[
 def clean_video(video: Video, kind: str, position: int) -> CleanVideo:
     """Clean one video's categories and hashtags."""
     hashtags = clean_hashtags(video.hashtags)
-    posted_at = video.posted_at
-    if posted_at is not None and posted_at.tzinfo is None:
-        posted_at = posted_at.replace(tzinfo=UTC)
     return CleanVideo(
         kind=kind,
         position=position,
@@ -102,7 +98,7 @@ def clean_video(video: Video, kind: str, position: int) -> CleanVideo:
         comments=video.comments,
         shares=video.shares,
         caption=video.caption,
-        posted_at=posted_at,
+        posted_at=video.posted_at,
     )
 
 

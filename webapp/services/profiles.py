@@ -1,5 +1,6 @@
 """Queries over stored profiles: the filtered, sorted, paginated list, one profile, its vector."""
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,6 +9,7 @@ from sqlalchemy import delete, func, or_, select
 
 from ..extensions import db
 from ..models import Profile, ProfileInterest, ProfileVideo
+from . import versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS, STAT_FIELDS
@@ -141,9 +143,48 @@ def _summary(row) -> dict:
     return item
 
 
+class _CountCache:
+    """Totals per filter, valid while the profiles version stamp has not moved."""
+
+    SIZE = 512
+
+    def __init__(self):
+        self._entries: dict[tuple, tuple[int, int]] = {}
+
+    def get(self, key: tuple, version: int) -> int | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        return None
+
+    def put(self, key: tuple, version: int, total: int) -> None:
+        if len(self._entries) >= self.SIZE:
+            self._entries.clear()
+        self._entries[key] = (version, total)
+
+
+# One cache per engine, so two apps in one process (tests) never share totals.
+_counts: "weakref.WeakKeyDictionary[object, _CountCache]" = weakref.WeakKeyDictionary()
+
+
+def _total(query: ListQuery, conditions: list) -> int:
+    """The number of matching profiles; counted once per filter and data version."""
+    version = versions.current(db.session)
+    cache = _counts.get(db.engine)
+    if cache is None:
+        cache = _counts[db.engine] = _CountCache()
+    key = (query.q, query.platform)
+    total = cache.get(key, version)
+    if total is None:
+        total = db.session.scalar(select(func.count(Profile.id)).where(*conditions))
+        cache.put(key, version, total)
+    return total
+
+
 def list_profiles(query: ListQuery) -> dict:
     """One page of profile summaries matching the query, with the total count."""
     conditions = _filters(query)
+    total = _total(query, conditions)
     column = SORTS[query.sort]
     if query.order == "asc":
         ordering = (column.asc(), Profile.id.asc())
@@ -156,7 +197,6 @@ def list_profiles(query: ListQuery) -> dict:
         .limit(query.per_page)
         .offset((query.page - 1) * query.per_page)
     ).all()
-    total = db.session.scalar(select(func.count(Profile.id)).where(*conditions))
     return {
         "items": [_summary(row) for row in rows],
         "page": query.page,
@@ -240,6 +280,8 @@ def delete_profile(profile_id: int) -> bool:
         db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
+        if deleted:
+            versions.bump(db.session)
         db.session.commit()
     except BaseException:
         db.session.rollback()

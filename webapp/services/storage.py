@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import Profile, ProfileInterest, ProfileVideo, Video
+from . import versions
 from .processing import ProcessedProfile
+from .sql import upsert_statement
 from .taxonomy import CATEGORIES
 
 
@@ -35,15 +36,6 @@ def unpack_vector(blob: bytes) -> list[float]:
     data.frombytes(blob)
     values = data.tolist()
     return values + [0.0] * (len(CATEGORIES) - len(values))
-
-
-def _insert(session: Session, table):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
 
 
 class KnownVideos:
@@ -127,7 +119,7 @@ def _upsert_videos(
     if not rows:
         return pks
     table = Video.__table__
-    stmt = _insert(session, table)
+    stmt = upsert_statement(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.platform, table.c.video_id],
         set_={
@@ -178,7 +170,7 @@ def _upsert_profiles(session: Session, records: list[ProcessedProfile], now) -> 
                 "updated_at": now,
             }
         )
-    stmt = _insert(session, table)
+    stmt = upsert_statement(session, table)
     updated = {
         name: stmt.excluded[name]
         for name in rows[0]
@@ -251,6 +243,7 @@ def store_profiles(
         session, ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), links
     )
     _insert_many(session, ProfileInterest.__table__, ("profile_id", "category", "weight"), weights)
+    versions.bump(session)
 
     outcomes = []
     seen: set[tuple[str, str]] = set()

@@ -1,0 +1,224 @@
+"""API throughput under wrk: Toker under gunicorn beside datasette on the same SQLite file.
+
+Seeds a database with at least --profiles stored profiles (once; kept for later runs), starts
+gunicorn with 2 workers and datasette on 127.0.0.1, and runs `wrk -t2 -c16 -d10s` against
+each endpoint in turn, Toker and datasette alternating, in one run:
+
+- the list: 50 profiles sorted by followers, descending, with the total count;
+- one profile by id.
+
+    .venv/bin/python bench/api.py                      # 100,000 profiles
+    .venv/bin/python bench/api.py --profiles 20000 --duration 5
+
+Needs wrk (Debian: apt-get install wrk) and the bench extra (pip install -e '.[bench]').
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SUMMARY_COLUMNS = [
+    "id",
+    "platform",
+    "user_id",
+    "username",
+    "user_pseudo",
+    "verified",
+    "followers_count",
+    "following_count",
+    "likes_count",
+    "videos_count",
+    "number_of_comments",
+    "number_of_likes_on_own_videos",
+    "number_of_likes",
+    "number_of_shares",
+    "liked_count",
+    "shared_count",
+    "unclassified_count",
+    "dominant_interest",
+    "created_at",
+    "updated_at",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stored_profiles(database: Path) -> int:
+    if not database.exists():
+        return 0
+    try:
+        with sqlite3.connect(database) as connection:
+            return connection.execute("SELECT count(*) FROM profiles").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def ensure_database(database: Path, wanted: int) -> int:
+    """Seed the database until it holds at least `wanted` profiles."""
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
+    have = stored_profiles(database)
+    if have >= wanted:
+        return have
+    database.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([BIN / "toker", "db", "upgrade"], env=env, check=True, capture_output=True)
+    while have < wanted:
+        # About one account in ten is rejected by the likes minimum.
+        count = math.ceil((wanted - have) / 0.88)
+        print(f"seeding {count:,} accounts into {database} ...", file=sys.stderr)
+        subprocess.run([BIN / "toker", "seed", "--count", str(count)], env=env, check=True)
+        have = stored_profiles(database)
+    return have
+
+
+def wait_until_up(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {seconds} s")
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        if response.status != 200:
+            raise SystemExit(f"{url} answered {response.status}")
+        return response.read()
+
+
+def run_wrk(url: str, duration: int) -> dict:
+    """One wrk run: requests per second, average and tail latency, errors."""
+    result = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    out = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(0) if errors else "",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--db", type=Path, default=None)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
+    stored = ensure_database(database, args.profiles)
+    # Checkpoint the WAL so both servers read one settled file.
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        middle_id = connection.execute(
+            "SELECT id FROM profiles ORDER BY id LIMIT 1 OFFSET ?", (stored // 2,)
+        ).fetchone()[0]
+
+    toker_port, datasette_port = free_port(), free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", OPENBLAS_NUM_THREADS="1")
+    servers = [
+        subprocess.Popen(
+            [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{toker_port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                BIN / "datasette",
+                "serve",
+                str(database),
+                "--port",
+                str(datasette_port),
+                "--host",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        toker = f"http://127.0.0.1:{toker_port}"
+        datasette = f"http://127.0.0.1:{datasette_port}/{database.stem}"
+        wait_until_up(f"{toker}/healthz")
+        wait_until_up(f"{datasette}.json")
+        columns = "".join(f"&_col={name}" for name in SUMMARY_COLUMNS if name != "id")
+        targets = [
+            (
+                "list, 50 by followers",
+                "Toker",
+                f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50",
+            ),
+            (
+                "list, 50 by followers",
+                "datasette",
+                f"{datasette}/profiles.json?_sort_desc=followers_count&_size=50{columns}",
+            ),
+            ("one profile", "Toker", f"{toker}/api/v1/profiles/{middle_id}"),
+            ("one profile", "datasette", f"{datasette}/profiles/{middle_id}.json"),
+        ]
+        rows = []
+        for name, server, url in targets:
+            body = fetch(url)
+            json.loads(body)
+            run_wrk(url, 2)  # warm-up
+            result = run_wrk(url, args.duration)
+            rows.append((name, server, len(body), result))
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
+
+    print(
+        f"{stored:,} profiles; wrk -t2 -c16 -d{args.duration}s; gunicorn 2 workers; "
+        f"{os.cpu_count()} cores"
+    )
+    print()
+    print("| endpoint | server | req/s | p50 | p99 | non-2xx | response bytes |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, server, size, r in rows:
+        print(
+            f"| {name} | {server} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
+            f"{r['non_2xx']} | {size:,} |"
+        )
+    print()
+    for index in range(0, len(rows), 2):
+        ours, theirs = rows[index][3]["rps"], rows[index + 1][3]["rps"]
+        print(f"{rows[index][0]}: Toker / datasette = {ours / theirs:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
