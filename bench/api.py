@@ -114,11 +114,13 @@ def run_wrk(url: str, duration: int) -> dict:
         text=True,
     )
     out = result.stdout
+    if os.environ.get("BENCH_DEBUG"):
+        print(url, out, file=sys.stderr)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return {
         "rps": rps,
         "p50": p50,
@@ -139,11 +141,14 @@ def main() -> None:
     database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
     stored = ensure_database(database, args.profiles)
     # Checkpoint the WAL so both servers read one settled file.
-    with sqlite3.connect(database) as connection:
+    connection = sqlite3.connect(database)
+    try:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         middle_id = connection.execute(
             "SELECT id FROM profiles ORDER BY id LIMIT 1 OFFSET ?", (stored // 2,)
         ).fetchone()[0]
+    finally:
+        connection.close()
 
     toker_port, datasette_port = free_port(), free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", OPENBLAS_NUM_THREADS="1")
@@ -155,6 +160,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ),
+        # Facet suggestions take seconds a page at this size; off, as a served instance runs.
         subprocess.Popen(
             [
                 BIN / "datasette",
@@ -164,6 +170,9 @@ def main() -> None:
                 str(datasette_port),
                 "--host",
                 "127.0.0.1",
+                "--setting",
+                "suggest_facets",
+                "off",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -191,7 +200,10 @@ def main() -> None:
         ]
         rows = []
         for name, server, url in targets:
+            started = time.perf_counter()
             body = fetch(url)
+            if os.environ.get("BENCH_DEBUG"):
+                print(server, url, f"{time.perf_counter() - started:.3f}s", file=sys.stderr)
             json.loads(body)
             run_wrk(url, 2)  # warm-up
             result = run_wrk(url, args.duration)

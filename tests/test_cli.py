@@ -354,3 +354,13 @@ def test_db_upgrade_creates_the_schema(new_app):
     again = runner.invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output
     assert len(stored_profiles(new_app)) == 1
+
+
+def test_commands_on_an_unmigrated_database_say_how_to_fix_it(tmp_path):
+    bare = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.db'}"}
+    )
+    result = bare.test_cli_runner().invoke(args=["list"])
+    assert result.exit_code == 1
+    assert "no such table" in result.output
+    assert "toker db upgrade" in result.output

@@ -255,3 +255,16 @@ def test_seeding_with_worker_processes(app):
         assert counts()["profiles"] == report.stored
         platforms = db.session.scalars(select(Profile.platform).distinct()).all()
         assert platforms == ["instagram"]
+        # Workers skip SQLite's per-row foreign key checks; every link must still resolve.
+        orphans = db.session.scalar(
+            select(func.count())
+            .select_from(ProfileVideo)
+            .outerjoin(Profile, Profile.id == ProfileVideo.profile_id)
+            .outerjoin(Video, Video.id == ProfileVideo.video_pk)
+            .where((Profile.id.is_(None)) | (Video.id.is_(None)))
+        )
+        assert orphans == 0
+        links = counts()["profile_videos"]
+        assert links == db.session.scalar(
+            select(func.sum(Profile.liked_count + Profile.shared_count))
+        )

@@ -1,5 +1,6 @@
 """Toker: onboard social media accounts, vectorise their interests, explore the profiles."""
 
+import functools
 import logging
 import os
 import sqlite3
@@ -41,7 +42,7 @@ def _json_dumps(value) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, foreign_keys: bool = True) -> None:
     """WAL so readers never block the writer; a busy timeout so writers queue, not fail."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -49,7 +50,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
     cursor.close()
 
@@ -71,7 +72,10 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_pragmas)
+                pragmas = functools.partial(
+                    _sqlite_pragmas, foreign_keys=app.config["TOKER_SQLITE_FOREIGN_KEYS"]
+                )
+                event.listen(engine, "connect", pragmas)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,11 +1,13 @@
 """The `toker` command line: a Flask CLI group over the same services as the API."""
 
+import functools
 import json
 import sys
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .services import onboarding, profiles
 from .services.connectors import ConnectorError
@@ -26,6 +28,23 @@ def _create_app():
 @click.version_option(package_name="toker", prog_name="toker")
 def cli():
     """Toker: onboard social media accounts and explore their interest vectors."""
+
+
+def database_errors(command):
+    """Turn a database that is missing its tables or not answering into a clear message."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            click.echo(f"Error: the database is not usable: {reason}", err=True)
+            if "no such table" in reason or "does not exist" in reason:
+                click.echo("Run 'toker db upgrade' to create or update its tables.", err=True)
+            sys.exit(1)
+
+    return wrapper
 
 
 def _print_outcome(outcome: onboarding.Outcome) -> None:
@@ -55,6 +74,7 @@ def _print_outcome(outcome: onboarding.Outcome) -> None:
 @click.argument("platform", type=click.Choice(PLATFORMS))
 @click.option("--user-id", help="The account's id on the platform; a new account if omitted.")
 @with_appcontext
+@database_errors
 def create_command(platform: str, user_id: str | None):
     """Connect one account: fetch, validate, vectorise and store it."""
     if user_id is not None and not user_id.strip():
@@ -83,6 +103,7 @@ def _header(total: int) -> None:
 @click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many profiles.")
 @with_appcontext
+@database_errors
 def list_command(platform: str | None, limit: int | None):
     """One summary block per profile: platform, username, likes, liked videos, created."""
     total = profiles.count_profiles(platform)
@@ -112,6 +133,7 @@ def _video_lines(videos: list[dict]) -> list[str]:
 @click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many profiles.")
 @with_appcontext
+@database_errors
 def listfull_command(platform: str | None, limit: int | None):
     """Every detail of each profile: stats, videos, top 5 categories and hashtags, raw JSON."""
     total = profiles.count_profiles(platform)
@@ -166,6 +188,7 @@ def listfull_command(platform: str | None, limit: int | None):
 @click.option("--seed", "seed", type=int, help="Make the generated accounts repeatable.")
 @click.option("--if-empty", is_flag=True, help="Only seed when no profile is stored yet.")
 @with_appcontext
+@database_errors
 def seed_command(
     count: int, platform: str | None, workers: int | None, seed: int | None, if_empty: bool
 ):

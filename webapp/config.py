@@ -24,6 +24,8 @@ def default_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TOKER_CONNECTOR_LATENCY": 0.0,
         "TOKER_CONNECTOR_FAULT_RATE": 0.0,
+        # Only bulk seeding workers turn this off, for rows whose parents they wrote themselves.
+        "TOKER_SQLITE_FOREIGN_KEYS": True,
     }
 
 

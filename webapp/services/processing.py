@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .taxonomy import (
     CATEGORIES,
@@ -17,7 +18,7 @@ SHARED_WEIGHT = 2.0
 TOP_HASHTAGS_KEPT = 10
 
 
-@dataclass
+@dataclass(slots=True)
 class CleanVideo:
     """A video after cleaning: taxonomy categories and normalised hashtags."""
 
@@ -65,34 +66,46 @@ def clean_hashtags(hashtags: list[str] | None) -> list[str]:
     """Trim, lower-case, give one leading '#' and de-duplicate, keeping first-seen order."""
     if not hashtags:
         return []
+    return list(_clean_hashtags(tuple(hashtags)))
+
+
+# Catalogue videos repeat the same tag and category lists endlessly: clean each list once.
+@lru_cache(maxsize=65536)
+def _clean_hashtags(hashtags: tuple[str, ...]) -> tuple[str, ...]:
     cleaned = dict.fromkeys(map(normalise_hashtag, hashtags))
     cleaned.pop(None, None)
-    return list(cleaned)
+    return tuple(cleaned)
 
 
 def video_categories(categories: list[str] | None, hashtags: list[str]) -> list[str]:
     """A video's categories: its explicit ones when it has any, else those of its hashtags."""
+    return list(_video_categories(tuple(categories or ()), tuple(hashtags)))
+
+
+@lru_cache(maxsize=65536)
+def _video_categories(categories: tuple[str, ...], hashtags: tuple[str, ...]) -> tuple[str, ...]:
     if categories:
         explicit = dict.fromkeys(map(normalise_category, categories))
         explicit.pop(None, None)
         if explicit:
-            return list(explicit)
+            return tuple(explicit)
     mapped: dict[str, None] = {}
     for tag in hashtags:
         for name in hashtag_categories(tag):
             mapped[name] = None
-    return list(mapped)
+    return tuple(mapped)
 
 
 def clean_video(video: Video, kind: str, position: int) -> CleanVideo:
     """Clean one video's categories and hashtags."""
-    hashtags = clean_hashtags(video.hashtags)
+    hashtags = _clean_hashtags(tuple(video.hashtags)) if video.hashtags else ()
+    categories = _video_categories(tuple(video.categories or ()), hashtags)
     return CleanVideo(
         kind=kind,
         position=position,
         video_id=video.video_id,
-        categories=video_categories(video.categories, hashtags),
-        hashtags=hashtags,
+        categories=list(categories),
+        hashtags=list(hashtags),
         raw_categories=video.categories,
         likes=video.likes,
         comments=video.comments,

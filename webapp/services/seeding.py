@@ -5,6 +5,8 @@ several workers, every worker runs that whole loop on its own core and the datab
 their writes, so nothing large crosses between processes and memory stays flat.
 """
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import random
@@ -18,7 +20,7 @@ from .connectors import PLATFORMS, get_connector
 from .storage import KnownVideos, store_profiles
 from .validation import PayloadRejected
 
-BATCH_SIZE = 250
+BATCH_SIZE = 1000
 # Below this many accounts, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 2_000
 
@@ -58,9 +60,10 @@ class _Chunk:
 class _Worker:
     """Per-process state: connectors and the videos this process has already stored."""
 
-    def __init__(self):
+    def __init__(self, write_lock=None):
         self.connectors = {name: get_connector(name) for name in PLATFORMS}
         self.known = KnownVideos()
+        self.write_lock = write_lock or contextlib.nullcontext()
 
     def run(self, chunk: _Chunk) -> SeedReport:
         """Generate, process and store one chunk in one transaction."""
@@ -80,12 +83,13 @@ class _Worker:
                 report.rejected += 1
         # Remember new videos only once their transaction has committed.
         staged = self.known.copy()
-        try:
-            outcomes = store_profiles(db.session, records, staged)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        with self.write_lock:
+            try:
+                outcomes = store_profiles(db.session, records, staged)
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
         self.known = staged
         for outcome in outcomes:
             if outcome.created:
@@ -98,7 +102,7 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _init_process(config: dict) -> None:
+def _init_process(config: dict, write_lock) -> None:
     """Start a worker process: its own app, app context and connectors."""
     global _worker
     # Workers share the cores with each other; keep BLAS from oversubscribing them.
@@ -107,7 +111,14 @@ def _init_process(config: dict) -> None:
 
     app = create_app(config)
     app.app_context().push()
-    _worker = _Worker()
+    _worker = _Worker(write_lock)
+    for connector in _worker.connectors.values():
+        connector.warm_up()
+    # The catalogues and name pools live as long as the process: keep the cyclic garbage
+    # collector from walking them again and again, and let it run less often, since batches
+    # make many short-lived objects and few cycles.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _run_in_process(chunk: _Chunk) -> SeedReport:
@@ -146,12 +157,21 @@ def seed_profiles(
         results = map(worker.run, chunks)
         _collect(results, report, progress)
         return report
-    config = {
-        "SQLALCHEMY_DATABASE_URI": current_app.config["SQLALCHEMY_DATABASE_URI"],
-        "TOKER_MIN_LIKES": min_likes,
-    }
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    config = {"SQLALCHEMY_DATABASE_URI": uri, "TOKER_MIN_LIKES": min_likes}
+    if uri.startswith("sqlite"):
+        # Bulk upserts make a new statement text for every batch size; a small statement
+        # cache keeps those large prepared statements from piling up in the workers.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"cached_statements": 16}}
+        # Every link and weight row a worker writes points at a profile and videos written in
+        # the same transaction, so SQLite's per-row foreign key lookups only cost time here.
+        # The in-process path, which the tests drive, keeps them on.
+        config["TOKER_SQLITE_FOREIGN_KEYS"] = False
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_process, initargs=(config,)) as pool:
+    # SQLite takes one writer at a time and makes the others poll with growing sleeps; a lock
+    # hands the turn over at once. PostgreSQL writers run side by side.
+    write_lock = context.Lock() if uri.startswith("sqlite") else None
+    with context.Pool(workers, initializer=_init_process, initargs=(config, write_lock)) as pool:
         _collect(pool.imap_unordered(_run_in_process, chunks), report, progress)
     return report
 

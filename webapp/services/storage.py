@@ -72,10 +72,11 @@ class KnownVideos:
 
 
 def _fingerprint(video) -> tuple:
+    # References, not copies: CleanVideo lists are never mutated, and == compares contents.
     return (
-        tuple(video.categories),
-        tuple(video.raw_categories or ()),
-        tuple(video.hashtags),
+        video.categories,
+        video.raw_categories,
+        video.hashtags,
         video.likes,
         video.comments,
         video.shares,

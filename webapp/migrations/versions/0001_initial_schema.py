@@ -82,7 +82,8 @@ def upgrade():
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('weight', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['profile_id'], ['profiles.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('profile_id', 'category')
+    sa.PrimaryKeyConstraint('profile_id', 'category'),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('profile_interests', schema=None) as batch_op:
         batch_op.create_index('ix_profile_interests_category_weight', ['category', 'weight', 'profile_id'], unique=False)
@@ -94,7 +95,8 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['profile_id'], ['profiles.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['video_pk'], ['videos.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('profile_id', 'kind', 'video_pk')
+    sa.PrimaryKeyConstraint('profile_id', 'kind', 'video_pk'),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('profile_videos', schema=None) as batch_op:
         batch_op.create_index('ix_profile_videos_video', ['video_pk', 'kind'], unique=False)

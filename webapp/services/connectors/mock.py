@@ -71,6 +71,47 @@ class CatalogueVideo:
     caption: str
     posted_at: str
 
+    def payload(self) -> dict:
+        """The video as a platform payload entry (fresh lists every call)."""
+        item = {"video_id": self.video_id}
+        if self.categories is not None:
+            item["categories"] = list(self.categories)
+        if self.hashtags is not None:
+            item["hashtags"] = list(self.hashtags)
+        item["likes"] = self.likes
+        item["comments"] = self.comments
+        item["shares"] = self.shares
+        item["caption"] = self.caption
+        item["posted_at"] = self.posted_at
+        return item
+
+
+@dataclass(frozen=True)
+class NamePool:
+    """Handles and names made by Faker once per process, sampled per account."""
+
+    handles: tuple[str, ...]
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+
+
+NAME_POOL_SIZE = 4000
+_name_pool: NamePool | None = None
+
+
+def name_pool() -> NamePool:
+    """Faker's handles and names for en_US, the same in every process (fixed seed)."""
+    global _name_pool
+    if _name_pool is None:
+        fake = Faker("en_US")
+        fake.seed_instance(_seed("names"))
+        _name_pool = NamePool(
+            handles=tuple(fake.user_name() for _ in range(NAME_POOL_SIZE)),
+            first_names=tuple(fake.first_name() for _ in range(NAME_POOL_SIZE // 2)),
+            last_names=tuple(fake.last_name() for _ in range(NAME_POOL_SIZE // 2)),
+        )
+    return _name_pool
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -158,20 +199,6 @@ def _build_catalogue(traits: PlatformTraits) -> Catalogue:
     )
 
 
-def _video_payload(video: CatalogueVideo) -> dict:
-    item = {"video_id": video.video_id}
-    if video.categories is not None:
-        item["categories"] = list(video.categories)
-    if video.hashtags is not None:
-        item["hashtags"] = list(video.hashtags)
-    item["likes"] = video.likes
-    item["comments"] = video.comments
-    item["shares"] = video.shares
-    item["caption"] = video.caption
-    item["posted_at"] = video.posted_at
-    return item
-
-
 class MockConnector(Connector):
     """A platform connector that invents realistic, deterministic accounts."""
 
@@ -181,8 +208,12 @@ class MockConnector(Connector):
         self.label = traits.label
         self.latency = latency
         self.fault_rate = fault_rate
-        self._fake = Faker("en_US")
         self._weights = list(accumulate(_category_weights(traits)))
+
+    def warm_up(self) -> None:
+        """Build the catalogue and name pool now rather than on the first account."""
+        catalogue(self.traits)
+        name_pool()
 
     def new_user_id(self, rng: random.Random | None = None) -> str:
         """A fresh account id in the platform's format."""
@@ -211,12 +242,11 @@ class MockConnector(Connector):
     def generate(self, user_id: str) -> dict:
         """The account for user_id: the same id always gives the same account."""
         rng = random.Random(_seed(self.platform, user_id))
-        fake = self._fake
-        fake.seed_instance(rng.getrandbits(32))
-        username = fake.user_name()
-        if rng.random() < 0.5:
-            username += str(rng.randrange(10, 9999))
-        pseudo = fake.name()
+        names = name_pool()
+        username = rng.choice(names.handles)
+        if rng.random() < 0.6:
+            username += str(rng.randrange(10, 99999))
+        pseudo = f"{rng.choice(names.first_names)} {rng.choice(names.last_names)}"
 
         followers = int(rng.lognormvariate(self.traits.follower_log_mu, 2.2))
         verified = followers > 200_000 and rng.random() < 0.6 or rng.random() < 0.01
@@ -243,8 +273,8 @@ class MockConnector(Connector):
             "number_of_likes_on_own_videos": likes_on_own,
             "number_of_likes": number_of_likes,
             "number_of_shares": max(shared_n, int(number_of_likes * rng.uniform(0.02, 0.3))),
-            "liked_videos": [_video_payload(v) for v in liked],
-            "shared_videos": [_video_payload(v) for v in shared],
+            "liked_videos": [video.payload() for video in liked],
+            "shared_videos": [video.payload() for video in shared],
         }
 
     def _pick_videos(self, rng: random.Random, liked_n: int, shared_n: int):
