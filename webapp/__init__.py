@@ -42,7 +42,9 @@ def _json_dumps(value) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
-def _sqlite_pragmas(dbapi_connection, _record, foreign_keys: bool = True) -> None:
+def _sqlite_pragmas(
+    dbapi_connection, _record, foreign_keys: bool = True, wal_autocheckpoint: int = 1000
+) -> None:
     """WAL so readers never block the writer; a busy timeout so writers queue, not fail."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -52,6 +54,7 @@ def _sqlite_pragmas(dbapi_connection, _record, foreign_keys: bool = True) -> Non
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+    cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
     cursor.close()
 
 
@@ -73,7 +76,9 @@ def register_extensions(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 pragmas = functools.partial(
-                    _sqlite_pragmas, foreign_keys=app.config["TOKER_SQLITE_FOREIGN_KEYS"]
+                    _sqlite_pragmas,
+                    foreign_keys=app.config["TOKER_SQLITE_FOREIGN_KEYS"],
+                    wal_autocheckpoint=app.config["TOKER_SQLITE_WAL_AUTOCHECKPOINT"],
                 )
                 event.listen(engine, "connect", pragmas)
 

@@ -26,6 +26,8 @@ def default_config(instance_path: str) -> dict:
         "TOKER_CONNECTOR_FAULT_RATE": 0.0,
         # Only bulk seeding workers turn this off, for rows whose parents they wrote themselves.
         "TOKER_SQLITE_FOREIGN_KEYS": True,
+        # WAL pages before SQLite copies them back into the database file (SQLite's default).
+        "TOKER_SQLITE_WAL_AUTOCHECKPOINT": 1000,
     }
 
 

@@ -85,25 +85,42 @@ def _fingerprint(video) -> tuple:
     )
 
 
-def _upsert_videos(
-    session: Session, records: list[ProcessedProfile], now, known: KnownVideos | None
-) -> dict:
-    """Insert or refresh every video the records mention; return {(platform, video_id): pk}."""
-    pks: dict[tuple[str, str], int] = {}
+@dataclass
+class WritePlan:
+    """Everything a write needs, prepared without touching the database.
+
+    Bulk writers build the plan outside their turn at the database and hold the write lock
+    only while `apply_plan` runs.
+    """
+
+    records: list[ProcessedProfile]
+    unique: list[ProcessedProfile]
+    known_pks: dict[tuple[str, str], int]
+    video_rows: list[dict]
+    fingerprints: dict[tuple[str, str], tuple]
+    profile_rows: list[dict]
+
+
+def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None) -> WritePlan:
+    """Prepare the rows for a write: latest record per account, videos that need writing."""
+    latest = {(r.platform, r.user_id): r for r in records}
+    unique = list(latest.values())
+    now = datetime.now(UTC)
+    known_pks: dict[tuple[str, str], int] = {}
     fingerprints: dict[tuple[str, str], tuple] = {}
-    rows: dict[tuple[str, str], dict] = {}
-    for record in records:
+    video_rows: dict[tuple[str, str], dict] = {}
+    for record in unique:
         for video in record.videos:
             key = (record.platform, video.video_id)
             if known is not None:
                 fingerprint = _fingerprint(video)
                 pk = known.pk_if_unchanged(key, fingerprint)
                 if pk is not None:
-                    pks[key] = pk
+                    known_pks[key] = pk
                     continue
                 fingerprints[key] = fingerprint
-            pks.pop(key, None)
-            rows[key] = {
+            known_pks.pop(key, None)
+            video_rows[key] = {
                 "platform": record.platform,
                 "video_id": video.video_id,
                 "categories": video.categories,
@@ -117,7 +134,43 @@ def _upsert_videos(
                 "first_seen_at": now,
                 "updated_at": now,
             }
-    if not rows:
+    profile_rows = [
+        {
+            "platform": record.platform,
+            "user_id": record.user_id,
+            "username": record.username,
+            "user_pseudo": record.user_pseudo,
+            "verified": record.verified,
+            **record.stats,
+            "liked_count": record.liked_count,
+            "shared_count": record.shared_count,
+            "unclassified_count": record.unclassified_count,
+            "dominant_interest": record.dominant_interest,
+            "vector": pack_vector(record.interest),
+            "top_categories": record.top_categories,
+            "top_hashtags": record.top_hashtags,
+            "raw_payload": record.raw_payload,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for record in sorted(unique, key=lambda r: (r.platform, r.user_id))
+    ]
+    return WritePlan(
+        records=records,
+        unique=unique,
+        known_pks=known_pks,
+        # A fixed order keeps concurrent writers from taking row locks in opposite orders.
+        video_rows=[video_rows[key] for key in sorted(video_rows)],
+        fingerprints=fingerprints,
+        profile_rows=profile_rows,
+    )
+
+
+def _upsert_videos(session: Session, plan: WritePlan, known: KnownVideos | None) -> dict:
+    """Insert or refresh the plan's videos; return {(platform, video_id): pk} for all."""
+    pks = dict(plan.known_pks)
+    if not plan.video_rows:
         return pks
     table = Video.__table__
     stmt = upsert_statement(session, table)
@@ -135,53 +188,28 @@ def _upsert_videos(
             "updated_at": stmt.excluded.updated_at,
         },
     ).returning(table.c.id, table.c.platform, table.c.video_id)
-    # A fixed order keeps concurrent writers from taking row locks in opposite orders.
-    ordered = [rows[key] for key in sorted(rows)]
-    for pk, platform, video_id in session.execute(stmt, ordered):
+    for pk, platform, video_id in session.execute(stmt, plan.video_rows):
         key = (platform, video_id)
         pks[key] = pk
         if known is not None:
-            known.remember(key, pk, fingerprints[key])
+            known.remember(key, pk, plan.fingerprints[key])
     return pks
 
 
-def _upsert_profiles(session: Session, records: list[ProcessedProfile], now) -> dict:
+def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
     """Insert or update the profiles; return {(platform, user_id): (pk, version)}."""
     table = Profile.__table__
-    rows = []
-    for record in sorted(records, key=lambda r: (r.platform, r.user_id)):
-        rows.append(
-            {
-                "platform": record.platform,
-                "user_id": record.user_id,
-                "username": record.username,
-                "user_pseudo": record.user_pseudo,
-                "verified": record.verified,
-                **record.stats,
-                "liked_count": record.liked_count,
-                "shared_count": record.shared_count,
-                "unclassified_count": record.unclassified_count,
-                "dominant_interest": record.dominant_interest,
-                "vector": pack_vector(record.interest),
-                "top_categories": record.top_categories,
-                "top_hashtags": record.top_hashtags,
-                "raw_payload": record.raw_payload,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
     stmt = upsert_statement(session, table)
     updated = {
         name: stmt.excluded[name]
-        for name in rows[0]
+        for name in plan.profile_rows[0]
         if name not in ("platform", "user_id", "created_at", "version")
     }
     updated["version"] = table.c.version + 1
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.platform, table.c.user_id], set_=updated
     ).returning(table.c.id, table.c.platform, table.c.user_id, table.c.version)
-    result = session.execute(stmt, rows)
+    result = session.execute(stmt, plan.profile_rows)
     return {(platform, user_id): (pk, version) for pk, platform, user_id, version in result}
 
 
@@ -214,11 +242,15 @@ def store_profiles(
     """
     if not records:
         return []
-    latest = {(r.platform, r.user_id): r for r in records}
-    unique = list(latest.values())
-    now = datetime.now(UTC)
-    video_pks = _upsert_videos(session, unique, now, known)
-    profiles = _upsert_profiles(session, unique, now)
+    return apply_plan(session, plan_write(records, known), known)
+
+
+def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = None) -> list[Stored]:
+    """Run a prepared write in the caller's transaction; one outcome per planned record."""
+    if not plan.records:
+        return []
+    video_pks = _upsert_videos(session, plan, known)
+    profiles = _upsert_profiles(session, plan)
 
     resynced = [pk for pk, version in profiles.values() if version > 1]
     if resynced:
@@ -226,16 +258,12 @@ def store_profiles(
         session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id.in_(resynced)))
 
     links, weights = [], []
-    for record in unique:
+    for record in plan.unique:
         profile_pk = profiles[(record.platform, record.user_id)][0]
+        platform = record.platform
         for video in record.videos:
             links.append(
-                (
-                    profile_pk,
-                    video.kind,
-                    video_pks[(record.platform, video.video_id)],
-                    video.position,
-                )
+                (profile_pk, video.kind, video_pks[(platform, video.video_id)], video.position)
             )
         for category, weight in zip(CATEGORIES, record.interest, strict=True):
             if weight > 0:
@@ -248,7 +276,7 @@ def store_profiles(
 
     outcomes = []
     seen: set[tuple[str, str]] = set()
-    for record in records:
+    for record in plan.records:
         key = (record.platform, record.user_id)
         pk, version = profiles[key]
         # A repeat within the batch is an update of the first occurrence.
