@@ -130,12 +130,15 @@ def main() -> None:
         raw_insert = baseline_raw_insert(10_000, workdir)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print()
-    print("| accounts | seconds | accounts/s | stored | peak memory (MiB) | database (MiB) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| accounts | seconds | accounts/s | stored | stored/s | peak memory (MiB) "
+        "| database (MiB) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['count']:,} | {r['seconds']:.1f} | {r['per_second']:,.0f} | {r['stored']:,} "
-            f"| {r['peak_mib']:.0f} | {r['db_mib']:.0f} |"
+            f"| {r['stored'] / r['seconds']:,.0f} | {r['peak_mib']:.0f} | {r['db_mib']:.0f} |"
         )
     print()
     print(f"baseline, mock connector alone, one core: {generation:,.0f} accounts/s")

@@ -268,3 +268,13 @@ def test_seeding_with_worker_processes(app):
         assert links == db.session.scalar(
             select(func.sum(Profile.liked_count + Profile.shared_count))
         )
+
+
+def test_a_seeded_run_makes_the_same_accounts_whatever_the_worker_count(app):
+    with app.app_context():
+        # One worker cuts 1,200 accounts into batches of 300, two workers into batches of 250.
+        first = seed_profiles(1200, min_likes=100, seed=77, workers=1)
+        again = seed_profiles(1200, min_likes=100, seed=77, workers=2, parallel_threshold=0)
+        assert again.created == 0
+        assert again.updated == first.stored
+        assert counts()["profiles"] == first.stored

@@ -90,10 +90,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Problem)
     def handle_problem(error: Problem):
+        """A problem raised by a view, as problem+json."""
         return error.response()
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
+        """Werkzeug's HTTP errors (404, 405, 413...) in the one error shape."""
         if error.code == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             error.description = f"The request body is larger than the limit of {limit} bytes."
@@ -101,6 +103,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):
+        """The database refused or did not answer: 503, never a stack trace."""
         db.session.rollback()
         log.error("database unavailable: %s", error)
         detail = "The database is not answering right now; try again shortly."
@@ -116,6 +119,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        """Anything else: roll back, log it, answer a plain 500."""
         if isinstance(error, HTTPException):
             return handle_http(error)
         db.session.rollback()

@@ -25,6 +25,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware in UTC (a callable default, evaluated per row)."""
     return datetime.now(UTC)
 
 

@@ -38,6 +38,7 @@ class Outcome:
 
     @property
     def reason(self) -> str | None:
+        """Why the account was rejected, in one line; None when it was accepted."""
         return PayloadRejected(self.problems).reason if self.problems else None
 
 

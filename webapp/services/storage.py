@@ -51,12 +51,14 @@ class KnownVideos:
         self._known: dict[tuple[str, str], tuple[int, tuple]] = {}
 
     def pk_if_unchanged(self, key: tuple[str, str], fingerprint: tuple) -> int | None:
+        """The stored video's key when it is known with exactly these fields, else None."""
         entry = self._known.get(key)
         if entry is not None and entry[1] == fingerprint:
             return entry[0]
         return None
 
     def remember(self, key: tuple[str, str], pk: int, fingerprint: tuple) -> None:
+        """Note a video as stored with these fields."""
         self._known[key] = (pk, fingerprint)
 
     def __len__(self) -> int:

@@ -95,8 +95,17 @@ class NamePool:
     last_names: tuple[str, ...]
 
 
-NAME_POOL_SIZE = 4000
+NAME_POOL_SIZE = 2000
 _name_pool: NamePool | None = None
+_caption_words: tuple[str, ...] | None = None
+
+
+def caption_words() -> tuple[str, ...]:
+    """Faker's en_US word list, which captions are drawn from."""
+    global _caption_words
+    if _caption_words is None:
+        _caption_words = tuple(Faker("en_US").get_words_list())
+    return _caption_words
 
 
 def name_pool() -> NamePool:
@@ -138,8 +147,7 @@ def catalogue(traits: PlatformTraits) -> Catalogue:
 
 def _build_catalogue(traits: PlatformTraits) -> Catalogue:
     rng = random.Random(_seed("catalogue", traits.platform))
-    fake = Faker("en_US")
-    fake.seed_instance(_seed("captions", traits.platform))
+    words = caption_words()
     tags = _tags_by_category()
     cumulative = list(accumulate(_category_weights(traits)))
     span = (POSTED_TO - POSTED_FROM).total_seconds()
@@ -180,7 +188,7 @@ def _build_catalogue(traits: PlatformTraits) -> Catalogue:
             likes=likes,
             comments=int(likes * rng.uniform(0.005, 0.05)),
             shares=int(likes * rng.uniform(0.002, 0.04)),
-            caption=fake.sentence(nb_words=rng.randint(4, 10)).rstrip("."),
+            caption=" ".join(rng.choices(words, k=rng.randint(4, 10))).capitalize(),
             posted_at=datetime.fromtimestamp(posted, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         videos.append(video)
