@@ -20,8 +20,15 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
-    app = Flask(__name__, instance_relative_config=True)
+    """Build the app: defaults, then instance/config.py, then the environment, then `config`.
+
+    The instance folder is `instance/` beside the package, or TOKER_INSTANCE_PATH.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("TOKER_INSTANCE_PATH") or None,
+    )
     app.json = OrjsonProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(default_config(app.instance_path))

@@ -1,0 +1,69 @@
+"""Configuration precedence: defaults, instance/config.py, environment, test config."""
+
+import pytest
+
+from webapp import create_app
+from webapp.config import from_environment
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    folder = tmp_path / "instance"
+    monkeypatch.setenv("TOKER_INSTANCE_PATH", str(folder))
+    for name in ("DATABASE_URL", "TOKER_MIN_LIKES", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+def test_defaults_put_sqlite_in_the_instance_folder(instance):
+    app = create_app()
+    assert instance.is_dir()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'toker.sqlite'}"
+    assert app.config["TOKER_MIN_LIKES"] == 100
+
+
+def test_instance_config_overrides_defaults(instance):
+    instance.mkdir()
+    (instance / "config.py").write_text("TOKER_MIN_LIKES = 250\nSECRET_KEY = 'from-file'\n")
+    app = create_app()
+    assert app.config["TOKER_MIN_LIKES"] == 250
+    assert app.config["SECRET_KEY"] == "from-file"
+
+
+def test_environment_overrides_instance_config(instance, monkeypatch):
+    instance.mkdir()
+    (instance / "config.py").write_text("TOKER_MIN_LIKES = 250\n")
+    monkeypatch.setenv("TOKER_MIN_LIKES", "300")
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/toker")
+    app = create_app()
+    assert app.config["TOKER_MIN_LIKES"] == 300
+    assert app.config["SECRET_KEY"] == "from-env"
+    # Plain postgresql:// URLs are pointed at the psycopg 3 driver.
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/toker"
+
+
+def test_test_config_overrides_everything(instance, monkeypatch):
+    monkeypatch.setenv("TOKER_MIN_LIKES", "300")
+    app = create_app({"TOKER_MIN_LIKES": 7})
+    assert app.config["TOKER_MIN_LIKES"] == 7
+
+
+def test_minimum_likes_from_config_is_applied(instance, tmp_path):
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}", "TOKER_MIN_LIKES": 7000}
+    )
+    from webapp.extensions import db
+
+    with app.app_context():
+        db.create_all()
+    response = app.test_client().post(
+        "/api/v1/connect", json={"platform": "tiktok", "user_id": "config-check"}
+    )
+    assert response.status_code == 422
+    assert "at least 7000" in response.get_json()["detail"]
+
+
+def test_a_malformed_environment_value_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="TOKER_MIN_LIKES='many' is not a valid int"):
+        from_environment({"TOKER_MIN_LIKES": "many"})
