@@ -122,7 +122,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="toker-bench-") as tmp:
         workdir = Path(tmp)
         results = [run_seed(count, workdir) for count in args.counts]

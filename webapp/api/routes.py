@@ -20,6 +20,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 
 
+def _invalid_body(loc: str, msg: str) -> Problem:
+    """A 422 for a request body field, located like payload problems are."""
+    where = f"{loc} " if loc else "The body "
+    return Problem(
+        422,
+        "Unprocessable Content",
+        f"{where}{msg}.",
+        "invalid-body",
+        errors=[{"loc": loc, "msg": msg}],
+    )
+
+
 def _json_body() -> dict:
     """The request body as a JSON object, or a 400/415 problem that says what is wrong."""
     if not request.is_json:
@@ -37,13 +49,7 @@ def _json_body() -> dict:
             400, "Bad Request", f"The body is not valid JSON: {error.description}", "invalid-json"
         ) from None
     if not isinstance(body, dict):
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "The body must be a JSON object.",
-            "invalid-body",
-            errors=[{"loc": "", "msg": "must be a JSON object"}],
-        )
+        raise _invalid_body("", "must be a JSON object")
     return body
 
 
@@ -55,13 +61,7 @@ def _platform_from(body: dict) -> str:
             if platform is None
             else f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
         )
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            f"platform {msg}.",
-            "invalid-body",
-            errors=[{"loc": "platform", "msg": msg}],
-        )
+        raise _invalid_body("platform", msg)
     return platform
 
 
@@ -139,13 +139,7 @@ def connect():
             user_id = str(user_id)
         if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID:
             msg = f"must be a string of 1 to {MAX_USER_ID} characters"
-            raise Problem(
-                422,
-                "Unprocessable Content",
-                f"user_id {msg}.",
-                "invalid-body",
-                errors=[{"loc": "user_id", "msg": msg}],
-            )
+            raise _invalid_body("user_id", msg)
         user_id = user_id.strip()
     try:
         outcome = onboarding.connect_account(platform, user_id)
@@ -172,13 +166,7 @@ def create_profile():
     body = _json_body()
     platform = _platform_from(body)
     if "payload" not in body:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "payload is required.",
-            "invalid-body",
-            errors=[{"loc": "payload", "msg": "is required"}],
-        )
+        raise _invalid_body("payload", "is required")
     return _outcome_response(onboarding.submit_payload(platform, body["payload"]))
 
 
