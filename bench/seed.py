@@ -23,7 +23,6 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKER = str(Path(sys.executable).with_name("toker"))
 
 
