@@ -19,4 +19,5 @@ install_toker() {
     [ -n "${1:-}" ] && spec=".[$1]"
     echo "Installing Toker ($spec) into .venv ..." >&2
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+    scripts/fetch-assets
 }

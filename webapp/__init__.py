@@ -9,6 +9,7 @@ import orjson
 from flask import Flask
 from sqlalchemy import event
 
+from .assets import check_local_copies
 from .config import default_config, from_environment
 from .extensions import db, migrate
 from .jsonprovider import OrjsonProvider
@@ -42,6 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    if not app.testing:
+        check_local_copies()
     return app
 
 
@@ -94,11 +97,15 @@ def register_blueprints(app: Flask) -> None:
     """Mount the JSON API and the pages."""
     from .api import bp as api_bp
     from .api.routes import health_bp
+    from .assets import bp as assets_bp
     from .views import bp as pages_bp
+    from .views.connect import bp as connect_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(assets_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(connect_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -10,6 +10,7 @@ ENV_SETTINGS = {
     "TOKER_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
     "TOKER_CONNECTOR_LATENCY": ("TOKER_CONNECTOR_LATENCY", float),
     "TOKER_CONNECTOR_FAULT_RATE": ("TOKER_CONNECTOR_FAULT_RATE", float),
+    "TOKER_ASSETS": ("TOKER_ASSETS", str),
 }
 
 
@@ -24,6 +25,8 @@ def default_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TOKER_CONNECTOR_LATENCY": 0.0,
         "TOKER_CONNECTOR_FAULT_RATE": 0.0,
+        # "cdn": pinned CDN URLs with SRI and a local fallback; "local": local copies only.
+        "TOKER_ASSETS": "cdn",
         # Only bulk seeding workers turn this off, for rows whose parents they wrote themselves.
         "TOKER_SQLITE_FOREIGN_KEYS": True,
         # WAL pages before SQLite copies them back into the database file (SQLite's default).

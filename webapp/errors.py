@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, json, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -74,9 +74,40 @@ def wants_problem_json() -> bool:
     return best == "application/json"
 
 
+HTML_TITLES = {404: "Page not found", 500: "Something went wrong"}
+HTML_DESCRIPTIONS = {
+    404: "There is nothing at this address.",
+    500: "Toker hit an unexpected error. Nothing was changed; please try again.",
+}
+
+
+def _html_error(error: HTTPException) -> Response:
+    """An error page in the site's layout."""
+    status = error.code or 500
+    description = error.description
+    if status in HTML_DESCRIPTIONS and description == type(error).description:
+        description = HTML_DESCRIPTIONS[status]
+    try:
+        body = render_template(
+            "errors/error.html",
+            status=status,
+            title=HTML_TITLES.get(status, error.name),
+            description=description,
+        )
+    except Exception:  # a broken layout must not hide the original error
+        log.exception("could not render the error page")
+        return error.get_response()
+    response = Response(body, status=status, mimetype="text/html")
+    if status == 405:
+        allowed = error.get_response().headers.get("Allow")
+        if allowed:
+            response.headers["Allow"] = allowed
+    return response
+
+
 def _from_http(error: HTTPException) -> Response:
     if not wants_problem_json():
-        return error.get_response()
+        return _html_error(error)
     response = problem_response(error.code or 500, error.name, error.description or error.name)
     if error.code == 405:
         allowed = error.get_response().headers.get("Allow")

@@ -122,6 +122,74 @@ def connect_account(platform: str, user_id: str | None = None) -> Outcome:
     return submit_payload(platform, raw)
 
 
+STEPS = ("fetch", "validate", "vectorise", "store")
+
+
+@dataclass
+class StepReport:
+    """How far a step-by-step onboarding got, for a progress view that advances per request."""
+
+    platform: str
+    user_id: str
+    done: list[str] = field(default_factory=list)
+    liked_count: int = 0
+    shared_count: int = 0
+    unclassified_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None or bool(self.problems) or self.error is not None
+
+    @property
+    def next_step(self) -> int:
+        return len(self.done) + 1
+
+
+def run_steps(platform: str, user_id: str, upto: int) -> StepReport:
+    """Run the pipeline's first `upto` steps (1 fetch .. 4 store); only step 4 writes.
+
+    The connector is deterministic per account, so each request can redo the earlier steps
+    instead of keeping state between requests.
+    """
+    check_platform(platform)
+    report = StepReport(platform, user_id)
+    try:
+        raw = fetch_account(platform, user_id)
+    except ConnectorError as error:
+        report.error = str(error)
+        return report
+    report.liked_count = len(raw.get("liked_videos") or [])
+    report.shared_count = len(raw.get("shared_videos") or [])
+    report.done.append("fetch")
+    if upto < 2:
+        return report
+    try:
+        payload = validate_payload(raw, min_likes())
+    except PayloadRejected as rejected:
+        report.problems = rejected.problems
+        return report
+    report.done.append("validate")
+    if upto < 3:
+        return report
+    record = process_payload(platform, payload, raw)
+    report.unclassified_count = record.unclassified_count
+    report.done.append("vectorise")
+    if upto < 4:
+        return report
+    report.outcome = _outcome(record, store_one(record))
+    report.done.append("store")
+    return report
+
+
+def new_user_id(platform: str) -> str:
+    """A fresh account id in the platform's format, for a demo connect without one."""
+    check_platform(platform)
+    return get_connector(platform).new_user_id()
+
+
 __all__ = [
     "ConnectorError",
     "Outcome",
@@ -132,4 +200,8 @@ __all__ = [
     "prepare",
     "store_one",
     "submit_payload",
+    "STEPS",
+    "StepReport",
+    "new_user_id",
+    "run_steps",
 ]

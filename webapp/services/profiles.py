@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 
 from ..extensions import db
-from ..models import Profile, ProfileInterest, ProfileVideo
+from ..models import Profile, ProfileInterest, ProfileVideo, Video
 from . import versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES
@@ -305,3 +305,47 @@ def count_profiles(platform: str | None = None) -> int:
     if platform:
         stmt = stmt.where(Profile.platform == platform)
     return db.session.scalar(stmt)
+
+
+VIDEO_PAGE = 10
+
+
+def profile_videos(profile_id: int, kind: str, page: int = 1, per_page: int = VIDEO_PAGE) -> dict:
+    """One page of a profile's liked or shared videos in the order the platform gave them."""
+    if kind not in ("liked", "shared"):
+        raise BadQuery("kind", f"must be 'liked' or 'shared', not {kind!r}")
+    page = max(1, page)
+    base = select(ProfileVideo).where(
+        ProfileVideo.profile_id == profile_id, ProfileVideo.kind == kind
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.session.execute(
+        select(Video, ProfileVideo.position)
+        .join(ProfileVideo, ProfileVideo.video_pk == Video.id)
+        .where(ProfileVideo.profile_id == profile_id, ProfileVideo.kind == kind)
+        .order_by(ProfileVideo.position)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [
+        {
+            "video_id": video.video_id,
+            "categories": video.categories,
+            "hashtags": video.hashtags,
+            "likes": video.likes,
+            "comments": video.comments,
+            "shares": video.shares,
+            "caption": video.caption,
+            "posted_at": video.posted_at,
+        }
+        for video, _position in rows
+    ]
+    pages = max(1, -(-total // per_page))
+    return {
+        "items": items,
+        "page": page,
+        "pages": pages,
+        "per_page": per_page,
+        "total": total,
+        "kind": kind,
+    }

@@ -1,17 +1,159 @@
-"""Pages: for now a plain overview that points at the API; the dashboard builds on it."""
+"""Dashboard pages: overview, the profile browser and one profile."""
 
-from flask import Blueprint, render_template
+import json
 
-from ..services import profiles
-from ..services.taxonomy import CATEGORIES
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from ..services import analytics, onboarding, profiles
+from ..services.connectors import ConnectorError
+from ..services.seeding import seed_profiles
+from . import charts
+from .htmx import render_page_or_partial
 
 bp = Blueprint("pages", __name__)
+
+PLATFORM_LABELS = (("tiktok", "TikTok"), ("instagram", "Instagram"), ("x", "X"))
+TABLE_COLUMNS = (
+    ("username", "Username", False),
+    ("platform", "Platform", False),
+    ("verified", "Verified", False),
+    ("followers", "Followers", True),
+    ("likes", "Likes", True),
+    ("", "Dominant interest", False),
+    ("updated", "Updated", False),
+)
+STAT_CARDS = (
+    ("Followers", "followers_count"),
+    ("Following", "following_count"),
+    ("Likes received", "likes_count"),
+    ("Videos", "videos_count"),
+    ("Likes given", "number_of_likes"),
+    ("Shares", "number_of_shares"),
+    ("Comments", "number_of_comments"),
+)
+DEMO_SEED_COUNT = 200
+
+
+@bp.app_context_processor
+def layout_context() -> dict:
+    """What every page's layout needs."""
+    from ..assets import script_tags
+
+    return {"assets": script_tags(current_app), "platforms": PLATFORM_LABELS}
 
 
 @bp.get("/")
 def index():
-    """Overview: how many profiles each platform has."""
-    counts = profiles.count_by_platform()
+    """Overview: counts by platform, the most common interests, the latest profiles."""
+    data = analytics.overview()
     return render_template(
-        "index.html", counts=counts, total=sum(counts.values()), categories=CATEGORIES
+        "index.html",
+        section="overview",
+        interests_figure=charts.interest_shares(data["interests"]),
+        **data,
     )
+
+
+@bp.post("/seed")
+def seed_demo():
+    """Fill an empty database with demo accounts through the real pipeline."""
+    report = seed_profiles(DEMO_SEED_COUNT, min_likes=onboarding.min_likes(), workers=1)
+    flash(
+        f"Seeded {report.stored} demo profiles ({report.rejected} accounts were rejected "
+        "by the likes minimum).",
+        "success",
+    )
+    return redirect(url_for("pages.index"), code=303)
+
+
+@bp.get("/profiles", endpoint="profiles")
+def profile_list():
+    """The profile browser; htmx asks for the table alone."""
+    try:
+        query = profiles.parse_list_query(request.args)
+    except profiles.BadQuery as error:
+        abort(400, description=str(error))
+    if query.sort not in {key for key, _, _ in TABLE_COLUMNS if key} | {"updated"}:
+        query = profiles.ListQuery(query.q, query.platform, "updated", "desc", 1, query.per_page)
+    page = profiles.list_profiles(query)
+    pages = max(1, -(-page["total"] // query.per_page))
+    return render_page_or_partial(
+        "profiles.html",
+        "partials/_profiles_table.html",
+        section="profiles",
+        query=query,
+        page=page,
+        pages=pages,
+        columns=TABLE_COLUMNS,
+    )
+
+
+def _profile_or_404(profile_id: int):
+    profile = profiles.get_profile(profile_id)
+    if profile is None:
+        abort(404, description=f"No profile has id {profile_id}.")
+    return profile
+
+
+def _page_arg(name: str) -> int:
+    try:
+        return max(1, int(request.args.get(name, 1)))
+    except ValueError:
+        abort(400, description=f"{name} must be a whole number.")
+
+
+@bp.get("/profiles/<int:profile_id>")
+def profile(profile_id: int):
+    """One profile: stats, interest charts, top lists, videos, the raw payload."""
+    record = _profile_or_404(profile_id)
+    detail = profiles.profile_detail(record)
+    detail["top_categories"] = detail["top_categories"][:5]
+    return render_template(
+        "profile.html",
+        section="profiles",
+        profile=detail,
+        profile_id=profile_id,
+        stat_cards=STAT_CARDS,
+        bar_figure=charts.interest_bar(detail["interest"]),
+        radar_figure=charts.interest_radar(detail["interest"]),
+        liked=profiles.profile_videos(profile_id, "liked", _page_arg("liked_page")),
+        shared=profiles.profile_videos(profile_id, "shared", _page_arg("shared_page")),
+        raw_json=json.dumps(record.raw_payload, indent=2, ensure_ascii=False),
+    )
+
+
+@bp.get("/profiles/<int:profile_id>/videos/<kind>")
+def profile_videos(profile_id: int, kind: str):
+    """One page of a profile's liked or shared videos (the htmx partial)."""
+    _profile_or_404(profile_id)
+    if kind not in ("liked", "shared"):
+        abort(404)
+    videos = profiles.profile_videos(profile_id, kind, _page_arg("page"))
+    response = render_template("partials/_videos.html", videos=videos, profile_id=profile_id)
+    return response
+
+
+@bp.post("/profiles/<int:profile_id>/resync")
+def resync(profile_id: int):
+    """Fetch the account again and update it in place."""
+    record = _profile_or_404(profile_id)
+    try:
+        outcome = onboarding.connect_account(record.platform, record.user_id)
+    except ConnectorError as error:
+        flash(f"Re-sync failed: {error}", "error")
+        return redirect(url_for("pages.profile", profile_id=profile_id), code=303)
+    if not outcome.accepted:
+        flash(f"Re-sync rejected, the stored profile is unchanged: {outcome.reason}", "error")
+    else:
+        flash("Profile re-synced: updated in place.", "success")
+    return redirect(url_for("pages.profile", profile_id=profile_id), code=303)
+
+
+@bp.post("/profiles/<int:profile_id>/delete")
+def delete(profile_id: int):
+    """Delete a profile, then return to the list."""
+    record = _profile_or_404(profile_id)
+    name = record.username
+    profiles.delete_profile(profile_id)
+    flash(f"Deleted {name}.", "success")
+    return redirect(url_for("pages.profiles"), code=303)

@@ -1,0 +1,90 @@
+"""Plotly figures as plain dicts; templates hand them to the page through `tojson`."""
+
+from ..services.taxonomy import CATEGORIES
+
+ACCENT = "#4f46e5"
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+
+
+def _layout(**extra) -> dict:
+    layout = {
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "font": FONT,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "height": 340,
+    }
+    layout.update(extra)
+    return layout
+
+
+def interest_bar(interest: dict[str, float]) -> dict:
+    """Horizontal bars of the non-zero weights, largest at the top."""
+    ranked = sorted(((w, c) for c, w in interest.items() if w > 0), reverse=True)
+    ranked = ranked[:15]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": [round(w * 100, 2) for w, _ in reversed(ranked)],
+                "y": [c for _, c in reversed(ranked)],
+                "marker": {"color": ACCENT},
+                "hovertemplate": "%{y}: %{x:.1f}%<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            xaxis={"title": {"text": "share of interest (%)"}, "rangemode": "tozero"},
+            yaxis={"automargin": True},
+            margin={"l": 10, "r": 10, "t": 10, "b": 40},
+        ),
+    }
+
+
+def interest_radar(interest: dict[str, float]) -> dict:
+    """A polar view over the categories that carry any weight (at least three axes)."""
+    names = [c for c in CATEGORIES if interest.get(c, 0) > 0]
+    for extra in CATEGORIES:
+        if len(names) >= 3:
+            break
+        if extra not in names:
+            names.append(extra)
+    values = [round(interest.get(c, 0) * 100, 2) for c in names]
+    return {
+        "data": [
+            {
+                "type": "scatterpolar",
+                "r": values + values[:1],
+                "theta": names + names[:1],
+                "fill": "toself",
+                "line": {"color": ACCENT},
+                "hovertemplate": "%{theta}: %{r:.1f}%<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            polar={"radialaxis": {"visible": True, "ticksuffix": "%"}},
+            margin={"l": 40, "r": 40, "t": 20, "b": 20},
+        ),
+    }
+
+
+def interest_shares(shares: list[dict]) -> dict:
+    """Bars of each category's share of all profiles' interest."""
+    ordered = list(reversed(shares))
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": [round(s["share"] * 100, 2) for s in ordered],
+                "y": [s["category"] for s in ordered],
+                "marker": {"color": ACCENT},
+                "hovertemplate": "%{y}: %{x:.1f}% of all interest<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            xaxis={"title": {"text": "share of all profiles' interest (%)"}},
+            yaxis={"automargin": True},
+            margin={"l": 10, "r": 10, "t": 10, "b": 40},
+        ),
+    }
