@@ -14,100 +14,13 @@ Needs wrk (Debian: apt-get install wrk) and the bench extra (pip install -e '.[b
 """
 
 import argparse
-import json
-import math
 import os
-import re
 import shutil
-import socket
-import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from common import ROOT, measure, prepare_database, print_table, servers
+
 from webapp.services.profiles import SUMMARY_NAMES
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def stored_profiles(database: Path) -> int:
-    if not database.exists():
-        return 0
-    try:
-        with sqlite3.connect(database) as connection:
-            return connection.execute("SELECT count(*) FROM profiles").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
-def ensure_database(database: Path, wanted: int) -> int:
-    """Seed the database until it holds at least `wanted` profiles."""
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
-    have = stored_profiles(database)
-    if have >= wanted:
-        return have
-    database.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([BIN / "toker", "db", "upgrade"], env=env, check=True, capture_output=True)
-    while have < wanted:
-        # About one account in ten is rejected by the likes minimum.
-        count = math.ceil((wanted - have) / 0.88)
-        print(f"seeding {count:,} accounts into {database} ...", file=sys.stderr)
-        subprocess.run([BIN / "toker", "seed", "--count", str(count)], env=env, check=True)
-        have = stored_profiles(database)
-    return have
-
-
-def wait_until_up(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up within {seconds} s")
-
-
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        if response.status != 200:
-            raise SystemExit(f"{url} answered {response.status}")
-        return response.read()
-
-
-def run_wrk(url: str, duration: int) -> dict:
-    """One wrk run: requests per second, average and tail latency, errors."""
-    result = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    out = result.stdout
-    if os.environ.get("BENCH_DEBUG"):
-        print(url, out, file=sys.stderr)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
-    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
-    return {
-        "rps": rps,
-        "p50": p50,
-        "p99": p99,
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": errors.group(0) if errors else "",
-    }
 
 
 def main() -> None:
@@ -119,94 +32,33 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
-    stored = ensure_database(database, args.profiles)
-    # Checkpoint the WAL so both servers read one settled file.
-    connection = sqlite3.connect(database)
-    try:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        middle_id = connection.execute(
-            "SELECT id FROM profiles ORDER BY id LIMIT 1 OFFSET ?", (stored // 2,)
-        ).fetchone()[0]
-    finally:
-        connection.close()
-
-    toker_port, datasette_port = free_port(), free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", OPENBLAS_NUM_THREADS="1")
-    servers = [
-        subprocess.Popen(
-            [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{toker_port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-        # Facet suggestions take seconds a page at this size; off, as a served instance runs.
-        subprocess.Popen(
-            [
-                BIN / "datasette",
-                "serve",
-                str(database),
-                "--port",
-                str(datasette_port),
-                "--host",
-                "127.0.0.1",
-                "--setting",
-                "suggest_facets",
-                "off",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-    ]
-    try:
-        toker = f"http://127.0.0.1:{toker_port}"
-        datasette = f"http://127.0.0.1:{datasette_port}/{database.stem}"
-        wait_until_up(f"{toker}/healthz")
-        wait_until_up(f"{datasette}.json")
+    stored, middle_id = prepare_database(database, args.profiles)
+    with servers(database) as (toker, datasette):
         # datasette's table JSON always carries the primary key; ask for the other columns.
         columns = "".join(f"&_col={name}" for name in SUMMARY_NAMES if name != "id")
-        targets = [
-            (
-                "list, 50 by followers",
-                "Toker",
-                f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50",
-            ),
-            (
-                "list, 50 by followers",
-                "datasette",
-                f"{datasette}/profiles.json?_sort_desc=followers_count&_size=50{columns}",
-            ),
-            ("one profile", "Toker", f"{toker}/api/v1/profiles/{middle_id}"),
-            ("one profile", "datasette", f"{datasette}/profiles/{middle_id}.json"),
-        ]
-        rows = []
-        for name, server, url in targets:
-            started = time.perf_counter()
-            body = fetch(url)
-            if os.environ.get("BENCH_DEBUG"):
-                print(server, url, f"{time.perf_counter() - started:.3f}s", file=sys.stderr)
-            json.loads(body)
-            run_wrk(url, 2)  # warm-up
-            result = run_wrk(url, args.duration)
-            rows.append((name, server, len(body), result))
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=10)
-
+        rows = measure(
+            [
+                (
+                    "list, 50 by followers",
+                    "Toker",
+                    f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50",
+                ),
+                (
+                    "list, 50 by followers",
+                    "datasette",
+                    f"{datasette}/profiles.json?_sort_desc=followers_count&_size=50{columns}",
+                ),
+                ("one profile", "Toker", f"{toker}/api/v1/profiles/{middle_id}"),
+                ("one profile", "datasette", f"{datasette}/profiles/{middle_id}.json"),
+            ],
+            args.duration,
+        )
     print(
         f"{stored:,} profiles; wrk -t2 -c16 -d{args.duration}s; gunicorn 2 workers; "
         f"{os.cpu_count()} cores"
     )
     print()
-    print("| endpoint | server | req/s | p50 | p99 | non-2xx | response bytes |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for name, server, size, r in rows:
-        print(
-            f"| {name} | {server} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
-            f"{r['non_2xx']} | {size:,} |"
-        )
+    print_table(rows)
     print()
     for index in range(0, len(rows), 2):
         ours, theirs = rows[index][3]["rps"], rows[index + 1][3]["rps"]

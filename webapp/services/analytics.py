@@ -3,8 +3,8 @@
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Profile, ProfileInterest
-from . import profiles
+from ..models import ProfileInterest
+from . import profiles, versions
 from .taxonomy import CATEGORIES
 
 
@@ -25,25 +25,19 @@ def interest_shares(limit: int = 12) -> list[dict]:
     return shares
 
 
-def dominant_counts() -> dict[str, int]:
-    """How many profiles have each category as their dominant interest."""
-    rows = db.session.execute(
-        select(Profile.dominant_interest, func.count(Profile.id))
-        .where(Profile.dominant_interest.is_not(None))
-        .group_by(Profile.dominant_interest)
-    ).all()
-    return dict(rows)
+_cache = versions.VersionedCache()
 
 
 def overview(recent: int = 8) -> dict:
-    """Everything the overview page shows."""
-    counts = profiles.count_by_platform()
+    """Everything the overview page shows; aggregates are computed once per data version."""
+    counts = _cache.get_or_compute(db.session, ("platform-counts",), profiles.count_by_platform)
+    interests = _cache.get_or_compute(db.session, ("interest-shares",), interest_shares)
     latest = profiles.list_profiles(
         profiles.ListQuery(sort="updated", order="desc", per_page=recent)
     )
     return {
         "counts": counts,
         "total": sum(counts.values()),
-        "interests": interest_shares(),
+        "interests": interests,
         "latest": latest["items"],
     }

@@ -1,6 +1,5 @@
 """Queries over stored profiles: the filtered, sorted, paginated list, one profile, its vector."""
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ SORTS = {
     "id": Profile.id,
     "username": Profile.username,
     "platform": Profile.platform,
+    "verified": Profile.verified,
     "followers": Profile.followers_count,
     "followers_count": Profile.followers_count,
     "following_count": Profile.following_count,
@@ -143,42 +143,16 @@ def _summary(row) -> dict:
     return item
 
 
-class _CountCache:
-    """Totals per filter, valid while the profiles version stamp has not moved."""
-
-    SIZE = 512
-
-    def __init__(self):
-        self._entries: dict[tuple, tuple[int, int]] = {}
-
-    def get(self, key: tuple, version: int) -> int | None:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] == version:
-            return entry[1]
-        return None
-
-    def put(self, key: tuple, version: int, total: int) -> None:
-        if len(self._entries) >= self.SIZE:
-            self._entries.clear()
-        self._entries[key] = (version, total)
-
-
-# One cache per engine, so two apps in one process (tests) never share totals.
-_counts: "weakref.WeakKeyDictionary[object, _CountCache]" = weakref.WeakKeyDictionary()
+_counts = versions.VersionedCache()
 
 
 def _total(query: ListQuery, conditions: list) -> int:
     """The number of matching profiles; counted once per filter and data version."""
-    version = versions.current(db.session)
-    cache = _counts.get(db.engine)
-    if cache is None:
-        cache = _counts[db.engine] = _CountCache()
-    key = (query.q, query.platform)
-    total = cache.get(key, version)
-    if total is None:
-        total = db.session.scalar(select(func.count(Profile.id)).where(*conditions))
-        cache.put(key, version, total)
-    return total
+    return _counts.get_or_compute(
+        db.session,
+        ("count", query.q, query.platform),
+        lambda: db.session.scalar(select(func.count(Profile.id)).where(*conditions)),
+    )
 
 
 def list_profiles(query: ListQuery) -> dict:

@@ -4,6 +4,8 @@ Every write to profiles bumps the "profiles" stamp in the same transaction, so a
 on the stamp reflects every committed write, whichever process or command made it.
 """
 
+import weakref
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,3 +29,29 @@ def current(session: Session, name: str = PROFILES) -> int:
     """The stamp's value now; 0 before the first write."""
     value = session.scalar(select(DataVersion.version).where(DataVersion.name == name))
     return value or 0
+
+
+class VersionedCache:
+    """Answers computed once per data version: valid until the next write, in any process."""
+
+    SIZE = 512
+
+    def __init__(self):
+        # One cache per engine, so two apps in one process (tests) never share answers.
+        self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get_or_compute(self, session: Session, key: tuple, compute, name: str = PROFILES):
+        """The cached answer for `key` at the current version, computing it when stale."""
+        version = current(session, name)
+        engine = session.get_bind()
+        entries = self._by_engine.get(engine)
+        if entries is None:
+            entries = self._by_engine[engine] = {}
+        entry = entries.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        value = compute()
+        if len(entries) >= self.SIZE:
+            entries.clear()
+        entries[key] = (version, value)
+        return value
