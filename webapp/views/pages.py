@@ -8,6 +8,7 @@ from ..services import analytics, onboarding, profiles
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from . import charts
+from .filters import FILTERS
 from .htmx import render_page_or_partial
 
 bp = Blueprint("pages", __name__)
@@ -32,6 +33,11 @@ STAT_CARDS = (
     ("Comments", "number_of_comments"),
 )
 DEMO_SEED_COUNT = 200
+
+
+@bp.record_once
+def _register_filters(state) -> None:
+    state.app.jinja_env.filters.update(FILTERS)
 
 
 @bp.app_context_processor
