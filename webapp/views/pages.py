@@ -91,6 +91,8 @@ def profile_list():
         page=page,
         pages=pages,
         columns=TABLE_COLUMNS,
+        default_per_page=profiles.DEFAULT_PER_PAGE,
+        per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
     )
 
 

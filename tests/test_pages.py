@@ -1,0 +1,1403 @@
+"""The server-rendered dashboard through the Flask test client: pages, htmx partials, the
+onboarding flow, front-end assets and HTML error pages, checked on the parsed HTML."""
+
+import base64
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from webapp import assets, create_app
+from webapp.extensions import db
+from webapp.services.connectors import get_connector
+
+from .factories import make_payload, video
+
+HTMX_CDN = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
+PLOTLY_CDN_HOST = "cdn.plot.ly"
+PLATFORM_LABELS = {"tiktok": "TikTok", "instagram": "Instagram", "x": "X"}
+TABLE_HEADERS = [
+    "Username",
+    "Platform",
+    "Verified",
+    "Followers",
+    "Likes",
+    "Dominant interest",
+    "Updated",
+]
+SORTABLE = ["Username", "Platform", "Verified", "Followers", "Likes", "Updated"]
+STEPS = ["fetch", "validate", "vectorise", "store"]
+NASTY_NAME = "<b>x</b> \"q\" & 'a'"
+
+
+# --- a small DOM over html.parser, with the CSS selectors these tests need ------------------
+
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+_COMPOUND = re.compile(
+    r"""(?P<tag>^[a-zA-Z*][\w-]*)
+      | \#(?P<id>[\w-]+)
+      | \.(?P<cls>[\w-]+)
+      | \[(?P<attr>[\w-]+)(?:(?P<op>[\^*~]?=)(?P<q>["']?)(?P<value>.*?)(?P=q))?\]""",
+    re.X,
+)
+
+
+class Element:
+    """One element: its tag, attributes (unescaped), children (elements and strings)."""
+
+    def __init__(self, tag: str, attrs: dict, parent: "Element | None"):
+        self.tag = tag
+        self.attrs = attrs
+        self.parent = parent
+        self.children: list = []
+
+    def __repr__(self) -> str:
+        return f"<{self.tag} {self.attrs}>"
+
+    def __getitem__(self, name: str) -> str:
+        return self.attrs[name]
+
+    def get(self, name: str, default=None):
+        return self.attrs.get(name, default)
+
+    @property
+    def classes(self) -> list[str]:
+        return self.attrs.get("class", "").split()
+
+    @property
+    def raw_text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.raw_text for c in self.children)
+
+    @property
+    def text(self) -> str:
+        """The text content with runs of whitespace collapsed."""
+        return " ".join(self.raw_text.split())
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Element):
+                yield child
+                yield from child.iter()
+
+    def select(self, selector: str) -> list["Element"]:
+        """Descendants matching a selector (tag, #id, .class, [attr], [attr=v], ' ', '>')."""
+        steps = _parse_selector(selector)
+        return [el for el in self.iter() if _match(el, steps, len(steps) - 1)]
+
+    def one(self, selector: str) -> "Element":
+        """The only descendant matching the selector."""
+        found = self.select(selector)
+        assert len(found) == 1, f"{len(found)} elements match {selector!r}"
+        return found[0]
+
+    def first(self, selector: str) -> "Element | None":
+        found = self.select(selector)
+        return found[0] if found else None
+
+
+def _parse_compound(text: str) -> list[tuple]:
+    tests, pos = [], 0
+    while pos < len(text):
+        match = _COMPOUND.match(text, pos)
+        assert match and match.end() > pos, f"unsupported selector {text!r}"
+        if match["tag"]:
+            if match["tag"] != "*":
+                tests.append(("tag", match["tag"].lower()))
+        elif match["id"]:
+            tests.append(("attr", "id", "=", match["id"]))
+        elif match["cls"]:
+            tests.append(("attr", "class", "~=", match["cls"]))
+        else:
+            tests.append(("attr", match["attr"], match["op"], match["value"]))
+        pos = match.end()
+    return tests
+
+
+def _parse_selector(selector: str) -> list[tuple[str | None, list]]:
+    steps, combinator = [], None
+    for token in selector.replace(">", " > ").split():
+        if token == ">":
+            combinator = ">"
+            continue
+        steps.append((combinator, _parse_compound(token)))
+        combinator = " "
+    return steps
+
+
+def _matches(el: Element, tests: list[tuple]) -> bool:
+    if el.tag == "#document":
+        return False
+    for test in tests:
+        if test[0] == "tag":
+            if el.tag != test[1]:
+                return False
+            continue
+        _, name, op, value = test
+        if name not in el.attrs:
+            return False
+        actual = el.attrs[name]
+        if op == "=" and actual != value:
+            return False
+        if op == "~=" and value not in actual.split():
+            return False
+        if op == "^=" and not actual.startswith(value):
+            return False
+        if op == "*=" and value not in actual:
+            return False
+    return True
+
+
+def _match(el: Element, steps: list, index: int) -> bool:
+    combinator, tests = steps[index]
+    if not _matches(el, tests):
+        return False
+    if index == 0:
+        return True
+    if combinator == ">":
+        return el.parent is not None and _match(el.parent, steps, index - 1)
+    ancestor = el.parent
+    while ancestor is not None:
+        if _match(ancestor, steps, index - 1):
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {}, None)
+        self.stack = [self.root]
+
+    def _element(self, tag, attrs) -> Element:
+        el = Element(tag, {k: "" if v is None else v for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(el)
+        return el
+
+    def handle_starttag(self, tag, attrs):
+        el = self._element(tag, attrs)
+        if tag not in VOID:
+            self.stack.append(el)
+
+    def handle_startendtag(self, tag, attrs):
+        self._element(tag, attrs)
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index].tag == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse(response_or_text) -> Element:
+    """Parse an HTML response (or string) into an Element tree."""
+    text = (
+        response_or_text
+        if isinstance(response_or_text, str)
+        else response_or_text.get_data(as_text=True)
+    )
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def html_page(response, status: int = 200) -> Element:
+    """Check status and HTML content type, then parse."""
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    assert response.mimetype == "text/html"
+    return parse(response)
+
+
+def post_profile(client, platform: str = "tiktok", **overrides) -> dict:
+    """Store make_payload(**overrides) through the API; the stored profile's detail."""
+    response = client.post(
+        "/api/v1/profiles", json={"platform": platform, "payload": make_payload(**overrides)}
+    )
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()["profile"]
+
+
+def api_profile(client, profile_id: int):
+    return client.get(f"/api/v1/profiles/{profile_id}")
+
+
+def api_list(client, **params) -> dict:
+    response = client.get("/api/v1/profiles", query_string=params)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def mock_user_id(platform: str, accepted: bool) -> str:
+    """The first user id whose mock account is (or is not) above the likes minimum."""
+    connector = get_connector(platform)
+    for i in range(10_000):
+        if (connector.generate(str(i))["number_of_likes"] >= 100) == accepted:
+            return str(i)
+    raise AssertionError("the mock never produced such an account")
+
+
+def vary(response) -> list[str]:
+    return [v.strip().lower() for v in response.headers.get("Vary", "").split(",")]
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def flashes(doc: Element) -> list[str]:
+    return [el.text for el in doc.select("main .flash")]
+
+
+def stat_cards(doc: Element, scope: str = "section.stats") -> dict[str, str]:
+    return {
+        card.one(".label").text: card.one(".value").text for card in doc.one(scope).select(".stat")
+    }
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def figure(doc: Element, selector: str) -> dict:
+    return json.loads(doc.one(selector)["data-figure"])
+
+
+def served_status(client, url: str) -> int:
+    """The status of a GET, closing the response (static files hold an open handle)."""
+    response = client.get(url)
+    response.close()
+    return response.status_code
+
+
+def is_full_page(doc: Element) -> bool:
+    return bool(doc.select("html")) and bool(doc.select("head title"))
+
+
+def htmx_swap(page: Element, target: Element, fragment: Element) -> None:
+    """What htmx does with a response: its content replaces the target's children, and each
+    element marked hx-swap-oob replaces the page's element with the same id."""
+    main = []
+    for child in fragment.children:
+        if isinstance(child, Element) and "hx-swap-oob" in child.attrs:
+            old = page.one(f"#{child['id']}")
+            strategy = child["hx-swap-oob"] or "true"
+            if strategy in ("true", "outerHTML"):
+                siblings = old.parent.children
+                siblings[siblings.index(old)] = child
+                child.parent = old.parent
+            else:
+                assert strategy == "innerHTML", f"unsupported hx-swap-oob {strategy!r}"
+                old.children = child.children
+                for grandchild in old.children:
+                    if isinstance(grandchild, Element):
+                        grandchild.parent = old
+        else:
+            main.append(child)
+            if isinstance(child, Element):
+                child.parent = target
+    target.children = main
+
+
+def form_request(page: Element, form: Element) -> list[tuple[str, str]]:
+    """The parameters htmx sends for a form: its controls (also those tied to it by form=),
+    then whatever hx-include names."""
+    controls = list(form.iter())
+    if form.get("id"):
+        controls += page.select(f"[form={form['id']}]")
+    for selector in filter(None, (s.strip() for s in form.get("hx-include", "").split(","))):
+        for found in page.select(selector):
+            controls += [found, *found.iter()]
+    pairs = []
+    for control in controls:
+        name = control.get("name")
+        if not name or "disabled" in control.attrs:
+            continue
+        if control.tag == "input":
+            kind = control.get("type", "text")
+            if kind in ("submit", "button", "reset", "image", "file"):
+                continue
+            if kind in ("checkbox", "radio") and "checked" not in control.attrs:
+                continue
+            pairs.append((name, control.get("value", "")))
+        elif control.tag == "select":
+            options = control.select("option")
+            chosen = [o for o in options if "selected" in o.attrs] or options[:1]
+            pairs += [(name, o.get("value", o.text)) for o in chosen]
+        elif control.tag == "textarea":
+            pairs.append((name, control.raw_text))
+    return pairs
+
+
+@pytest.fixture
+def make_app(app, database_url):
+    """Build further apps on this test's database (created and dropped by `app`)."""
+    made = []
+
+    def build(**config):
+        new = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "TOKER_MIN_LIKES": 100,
+                **config,
+            }
+        )
+        made.append(new)
+        return new
+
+    yield build
+    for new in made:
+        with new.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def faulty_client(make_app):
+    """A client on an app whose connectors always fail (timeouts, rate limits, bad answers)."""
+    return make_app(TOKER_CONNECTOR_FAULT_RATE=1.0).test_client()
+
+
+@pytest.fixture
+def stored(client) -> dict:
+    """One profile stored through the API (seed 000's sample)."""
+    return post_profile(client)
+
+
+# The pages of the site, with the section the navigation marks as current.
+PAGES = {
+    "overview": ("GET", "/", None, "Overview"),
+    "profiles": ("GET", "/profiles", None, "Profiles"),
+    "profile": ("GET", "/profiles/{id}", None, "Profiles"),
+    "connect": ("GET", "/connect", None, "Connect"),
+    "consent": ("POST", "/connect/consent", {"platform": "tiktok", "user_id": "42"}, "Connect"),
+    "progress": ("POST", "/connect/progress", {"platform": "x", "user_id": "42"}, "Connect"),
+}
+
+
+def request_page(client, name: str, profile_id: int):
+    method, path, data, _section = PAGES[name]
+    path = path.format(id=profile_id)
+    if method == "GET":
+        return client.get(path)
+    return client.post(path, data=data)
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_in_the_layout(app, client, stored, name):
+    app.config["TOKER_VERSION"] = "9.8.7-layout"
+    doc = html_page(request_page(client, name, stored["id"]))
+
+    title = doc.one("head title").text
+    assert title.endswith("Toker") and len(title) > len("· Toker")
+    links = doc.select("header nav a")
+    assert [(a.text, path_of(a["href"])) for a in links] == [
+        ("Overview", "/"),
+        ("Profiles", "/profiles"),
+        ("Connect", "/connect"),
+    ]
+    current = [a.text for a in links if a.get("aria-current") == "page"]
+    assert current == [PAGES[name][3]]
+    assert "9.8.7-layout" in doc.one("footer").text
+    assert doc.one("main#content")
+
+
+def test_the_error_page_is_in_the_layout_with_no_section_current(client):
+    doc = html_page(client.get("/no/such/page"), 404)
+    assert [a.text for a in doc.select("header nav a")] == ["Overview", "Profiles", "Connect"]
+    assert not doc.select("header nav a[aria-current]")
+    assert "Toker" in doc.one("footer").text
+
+
+# --- overview --------------------------------------------------------------------------------
+
+
+def test_empty_overview_offers_to_connect_or_seed(client):
+    doc = html_page(client.get("/"))
+    empty = doc.one("section.empty")
+    assert "No profiles yet" in empty.text
+    assert "/connect" in [path_of(a["href"]) for a in empty.select("a")]
+    form = empty.one("form")
+    assert form["method"].lower() == "post"
+    assert path_of(form["action"]) == "/seed"
+    assert form.one("button")["type"] == "submit"
+    assert not doc.select("#interests-chart")
+
+
+def test_overview_counts_platforms_charts_interests_and_links_latest(client):
+    made = [
+        post_profile(client, "tiktok", user_id="t1", username="tik1"),
+        post_profile(client, "instagram", user_id="i1", username="insta1"),
+        post_profile(client, "tiktok", user_id="t2", username="tik2"),
+        post_profile(client, "instagram", user_id="i2", username="insta2"),
+        post_profile(client, "tiktok", user_id="t3", username="tik3"),
+    ]
+    doc = html_page(client.get("/"))
+
+    assert not doc.select("section.empty")
+    assert stat_cards(doc) == {"Profiles": "5", "TikTok": "3", "Instagram": "2", "X": "0"}
+    fig = figure(doc, "#interests-chart")
+    (trace,) = fig["data"]
+    assert trace["type"] == "bar"
+    # Every profile has the same payload, so the population's shares are its interest.
+    interest = api_profile(client, made[0]["id"]).get_json()["interest"]
+    expected = {c: round(w * 100, 2) for c, w in interest.items() if w > 0}
+    assert dict(zip(trace["y"], trace["x"], strict=True)) == expected
+    latest = doc.one("#latest-title").parent
+    hrefs = [a["href"] for a in latest.select("tbody a")]
+    assert hrefs == [f"/profiles/{p['id']}" for p in reversed(made)]
+    assert [a.text for a in latest.select("tbody a")] == [p["username"] for p in reversed(made)]
+
+
+def test_seeding_from_the_overview_stores_demo_profiles(client):
+    response = client.post("/seed")
+    assert response.status_code == 303
+    assert path_of(response.headers["Location"]) == "/"
+
+    total = api_list(client)["total"]
+    assert total > 100
+    doc = html_page(client.get("/"))
+    assert any(f"Seeded {total} demo profiles" in text for text in flashes(doc))
+    cards = stat_cards(doc)
+    assert number(cards["Profiles"]) == total
+    for platform, label in PLATFORM_LABELS.items():
+        assert number(cards[label]) == api_list(client, platform=platform)["total"]
+    assert figure(doc, "#interests-chart")["data"][0]["type"] == "bar"
+    latest = api_list(client, sort="updated", order="desc", per_page=8)["items"]
+    hrefs = [a["href"] for a in doc.one("#latest-title").parent.select("tbody a")]
+    assert hrefs == [f"/profiles/{p['id']}" for p in latest]
+
+
+# --- the profile browser ---------------------------------------------------------------------
+
+POPULATION = 25
+PLATFORM_CYCLE = ("tiktok", "instagram", "x")
+
+
+@pytest.fixture
+def population(client) -> list[dict]:
+    """25 profiles whose usernames, followers and likes all differ, over three platforms."""
+    return [
+        post_profile(
+            client,
+            PLATFORM_CYCLE[i % 3],
+            user_id=f"u{i:02d}",
+            username=f"user{(i * 11) % POPULATION:02d}",
+            user_pseudo=f"Person {i}",
+            verified=i % 4 == 0,
+            followers_count=((i * 37) % 101) * 1000,
+            number_of_likes=100 + (i * 53) % 97,
+        )
+        for i in range(POPULATION)
+    ]
+
+
+def table_rows(doc: Element) -> list[dict]:
+    """The profiles table's rows as {header: cell element}."""
+    table = doc.one("table#profiles")
+    headers = [th.text.rstrip("▲▼ ").strip() for th in table.select("thead th")]
+    rows = []
+    for tr in table.select("tbody tr"):
+        cells = tr.select("td")
+        if len(cells) == 1 and "empty" in cells[0].classes:
+            continue
+        rows.append(dict(zip(headers, cells, strict=True)))
+    return rows
+
+
+def row_ids(doc: Element) -> list[int]:
+    ids = []
+    for row in table_rows(doc):
+        href = row["Username"].one("a")["href"]
+        assert re.fullmatch(r"/profiles/\d+", href), href
+        ids.append(int(href.rsplit("/", 1)[1]))
+    return ids
+
+
+def column_values(doc: Element, header: str) -> list:
+    """What a column shows, as the values it is sorted by."""
+    labels = {label: key for key, label in PLATFORM_LABELS.items()}
+    values = []
+    for row in table_rows(doc):
+        cell = row[header]
+        if header == "Username":
+            values.append(cell.one("a").text)
+        elif header == "Platform":
+            values.append(labels[cell.text])
+        elif header == "Verified":
+            values.append("Verified" in cell.text)
+        elif header in ("Followers", "Likes"):
+            values.append(number(cell.text))
+        elif header == "Updated":
+            values.append(cell.one("time")["datetime"])
+        else:
+            values.append(cell.text)
+    return values
+
+
+def population_values(population: list[dict], header: str) -> list:
+    field = {
+        "Username": "username",
+        "Platform": "platform",
+        "Verified": "verified",
+        "Followers": "followers_count",
+        "Likes": "number_of_likes",
+        "Updated": "updated_at",
+    }[header]
+    return [p[field] for p in population]
+
+
+def test_profiles_table_has_headers_and_rows_linking_to_profiles(client, population):
+    doc = html_page(client.get("/profiles", query_string={"per_page": 100}))
+    headers = [th.text.rstrip("▲▼ ").strip() for th in doc.select("table#profiles thead th")]
+    assert headers == TABLE_HEADERS
+    assert all(th.get("scope") == "col" for th in doc.select("table#profiles thead th"))
+    assert sorted(row_ids(doc)) == sorted(p["id"] for p in population)
+    assert doc.one("#result-count").text == f"{POPULATION} profiles"
+    first = next(p for p in population if p["id"] == row_ids(doc)[0])
+    row = table_rows(doc)[0]
+    assert row["Username"].text == first["username"]
+    assert row["Platform"].text == PLATFORM_LABELS[first["platform"]]
+    assert number(row["Followers"].text) == first["followers_count"]
+    assert number(row["Likes"].text) == first["number_of_likes"]
+    assert row["Dominant interest"].text == first["dominant_interest"]
+
+
+def test_search_by_username_is_case_insensitive(client, population):
+    doc = html_page(client.get("/profiles", query_string={"q": "USER1", "per_page": 100}))
+    expected = sorted(p["username"] for p in population if "user1" in p["username"])
+    assert len(expected) == 10
+    assert sorted(column_values(doc, "Username")) == expected
+    assert doc.one("input#q")["value"] == "USER1"
+    assert doc.one("#result-count").text == "10 profiles matching “USER1”"
+
+
+def test_search_with_no_match_shows_an_empty_table(client, population):
+    doc = html_page(client.get("/profiles", query_string={"q": "nobody-here"}))
+    assert table_rows(doc) == []
+    assert "No profile matches" in doc.one("table#profiles tbody").text
+    assert doc.one("#result-count").text.startswith("0 profiles")
+
+
+def test_platform_filter(client, population):
+    doc = html_page(client.get("/profiles", query_string={"platform": "instagram"}))
+    expected = sorted(p["id"] for p in population if p["platform"] == "instagram")
+    assert sorted(row_ids(doc)) == expected
+    assert set(column_values(doc, "Platform")) == {"instagram"}
+    assert doc.one("select#platform option[selected]")["value"] == "instagram"
+
+
+def test_search_and_platform_filter_combine(client, population):
+    doc = html_page(client.get("/profiles", query_string={"platform": "x", "q": "user1"}))
+    expected = sorted(
+        p["id"] for p in population if p["platform"] == "x" and "user1" in p["username"]
+    )
+    assert expected
+    assert sorted(row_ids(doc)) == expected
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("header", SORTABLE)
+def test_sort_by_each_column(client, population, header, order):
+    key = next(
+        query_of(a["href"])["sort"]
+        for a in parse(client.get("/profiles")).select("th a[data-sort]")
+        if a.text.rstrip("▲▼ ").strip() == header
+    )
+    doc = html_page(
+        client.get("/profiles", query_string={"sort": key, "order": order, "per_page": 100})
+    )
+    shown = column_values(doc, header)
+    expected = sorted(population_values(population, header), reverse=order == "desc")
+    assert shown == expected
+    th = next(th for th in doc.select("thead th") if th.text.rstrip("▲▼ ").strip() == header)
+    assert th["aria-sort"] == ("ascending" if order == "asc" else "descending")
+
+
+def test_column_header_links_toggle_the_order(client, population):
+    doc = html_page(client.get("/profiles", query_string={"sort": "followers", "order": "desc"}))
+    links = {a["data-sort"]: a for a in doc.select("table#profiles th a[data-sort]")}
+    assert {a.text.rstrip("▲▼ ").strip() for a in links.values()} == set(SORTABLE)
+    assert query_of(links["followers"]["href"])["order"] == "asc"
+    assert links["followers"]["hx-get"] == links["followers"]["href"]
+    assert links["followers"]["hx-push-url"] == "true"
+    # Another column starts in its natural order.
+    assert query_of(links["username"]["href"])["order"] == "asc"
+    assert query_of(links["likes"]["href"])["order"] == "desc"
+    followed = parse(client.get(links["followers"]["href"]))
+    assert (
+        column_values(followed, "Followers")
+        == sorted(population_values(population, "Followers"))[:20]
+    )
+
+
+def test_default_order_is_most_recently_updated_first(client, population):
+    doc = html_page(client.get("/profiles", query_string={"per_page": 100}))
+    assert row_ids(doc) == [p["id"] for p in reversed(population)]
+    updated = next(th for th in doc.select("thead th") if th.text.startswith("Updated"))
+    assert updated["aria-sort"] == "descending"
+
+
+def test_pagination_walks_every_profile_once(client, population):
+    params = {"sort": "followers", "order": "desc"}
+    first = html_page(client.get("/profiles", query_string=params))
+    followers = sorted(population_values(population, "Followers"), reverse=True)
+    assert column_values(first, "Followers") == followers[:20]
+    assert "Page 1 of 2" in first.one("nav.pagination").text
+    assert not first.select("a[rel=prev]")
+    nxt = first.one("a[rel=next]")
+    assert nxt["hx-get"] == nxt["href"]
+    assert query_of(nxt["href"]) == {"sort": "followers", "order": "desc", "page": "2"}
+
+    second = html_page(client.get(nxt["href"]))
+    assert column_values(second, "Followers") == followers[20:]
+    assert "Page 2 of 2" in second.one("nav.pagination").text
+    assert not second.select("a[rel=next]")
+    assert query_of(second.one("a[rel=prev]")["href"])["page"] == "1"
+    ids = row_ids(first) + row_ids(second)
+    assert sorted(ids) == sorted(p["id"] for p in population)
+
+
+def test_pagination_keeps_per_page(client, population):
+    first = html_page(client.get("/profiles", query_string={"per_page": 10, "sort": "likes"}))
+    assert "Page 1 of 3" in first.one("nav.pagination").text
+    seen = row_ids(first)
+    nxt = first.one("a[rel=next]")["href"]
+    while nxt:
+        doc = html_page(client.get(nxt))
+        seen += row_ids(doc)
+        link = doc.first("a[rel=next]")
+        nxt = link["href"] if link else None
+    assert (
+        seen
+        == [p["id"] for p in sorted(population, key=lambda p: (p["number_of_likes"], p["id"]))][
+            ::-1
+        ]
+    )
+
+
+def test_searching_after_sorting_by_a_header_keeps_the_sort(client, population):
+    page = html_page(client.get("/profiles"))
+    header = page.one("#profiles-table th a[data-sort=followers]")
+    partial = parse(client.get(header["hx-get"], headers={"HX-Request": "true"}))
+    htmx_swap(page, page.one("#profiles-table"), partial)
+    assert (
+        column_values(page, "Followers")
+        == sorted(population_values(population, "Followers"), reverse=True)[:20]
+    )
+
+    # The user now types in the search box: the form sends what it holds.
+    form = page.one("form#filters")
+    page.one("input#q").attrs["value"] = "user1"
+    params = form_request(page, form)
+    first = {}
+    for name, value in params:
+        first.setdefault(name, value)
+    assert (first.get("sort"), first.get("order")) == ("followers", "desc"), params
+    response = client.get(form["hx-get"], query_string=params, headers={"HX-Request": "true"})
+    shown = column_values(parse(response), "Followers")
+    assert shown == sorted(shown, reverse=True) and len(shown) == 10
+
+
+def test_sort_links_keep_the_search_after_an_htmx_search(client, population):
+    page = html_page(client.get("/profiles"))
+    form = page.one("form#filters")
+    page.one("input#q").attrs["value"] = "user1"
+    response = client.get(
+        form["hx-get"], query_string=form_request(page, form), headers={"HX-Request": "true"}
+    )
+    htmx_swap(page, page.one("#profiles-table"), parse(response))
+    link = page.one("#profiles-table th a[data-sort=likes]")
+    assert query_of(link["hx-get"])["q"] == "user1"
+    doc = parse(client.get(link["hx-get"], headers={"HX-Request": "true"}))
+    assert all("user1" in name for name in column_values(doc, "Username"))
+    assert len(table_rows(doc)) == 10
+
+
+def test_filters_form_updates_the_table_with_htmx(client, population):
+    doc = html_page(client.get("/profiles"))
+    form = doc.one("form#filters")
+    assert path_of(form["hx-get"]) == "/profiles"
+    assert form["hx-target"] == "#profiles-table"
+    assert form["hx-push-url"] == "true"
+    assert "delay:" in form["hx-trigger"]
+    assert doc.one("label[for=q]") and doc.one("input#q")["name"] == "q"
+    assert doc.one("label[for=platform]") and doc.one("select#platform")["name"] == "platform"
+    assert doc.one("#profiles-table table#profiles")
+
+
+def test_htmx_request_gets_only_the_table_and_plain_request_the_page(client, population):
+    url = "/profiles?q=user1&sort=likes&order=asc"
+    partial = client.get(url, headers={"HX-Request": "true"})
+    part = html_page(partial)
+    assert not is_full_page(part)
+    assert not part.select("header") and not part.select("footer")
+    assert not part.select("form#filters")
+    assert part.one("table#profiles")
+    assert part.one("#result-count").text == "10 profiles matching “user1”"
+    assert len(table_rows(part)) == 10
+
+    full = client.get(url)
+    page = html_page(full)
+    assert is_full_page(page)
+    assert page.one("header nav")
+    assert page.one("#profiles-table table#profiles")
+    assert row_ids(page) == row_ids(part)
+
+    assert "hx-request" in vary(partial)
+    assert "hx-request" in vary(full)
+
+
+def test_history_restore_request_gets_the_full_page(client, population):
+    response = client.get(
+        "/profiles?q=user1",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    doc = html_page(response)
+    assert is_full_page(doc)
+    assert doc.one("form#filters")
+    assert "hx-request" in vary(response)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "abc"},
+        {"page": "0"},
+        {"sort": "nope"},
+        {"order": "sideways"},
+        {"platform": "myspace"},
+        {"per_page": "-3"},
+        {"q": "x" * 101},
+    ],
+)
+def test_bad_list_parameters_give_an_html_400_page(client, population, params):
+    response = client.get("/profiles", query_string=params)
+    doc = html_page(response, 400)
+    error = doc.one("#error-page")
+    assert error["data-status"] == "400"
+    (name,) = params
+    assert name in error.text
+    assert doc.one("header nav")
+
+
+# --- one profile -----------------------------------------------------------------------------
+
+
+def test_profile_page_shows_stats_charts_top_lists_videos_and_raw_payload(client, payload):
+    response = client.post("/api/v1/profiles", json={"platform": "instagram", "payload": payload})
+    assert response.status_code == 201
+    profile_id = response.get_json()["profile"]["id"]
+    api = api_profile(client, profile_id).get_json()
+    doc = html_page(client.get(f"/profiles/{profile_id}"))
+
+    assert doc.one("h1").text == payload["username"]
+    assert payload["username"] in doc.one("title").text
+    cards = stat_cards(doc)
+    assert cards["Followers"] == "1,500"
+    assert cards["Following"] == "300"
+    assert cards["Videos"] == "100"
+    assert cards["Shares"] == "800"
+    assert cards["Likes given"] == "6,000"
+
+    bar = figure(doc, "#interest-bar")
+    (trace,) = bar["data"]
+    assert trace["type"] == "bar" and trace["orientation"] == "h"
+    expected = {c: round(w * 100, 2) for c, w in api["interest"].items() if w > 0}
+    assert dict(zip(trace["y"], trace["x"], strict=True)) == expected
+    # Plotly draws the first category at the bottom unless the axis is reversed: either way
+    # the largest weight must end up at the top.
+    reversed_axis = bar["layout"].get("yaxis", {}).get("autorange") == "reversed"
+    top_down = trace["x"] if reversed_axis else trace["x"][::-1]
+    assert top_down == sorted(trace["x"], reverse=True)
+    assert top_down[0] == max(expected.values())
+
+    radar = figure(doc, "#interest-radar")
+    (polar,) = radar["data"]
+    assert polar["type"] == "scatterpolar"
+    shown = dict(zip(polar["theta"], polar["r"], strict=True))
+    assert {c: shown[c] for c in expected} == expected
+
+    assert [li.text.split()[0] for li in doc.select("#top-categories li")] == [
+        entry["category"] for entry in api["top_categories"][:5]
+    ]
+    assert [li.text.split()[0] for li in doc.select("#top-hashtags li")] == [
+        entry["hashtag"] for entry in api["top_hashtags"][:5]
+    ]
+    assert doc.select("#top-hashtags li")
+
+    assert [c.text for c in doc.select("#liked-videos tbody code")] == [
+        v["video_id"] for v in payload["liked_videos"]
+    ]
+    assert [c.text for c in doc.select("#shared-videos tbody code")] == [
+        v["video_id"] for v in payload["shared_videos"]
+    ]
+    assert "Technology" in doc.one("#liked-videos tbody").text
+    assert "#entertainment" in doc.one("#liked-videos tbody").text
+
+    pre = doc.one("details pre#raw-payload")
+    assert json.loads(pre.raw_text) == payload
+    assert "\n  " in pre.raw_text  # pretty-printed
+
+
+def test_profile_top_lists_match_the_api_when_longer_than_five(client):
+    liked = [
+        video(f"5{i:03d}", categories=[cat], hashtags=[f"#tag{i % 7}"])
+        for i, cat in enumerate(
+            ["Music", "Dance", "Comedy", "Food", "Travel", "Pets", "Art", "News"] * 2
+        )
+    ]
+    made = post_profile(client, liked_videos=liked)
+    api = api_profile(client, made["id"]).get_json()
+    doc = html_page(client.get(f"/profiles/{made['id']}"))
+    categories = [li.text.split()[0] for li in doc.select("#top-categories li")]
+    hashtags = [li.text.split()[0] for li in doc.select("#top-hashtags li")]
+    assert len(categories) == 5 and len(hashtags) == 5
+    assert categories == [e["category"] for e in api["top_categories"][:5]]
+    assert hashtags == [e["hashtag"] for e in api["top_hashtags"][:5]]
+
+
+def test_html_in_a_username_is_escaped_everywhere(client):
+    made = post_profile(client, username=NASTY_NAME, user_pseudo="<i>pseudo</i>")
+    pages = {
+        "overview": client.get("/"),
+        "profiles": client.get("/profiles"),
+        "search": client.get("/profiles", query_string={"q": "<b>x"}),
+        "profile": client.get(f"/profiles/{made['id']}"),
+    }
+    for name, response in pages.items():
+        doc = html_page(response)
+        body = response.get_data(as_text=True)
+        assert "<b>" not in body and "<i>" not in body, name
+        assert not doc.select("b") and not doc.select("i"), name
+        assert NASTY_NAME in doc.one("main").text, name
+    profile = parse(pages["profile"])
+    assert profile.one("h1").text == NASTY_NAME
+    assert NASTY_NAME in profile.one("title").text
+    assert NASTY_NAME in profile.one("form[data-confirm]")["data-confirm"]
+    assert json.loads(profile.one("#raw-payload").raw_text)["username"] == NASTY_NAME
+    assert "“<b>x”" in parse(pages["search"]).one("#result-count").text
+
+    deleted = client.post(f"/profiles/{made['id']}/delete", follow_redirects=True)
+    doc = html_page(deleted)
+    assert "<b>" not in deleted.get_data(as_text=True)
+    assert any(NASTY_NAME in text for text in flashes(doc))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/profiles/999999", "/profiles/999999/videos/liked", "/profiles/{id}/videos/watched"],
+)
+def test_unknown_profile_gives_the_html_404_page(client, stored, path):
+    doc = html_page(client.get(path.format(id=stored["id"])), 404)
+    error = doc.one("main #error-page")
+    assert error["data-status"] == "404"
+    assert doc.one("title").text.startswith("Page not found")
+    assert doc.one("header nav")
+
+
+@pytest.fixture
+def many_videos(client) -> tuple[int, list[str]]:
+    """A profile with 23 liked videos; their ids in order."""
+    ids = [f"8{i:04d}" for i in range(23)]
+    made = post_profile(client, liked_videos=[video(v, categories=["Music"]) for v in ids])
+    return made["id"], ids
+
+
+def test_videos_partial_pages_through_liked_videos(client, many_videos):
+    profile_id, ids = many_videos
+    page = html_page(client.get(f"/profiles/{profile_id}"))
+    liked = page.one("#liked-videos")
+    assert [c.text for c in liked.select("tbody code")] == ids[:10]
+    assert "Page 1 of 3" in liked.text
+    nxt = liked.one("a[hx-get]")
+    assert path_of(nxt["hx-get"]) == f"/profiles/{profile_id}/videos/liked"
+    assert query_of(nxt["hx-get"]) == {"page": "2"}
+    assert query_of(nxt["href"]) == {"liked_page": "2"}
+    assert "Liked videos (23)" in page.one("#liked-title").text
+
+    response = client.get(nxt["hx-get"], headers={"HX-Request": "true"})
+    part = html_page(response)
+    assert not is_full_page(part)
+    assert [c.text for c in part.select("tbody code")] == ids[10:20]
+    assert "Page 2 of 3" in part.text
+    (prev,) = [a for a in part.select("a[hx-get]") if "Previous" in a.text]
+    (nxt,) = [a for a in part.select("a[hx-get]") if "Next" in a.text]
+    assert query_of(prev["hx-get"]) == {"page": "1"}
+    assert query_of(nxt["hx-get"]) == {"page": "3"}
+
+    last = html_page(client.get(f"/profiles/{profile_id}/videos/liked?page=3"))
+    assert [c.text for c in last.select("tbody code")] == ids[20:]
+    assert not [a for a in last.select("a") if "Next" in a.text]
+
+    # Without JavaScript the profile page itself pages the table.
+    plain = html_page(client.get(f"/profiles/{profile_id}?liked_page=3"))
+    assert [c.text for c in plain.select("#liked-videos tbody code")] == ids[20:]
+
+
+def test_videos_partial_with_a_bad_page_is_a_400(client, many_videos):
+    profile_id, _ids = many_videos
+    doc = html_page(client.get(f"/profiles/{profile_id}/videos/liked?page=abc"), 400)
+    assert doc.one("#error-page")["data-status"] == "400"
+
+
+# --- re-sync and delete ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def connected(client) -> dict:
+    """A profile created through the API's connect, so its connector can fetch it again."""
+    user_id = mock_user_id("tiktok", accepted=True)
+    response = client.post("/api/v1/connect", json={"platform": "tiktok", "user_id": user_id})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["profile"]
+
+
+def test_resync_updates_the_profile_in_place(client, connected):
+    profile_id = connected["id"]
+    before = html_page(client.get(f"/profiles/{profile_id}"))
+    assert "synced 1 time," in before.one(".page-head").text
+    form = next(f for f in before.select("form") if path_of(f["action"]).endswith("/resync"))
+    assert form["method"].lower() == "post"
+    assert path_of(form["action"]) == f"/profiles/{profile_id}/resync"
+
+    response = client.post(f"/profiles/{profile_id}/resync")
+    assert response.status_code == 303
+    assert path_of(response.headers["Location"]) == f"/profiles/{profile_id}"
+    after = html_page(client.get(response.headers["Location"]))
+    assert any("re-synced" in text for text in flashes(after))
+    assert "synced 2 times" in after.one(".page-head").text
+    assert api_profile(client, profile_id).get_json()["sync_count"] == 2
+    assert api_list(client)["total"] == 1
+
+
+def test_resync_when_the_platform_fails_says_so(client, faulty_client, connected):
+    profile_id = connected["id"]
+    response = faulty_client.post(f"/profiles/{profile_id}/resync")
+    assert response.status_code == 303
+    doc = html_page(faulty_client.get(response.headers["Location"]))
+    assert any("Re-sync failed" in text for text in flashes(doc))
+    assert doc.select("main .flash.error")
+    assert api_profile(client, profile_id).get_json()["sync_count"] == 1
+
+
+def test_delete_removes_the_profile_and_returns_to_the_list(client, stored):
+    profile_id = stored["id"]
+    page = html_page(client.get(f"/profiles/{profile_id}"))
+    form = page.one("form[data-confirm]")
+    assert path_of(form["action"]) == f"/profiles/{profile_id}/delete"
+    assert stored["username"] in form["data-confirm"]
+
+    response = client.post(f"/profiles/{profile_id}/delete")
+    assert response.status_code == 303
+    assert path_of(response.headers["Location"]) == "/profiles"
+    gone = api_profile(client, profile_id)
+    assert gone.status_code == 404
+    assert gone.mimetype == "application/problem+json"
+
+    doc = html_page(client.get(response.headers["Location"]))
+    assert any(stored["username"] in text and "Deleted" in text for text in flashes(doc))
+    assert table_rows(doc) == []
+    html_page(client.get(f"/profiles/{profile_id}"), 404)
+
+
+@pytest.mark.parametrize("action", ["resync", "delete"])
+def test_actions_on_an_unknown_profile_are_404_pages(client, action):
+    doc = html_page(client.post(f"/profiles/424242/{action}"), 404)
+    assert doc.one("#error-page")["data-status"] == "404"
+
+
+# --- the onboarding flow ---------------------------------------------------------------------
+
+
+def test_connect_page_offers_three_platforms_and_an_optional_user_id(client):
+    doc = html_page(client.get("/connect"))
+    form = doc.one("main form")
+    assert form["method"].lower() == "post"
+    assert path_of(form["action"]) == "/connect/consent"
+    radios = form.select("input[type=radio][name=platform]")
+    assert [r["value"] for r in radios] == ["tiktok", "instagram", "x"]
+    assert [r.parent.text for r in radios] == ["TikTok", "Instagram", "X"]
+    assert all(r.parent.tag == "label" for r in radios)
+    field = form.one("input#user_id")
+    assert field["name"] == "user_id"
+    assert "optional" in form.one("label[for=user_id]").text
+    assert form.one("button")["type"] == "submit"
+
+
+def test_connect_page_preselects_a_platform_from_the_query(client):
+    doc = html_page(client.get("/connect?platform=x"))
+    assert doc.one("input[type=radio][checked]")["value"] == "x"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"platform": "myspace", "user_id": "123"}, "platform"),
+        ({"user_id": "123"}, "platform"),
+        ({"platform": "tiktok", "user_id": "9" * 65}, "user_id"),
+    ],
+)
+def test_consent_with_bad_input_shows_the_error_next_to_its_field(client, data, field):
+    doc = html_page(client.post("/connect/consent", data=data), 422)
+    if field == "platform":
+        error = doc.one("#platform-error")
+        assert "TikTok" in error.text
+        # right after the platform choice
+        siblings = [c for c in error.parent.children if isinstance(c, Element)]
+        assert siblings[siblings.index(error) - 1].tag == "fieldset"
+        assert doc.one("input#user_id")["value"] == data["user_id"]
+        assert not doc.select("input#user_id[aria-invalid]")
+    else:
+        user_id = doc.one("input#user_id")
+        assert user_id["aria-invalid"] == "true"
+        error = doc.one("#user-id-error")
+        assert "64" in error.text and "65" in error.text
+        assert "user-id-error" in user_id["aria-describedby"].split()
+        assert error.parent is user_id.parent
+        assert doc.one("input[type=radio][checked]")["value"] == "tiktok"
+        assert not doc.select("#platform-error")
+    assert not doc.select("#allow")
+
+
+def test_consent_lists_what_toker_reads_and_carries_the_choice(client):
+    doc = html_page(client.post("/connect/consent", data={"platform": "x", "user_id": " abc "}))
+    assert "X" in doc.one("h1").text
+    read = doc.one("section.consent").text
+    for what in ("username", "followers", "liked", "shared"):
+        assert what in read
+    form = doc.one("#allow").parent
+    assert form.tag == "form" and form["method"].lower() == "post"
+    assert path_of(form["action"]) == "/connect/progress"
+    assert form.one("input[type=hidden][name=platform]")["value"] == "x"
+    assert form.one("input[type=hidden][name=user_id]")["value"] == "abc"
+    assert doc.one("#allow")["type"] == "submit"
+    assert "/connect" in [path_of(a["href"]) for a in doc.select("section.consent a")]
+    assert api_list(client)["total"] == 0
+
+
+def test_consent_without_a_user_id_generates_one(client):
+    doc = html_page(client.post("/connect/consent", data={"platform": "tiktok", "user_id": ""}))
+    generated = doc.one("input[type=hidden][name=user_id]")["value"]
+    assert generated.strip() and len(generated) <= 64
+    assert generated in doc.one("main code").text
+    progress = html_page(
+        client.post("/connect/progress", data={"platform": "tiktok", "user_id": generated})
+    )
+    assert json.loads(progress.one("#progress")["hx-vals"])["user_id"] == generated
+
+
+def test_progress_page_starts_the_steps_with_htmx(client):
+    doc = html_page(client.post("/connect/progress", data={"platform": "tiktok", "user_id": "7"}))
+    assert [li["data-step"] for li in doc.select("ol.steps li")] == STEPS
+    assert not doc.select("ol.steps li.done")
+    progress = doc.one("#progress")
+    assert path_of(progress["hx-post"]) == "/connect/step"
+    assert "load" in progress["hx-trigger"]
+    assert json.loads(progress["hx-vals"]) == {"platform": "tiktok", "user_id": "7", "step": 1}
+    assert api_list(client)["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"platform": "myspace", "user_id": "7"}, {"platform": "tiktok", "user_id": ""}],
+)
+def test_progress_with_bad_input_goes_back_to_the_form(client, data):
+    doc = html_page(client.post("/connect/progress", data=data), 422)
+    assert doc.select("#platform-error") or doc.select("#user-id-error")
+    assert not doc.select("#progress")
+
+
+def step(client, platform: str, user_id: str, number: int):
+    return client.post(
+        "/connect/step",
+        data={"platform": platform, "user_id": user_id, "step": str(number)},
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_a_user_id_with_quotes_reaches_the_steps_intact(client):
+    user_id = """x' onclick='alert(1)" <b>"""
+    consent = html_page(client.post("/connect/consent", data={"platform": "x", "user_id": user_id}))
+    assert consent.one("input[type=hidden][name=user_id]")["value"] == user_id
+    doc = html_page(client.post("/connect/progress", data={"platform": "x", "user_id": user_id}))
+    progress = doc.one("#progress")
+    assert json.loads(progress["hx-vals"])["user_id"] == user_id
+    assert not [a for el in doc.iter() for a in el.attrs if a.startswith("on")]
+    assert not doc.select("b")
+    part = html_page(step(client, "x", user_id, 1))
+    assert json.loads(part.one("#progress")["hx-vals"]) == {
+        "platform": "x",
+        "user_id": user_id,
+        "step": 2,
+    }
+
+
+def test_each_step_reports_what_it_did(client):
+    user_id = mock_user_id("tiktok", accepted=True)
+    account = get_connector("tiktok").generate(user_id)
+    liked, shared = len(account["liked_videos"]), len(account["shared_videos"])
+    unclassified = None
+    for number in (1, 2, 3):
+        response = step(client, "tiktok", user_id, number)
+        doc = html_page(response)
+        assert not is_full_page(doc)
+        assert "HX-Redirect" not in response.headers
+        items = doc.select("ol.steps li")
+        assert [li["data-step"] for li in items] == STEPS
+        assert [li["data-step"] for li in items if "done" in li.classes] == STEPS[:number]
+        assert "running" in items[number].classes
+        progress = doc.one("#progress")
+        assert json.loads(progress["hx-vals"])["step"] == number + 1
+        assert "load" in progress["hx-trigger"]
+        text = doc.text
+        assert f"Fetched: {liked} liked and {shared} shared videos" in text
+        assert ("Validated" in text) == (number >= 2)
+        match = re.search(r"Vectorised: (\d+) unclassified", text)
+        assert bool(match) == (number >= 3)
+        if match:
+            unclassified = int(match[1])
+        assert not doc.select("#rejection") and not doc.select("#connect-error")
+        assert api_list(client)["total"] == 0
+
+    response = step(client, "tiktok", user_id, 4)
+    assert response.status_code == 200
+    (stored,) = api_list(client)["items"]
+    assert response.headers["HX-Redirect"] == f"/profiles/{stored['id']}"
+    assert stored["user_id"] == user_id
+    detail = api_profile(client, stored["id"]).get_json()
+    assert detail["unclassified_count"] == unclassified
+    assert len(detail["liked_videos"]) == liked and len(detail["shared_videos"]) == shared
+
+
+def test_finishing_the_flow_lands_on_the_profile_saying_connected_then_updated(client):
+    user_id = mock_user_id("instagram", accepted=True)
+    first = step(client, "instagram", user_id, 4)
+    landing = html_page(client.get(first.headers["HX-Redirect"]))
+    assert any(
+        text.startswith("Connected") and "Instagram" in text and user_id in text
+        for text in flashes(landing)
+    )
+    assert landing.one("h1").text.startswith(
+        get_connector("instagram").generate(user_id)["username"]
+    )
+
+    again = step(client, "instagram", user_id, 4)
+    assert again.headers["HX-Redirect"] == first.headers["HX-Redirect"]
+    landing = html_page(client.get(again.headers["HX-Redirect"]))
+    assert any(text.startswith("Updated") for text in flashes(landing))
+    assert not any(text.startswith("Connected") for text in flashes(landing))
+    assert api_list(client)["total"] == 1
+
+
+def test_an_account_under_the_likes_minimum_is_rejected_and_not_stored(client):
+    user_id = mock_user_id("tiktok", accepted=False)
+    likes = get_connector("tiktok").generate(user_id)["number_of_likes"]
+    for number in (2, 4):
+        response = step(client, "tiktok", user_id, number)
+        doc = html_page(response)
+        assert "HX-Redirect" not in response.headers
+        rejection = doc.one("#rejection")
+        assert f"{likes} likes" in rejection.text
+        assert "100" in rejection.text
+        assert "/connect" in [path_of(a["href"]) for a in rejection.select("a")]
+        items = {li["data-step"]: li for li in doc.select("ol.steps li")}
+        assert "done" in items["fetch"].classes
+        assert "failed" in items["validate"].classes
+        assert "done" not in items["store"].classes
+        # the progress view stops asking for more steps
+        assert "hx-post" not in doc.one("#progress").attrs
+    assert api_list(client)["total"] == 0
+
+
+@pytest.mark.parametrize("platform", ["tiktok", "instagram", "x"])
+def test_connector_faults_show_an_error_never_a_500(client, faulty_client, platform):
+    for number in (1, 2, 3, 4):
+        response = step(faulty_client, platform, "12345", number)
+        doc = html_page(response)
+        assert "HX-Redirect" not in response.headers
+        error = doc.one("#connect-error")
+        assert "/connect" in [path_of(a["href"]) for a in error.select("a")]
+        assert "hx-post" not in doc.one("#progress").attrs
+    assert api_list(client)["total"] == 0
+
+
+def test_step_with_an_unknown_platform_is_refused(client):
+    response = step(client, "myspace", "1", 4)
+    assert response.status_code == 400
+    assert "HX-Redirect" not in response.headers
+    assert api_list(client)["total"] == 0
+
+
+# --- front-end assets ------------------------------------------------------------------------
+
+
+def page_responses(client) -> dict:
+    """Every kind of page, with a stored profile so that charts are drawn."""
+    profile_id = post_profile(client)["id"]
+    responses = {name: request_page(client, name, profile_id) for name in PAGES}
+    responses["not-found"] = client.get("/no/such/page")
+    responses["bad-request"] = client.get("/profiles?page=abc")
+    return responses
+
+
+def test_cdn_mode_loads_pinned_urls_with_sri_and_a_local_fallback(make_app, monkeypatch):
+    monkeypatch.delenv("TOKER_ASSETS", raising=False)
+    client = make_app().test_client()
+    for name, response in page_responses(client).items():
+        doc = parse(response)
+        scripts = doc.select("script")
+        srcs = [s.get("src", "") for s in scripts]
+        for asset, host in ((assets.HTMX, "cdn.jsdelivr.net"), (assets.PLOTLY, PLOTLY_CDN_HOST)):
+            cdn = [i for i, src in enumerate(srcs) if urlsplit(src).hostname == host]
+            assert len(cdn) == 1, (name, srcs)
+            tag = scripts[cdn[0]]
+            assert tag["src"].startswith("https://")
+            assert re.fullmatch(r"sha384-[A-Za-z0-9+/]{64}", tag["integrity"])
+            assert tag["integrity"] == asset.integrity
+            assert "crossorigin" in tag.attrs
+            fallback = scripts[cdn[0] + 1]
+            assert path_of(fallback["data-local"]) == f"/assets/{asset.name}.min.js"
+            assert served_status(client, fallback["src"]) == 200
+        assert HTMX_CDN in srcs
+        assert any("2.0.11" in s for s in srcs if "htmx" in s)
+
+
+def test_local_mode_loads_no_cdn_url(make_app, monkeypatch):
+    monkeypatch.setenv("TOKER_ASSETS", "local")
+    client = make_app().test_client()
+    for name, response in page_responses(client).items():
+        body = response.get_data(as_text=True)
+        assert "cdn.jsdelivr.net" not in body and PLOTLY_CDN_HOST not in body, name
+        doc = parse(body)
+        srcs = [path_of(s["src"]) for s in doc.select("script[src]")]
+        assert "/assets/htmx.min.js" in srcs and "/assets/plotly.min.js" in srcs, name
+        # No internet needed: every script and stylesheet is served by the app itself.
+        urls = [s["src"] for s in doc.select("script[src]")]
+        urls += [link["href"] for link in doc.select("link[href]")]
+        for url in urls:
+            assert not urlsplit(url).scheme, (name, url)
+            assert served_status(client, url) == 200, (name, url)
+
+
+@pytest.mark.parametrize("asset", assets.ASSETS, ids=lambda a: a.name)
+def test_local_copies_are_served_as_javascript(client, asset):
+    response = client.get(f"/assets/{asset.name}.min.js")
+    try:
+        assert response.status_code == 200
+        assert response.mimetype in ("text/javascript", "application/javascript")
+        body = response.get_data()
+    finally:
+        response.close()
+    with open(assets.local_path(asset), "rb") as handle:
+        assert body == handle.read()
+    assert len(body) > 10_000
+    assert asset.version.encode() in body
+
+
+def test_an_unknown_asset_is_404(client):
+    assert client.get("/assets/jquery.min.js").status_code == 404
+
+
+@pytest.mark.parametrize("asset", assets.ASSETS, ids=lambda a: a.name)
+def test_pinned_sri_hashes_match_the_local_copies(asset):
+    with open(assets.local_path(asset), "rb") as handle:
+        digest = hashlib.sha384(handle.read()).digest()
+    assert asset.integrity == "sha384-" + base64.b64encode(digest).decode()
+    assert asset.version in asset.cdn_url
+
+
+def test_no_page_has_inline_script_and_charts_come_through_data_figure(client):
+    empty_overview = client.get("/")
+    responses = page_responses(client)
+    responses["empty-overview"] = empty_overview
+    for name, response in responses.items():
+        doc = parse(response)
+        for script in doc.select("script"):
+            assert script.get("src"), (name, script)
+            assert not script.raw_text.strip(), (name, script.raw_text[:80])
+        for el in doc.iter():
+            assert not [a for a in el.attrs if a.startswith("on")], (name, el)
+    overview = parse(responses["overview"])
+    assert overview.one("#interests-chart[data-figure]")
+    profile = parse(responses["profile"])
+    assert len(profile.select("[data-figure]")) == 2
+    for chart in profile.select("[data-figure]"):
+        assert json.loads(chart["data-figure"])["data"]
+
+
+# --- error pages -----------------------------------------------------------------------------
+
+
+def test_unknown_path_is_the_html_404_page(client):
+    doc = html_page(client.get("/no/such/page"), 404)
+    error = doc.one("main #error-page")
+    assert error["data-status"] == "404"
+    assert error.one("h1").text == "Page not found"
+    assert {path_of(a["href"]) for a in error.select("a")} == {"/", "/profiles"}
+    assert doc.one("footer")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/profiles/424242"])
+def test_api_paths_still_answer_problem_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 404 and body["title"] and body["detail"]
+
+
+def test_wrong_method_on_a_page_is_an_html_405(client, stored):
+    response = client.get(f"/profiles/{stored['id']}/delete")
+    doc = html_page(response, 405)
+    assert doc.one("#error-page")["data-status"] == "405"
+    assert "POST" in response.headers["Allow"]
+    assert api_profile(client, stored["id"]).status_code == 200
+
+
+def test_an_unexpected_error_is_the_html_500_page(app, client, monkeypatch):
+    from webapp.services import analytics
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(analytics, "overview", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/")
+    doc = html_page(response, 500)
+    assert doc.one("main #error-page")["data-status"] == "500"
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert doc.one("header nav")
