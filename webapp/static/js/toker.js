@@ -15,6 +15,18 @@
   }
   document.addEventListener("DOMContentLoaded", function () { drawFigures(document); });
   document.addEventListener("htmx:afterSettle", function (event) { drawFigures(event.target); });
+  // htmx restores history from saved HTML, which does not hold what was typed into a field:
+  // put the filters back from the restored URL so they match the restored table.
+  document.addEventListener("htmx:historyRestore", function () {
+    var form = document.getElementById("filters");
+    if (!form) return;
+    var params = new URLSearchParams(window.location.search);
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && field.type !== "hidden" && field.type !== "submit") {
+        field.value = params.get(field.name) || "";
+      }
+    });
+  });
   // Send the user to a confirmation-free delete only after they confirmed in the browser.
   document.addEventListener("submit", function (event) {
     var form = event.target;
