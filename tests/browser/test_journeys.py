@@ -345,3 +345,38 @@ def test_delete_a_profile_after_confirming(page: Page, watch, shots):
     expect(page.locator("#result-count")).to_contain_text(f"matching “{username}”")
     expect(page.locator(f"#profiles a[href='/profiles/{profile_id}']")).to_have_count(0)
     watch.assert_clean()
+
+
+def test_newcomer_connects_finds_reads_and_deletes_an_account(page: Page, watch, shots):
+    """The whole first visit: connect, find it by part of its name, read the chart, delete."""
+    connector = get_connector("tiktok")
+    user_id, account = next(
+        (str(i), a)
+        for i in range(500, 1500)
+        if (a := connector.generate(str(i)))["number_of_likes"] >= MIN_LIKES
+        and len(a["username"]) >= 6
+    )
+    _connect(page, user_id)
+    expect(page).to_have_url(re.compile(r"/profiles/\d+$"), timeout=15_000)
+    profile_path = urlsplit(page.url).path
+
+    page.get_by_role("link", name="Profiles").click()
+    _set_marker(page)
+    part = account["username"][1:5]
+    page.fill("#q", part)
+    row = page.locator("#profiles tbody tr", has_text=account["username"])
+    expect(row).to_have_count(1)
+    _assert_no_page_load(page)
+
+    row.get_by_role("link", name=account["username"]).click()
+    expect(page).to_have_url(re.compile(re.escape(profile_path) + "$"))
+    expect(page.locator("#interest-bar.chart-ready")).to_be_visible()
+    expect(page.locator("#top-categories li").first).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/profiles$"))
+    expect(page.locator(".flash.success")).to_have_text(f"Deleted {account['username']}.")
+    assert page.request.get(f"/api/v1{profile_path}").status == 404
+    page.screenshot(path=shots / "newcomer.png")
+    watch.assert_clean()
