@@ -6,7 +6,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import Problem
 from ..extensions import db
-from ..services import onboarding, profiles
+from ..services import onboarding, profiles, similarity
 from ..services.connectors import (
     ConnectorError,
     ConnectorRateLimited,
@@ -118,6 +118,45 @@ def get_profile(profile_id: int):
 def get_vector(profile_id: int):
     """The taxonomy and the profile's weights in the same order."""
     return profiles.profile_vector(_profile_or_404(profile_id))
+
+
+@bp.get("/profiles/<int:profile_id>/similar")
+def similar(profile_id: int):
+    """The k most similar profiles by cosine of interest vectors (k <= 100, optional platform)."""
+    _profile_or_404(profile_id)
+    k = _int_param("k", 10, 1, similarity.MAX_K)
+    platform = request.args.get("platform") or None
+    if platform is not None and platform not in PLATFORMS:
+        msg = f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
+        raise Problem(
+            400,
+            "Bad Request",
+            f"platform: {msg}",
+            "invalid-parameter",
+            errors=[{"loc": "platform", "msg": msg}],
+        )
+    return {"items": similarity.similar_profiles(profile_id, k, platform)}
+
+
+def _int_param(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high], or a 400 naming it."""
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        msg = f"must be a whole number from {low} to {high}, not {text!r}"
+        raise Problem(
+            400,
+            "Bad Request",
+            f"{name}: {msg}",
+            "invalid-parameter",
+            errors=[{"loc": name, "msg": msg}],
+        )
+    return value
 
 
 @bp.delete("/profiles/<int:profile_id>")

@@ -4,7 +4,7 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..services import analytics, onboarding, profiles
+from ..services import analytics, onboarding, profiles, similarity
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from . import charts
@@ -33,6 +33,7 @@ STAT_CARDS = (
     ("Comments", "number_of_comments"),
 )
 DEMO_SEED_COUNT = 200
+SIMILAR_ON_PAGE = 8
 
 
 @bp.record_once
@@ -127,6 +128,7 @@ def profile(profile_id: int):
         liked=profiles.profile_videos(profile_id, "liked", _page_arg("liked_page")),
         shared=profiles.profile_videos(profile_id, "shared", _page_arg("shared_page")),
         raw_json=json.dumps(record.raw_payload, indent=2, ensure_ascii=False),
+        similar=similarity.similar_profiles(profile_id, SIMILAR_ON_PAGE),
     )
 
 

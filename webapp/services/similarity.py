@@ -1,0 +1,157 @@
+"""Look-alike profiles: exact top-k by cosine of interest vectors over an in-memory matrix.
+
+The matrix is built once per process from every stored vector and rebuilt when the profiles
+version stamp moved, so every answer reflects every committed write, including those of other
+worker processes and of the CLI.
+"""
+
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Profile
+from . import versions
+from .taxonomy import CATEGORIES
+from .validation import PLATFORMS
+
+# Scores are rounded before ranking so that ties (identical interest mixes) are ties on every
+# machine, and broken by id.
+SCORE_DECIMALS = 12
+MAX_K = 100
+
+
+class NotFound(LookupError):
+    """No profile has that id."""
+
+
+@dataclass
+class Matrix:
+    """Unit interest vectors of all profiles, with their ids and platforms."""
+
+    version: int
+    ids: np.ndarray  # int64, ascending
+    platforms: np.ndarray  # int8 index into PLATFORMS
+    vectors: np.ndarray  # float64, one unit row per profile (zero rows stay zero)
+    row_of: dict[int, int]
+
+
+def _load(version: int) -> Matrix:
+    rows = db.session.execute(
+        select(Profile.id, Profile.platform, Profile.vector).order_by(Profile.id)
+    ).all()
+    width = len(CATEGORIES)
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    platform_code = {name: code for code, name in enumerate(PLATFORMS)}
+    platforms = np.fromiter(
+        (platform_code.get(row[1], -1) for row in rows), dtype=np.int8, count=len(rows)
+    )
+    blobs = [row[2] for row in rows]
+    if all(len(blob) == width * 8 for blob in blobs):
+        # Every vector has the current taxonomy's width: one buffer, one reshape.
+        vectors = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(len(rows), width).copy()
+    else:  # vectors stored under an older, smaller taxonomy are padded with zeros
+        vectors = np.zeros((len(rows), width), dtype=np.float64)
+        for index, blob in enumerate(blobs):
+            values = np.frombuffer(blob, dtype="<f8")[:width]
+            vectors[index, : len(values)] = values
+    norms = np.linalg.norm(vectors, axis=1)
+    nonzero = norms > 0
+    vectors[nonzero] /= norms[nonzero, None]
+    return Matrix(version, ids, platforms, vectors, {int(pk): i for i, pk in enumerate(ids)})
+
+
+_matrices: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def current_matrix() -> Matrix:
+    """The matrix for the current data version, rebuilt only when the version moved."""
+    version = versions.current(db.session)
+    engine = db.engine
+    matrix = _matrices.get(engine)
+    if matrix is not None and matrix.version == version:
+        return matrix
+    with _lock:
+        matrix = _matrices.get(engine)
+        if matrix is None or matrix.version != version:
+            matrix = _matrices[engine] = _load(version)
+    return matrix
+
+
+def top_k(
+    matrix: Matrix,
+    query: np.ndarray,
+    k: int,
+    exclude_row: int | None = None,
+    platform: str | None = None,
+) -> list[tuple[int, float]]:
+    """The k rows most similar to a unit query vector: [(profile id, cosine)], ties by id."""
+    if len(matrix.ids) == 0 or k <= 0:
+        return []
+    scores = matrix.vectors @ query
+    if platform is not None:
+        rows = np.flatnonzero(matrix.platforms == PLATFORMS.index(platform))
+    else:
+        rows = np.arange(len(scores))
+    if exclude_row is not None:
+        rows = rows[rows != exclude_row]
+    if len(rows) == 0:
+        return []
+    picked = scores[rows]
+    if len(rows) > k:
+        # Keep everything within rounding distance of the k-th best score, so that ties at
+        # the edge are all ranked below.
+        threshold = np.partition(picked, len(picked) - k)[len(picked) - k]
+        keep = picked >= threshold - 10.0**-SCORE_DECIMALS
+        rows, picked = rows[keep], picked[keep]
+    picked = np.round(picked, SCORE_DECIMALS)
+    order = np.lexsort((matrix.ids[rows], -picked))[:k]
+    return [(int(matrix.ids[rows[i]]), float(picked[i])) for i in order]
+
+
+def _jaccard(a: set, b: set) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
+
+
+def similar_profiles(profile_id: int, k: int = 10, platform: str | None = None) -> list[dict]:
+    """The k profiles most like this one, with the cosine and a breakdown of why."""
+    matrix = current_matrix()
+    row = matrix.row_of.get(profile_id)
+    if row is None:
+        raise NotFound(profile_id)
+    k = max(1, min(int(k), MAX_K))
+    found = top_k(matrix, matrix.vectors[row], k, exclude_row=row, platform=platform)
+    if not found:
+        return []
+    wanted = [profile_id] + [pk for pk, _ in found]
+    details = {
+        pk: (username, plat, tops)
+        for pk, username, plat, tops in db.session.execute(
+            select(Profile.id, Profile.username, Profile.platform, Profile.top_hashtags).where(
+                Profile.id.in_(wanted)
+            )
+        )
+    }
+    own_tags = {entry["hashtag"] for entry in details[profile_id][2][:5]}
+    items = []
+    for pk, score in found:
+        username, plat, tops = details[pk]
+        tags = {entry["hashtag"] for entry in tops[:5]}
+        items.append(
+            {
+                "id": pk,
+                "username": username,
+                "platform": plat,
+                "score": score,
+                "breakdown": {
+                    "interest_cosine": score,
+                    "hashtag_jaccard": _jaccard(own_tags, tags),
+                },
+            }
+        )
+    return items
