@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, intersect, or_, select
 
 from ..extensions import db
 from ..models import Profile, ProfileInterest, ProfileVideo, Video
@@ -76,6 +76,34 @@ class ListQuery:
     order: str = "desc"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    # ((category, minimum share), ...): every one must hold.
+    interests: tuple[tuple[str, float], ...] = ()
+
+
+MAX_INTEREST_FILTERS = 5
+_CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
+
+
+def parse_interest(text: str) -> tuple[str, float]:
+    """'Music:0.3' -> ('Music', 0.3); the category is matched case-insensitively."""
+    name, sep, share = text.rpartition(":")
+    if not sep:
+        name, share = text, "0"
+    category = _CATEGORY_BY_LOWER.get(name.strip().lower())
+    if category is None:
+        raise BadQuery("interest", f"{name.strip()!r} is not a category; see /api/v1/categories")
+    try:
+        minimum = float(share)
+    except ValueError:
+        raise BadQuery("interest", f"the minimum share in {text!r} must be a number") from None
+    if not 0 <= minimum <= 1 or minimum != minimum:
+        raise BadQuery("interest", f"the minimum share in {text!r} must be between 0 and 1")
+    return category, minimum
+
+
+def _interest_args(args: Mapping) -> list[str]:
+    values = args.getlist("interest") if hasattr(args, "getlist") else [args.get("interest")]
+    return [value for value in values if value]
 
 
 def _positive_int(args: Mapping, name: str, default: int) -> int:
@@ -92,7 +120,11 @@ def _positive_int(args: Mapping, name: str, default: int) -> int:
 
 
 def parse_list_query(args: Mapping) -> ListQuery:
-    """Check list parameters (q, platform, sort, order, page, per_page); raise BadQuery."""
+    """Check list parameters (q, platform, interest, sort, order, page, per_page); raise BadQuery.
+
+    `interest` may repeat: interest=Music:0.3&interest=Dance:0.1 keeps profiles whose Music
+    share is at least 0.3 and whose Dance share is at least 0.1.
+    """
     q = (args.get("q") or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
         raise BadQuery("q", f"is too long ({len(q)} characters, at most {MAX_QUERY_LENGTH})")
@@ -110,14 +142,25 @@ def parse_list_query(args: Mapping) -> ListQuery:
         raise BadQuery("page", f"must be at most {MAX_PAGE}")
     # per_page above the cap is served at the cap rather than refused.
     per_page = min(_positive_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
-    return ListQuery(q, platform, sort, order, page, per_page)
+    texts = _interest_args(args)
+    if len(texts) > MAX_INTEREST_FILTERS:
+        raise BadQuery("interest", f"at most {MAX_INTEREST_FILTERS} interest filters")
+    interests = tuple(sorted(dict(parse_interest(text) for text in texts).items()))
+    return ListQuery(q, platform, sort, order, page, per_page, interests)
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filters(query: ListQuery) -> list:
+# Walking the sort order's index and testing each profile fills a page sooner than fetching
+# every match and sorting, as long as the walk is short: about (offset + page size) divided by
+# the share of profiles that match. Up to this many rows, walk; beyond, fetch and sort. The
+# counts that decide are cached per data version (see _total).
+SCAN_ROWS = 5_000
+
+
+def _filters(query: ListQuery, scan: bool = False) -> list:
     conditions = []
     if query.q:
         pattern = f"%{_escape_like(query.q.lower())}%"
@@ -129,6 +172,32 @@ def _filters(query: ListQuery) -> list:
         )
     if query.platform:
         conditions.append(Profile.platform == query.platform)
+    if query.interests and scan:
+        # Walk the sort order's index and test each profile: one primary-key probe of
+        # profile_interests per interest, stopping once the page is full.
+        for category, minimum in query.interests:
+            conditions.append(
+                select(ProfileInterest.profile_id)
+                .where(
+                    ProfileInterest.profile_id == Profile.id,
+                    ProfileInterest.category == category,
+                    ProfileInterest.weight >= minimum,
+                    ProfileInterest.weight > 0,
+                )
+                .exists()
+            )
+    elif query.interests:
+        # Few matches: take them from the (category, weight, profile_id) index, one set per
+        # interest intersected before any profile row is read, then sort those.
+        matches = [
+            select(ProfileInterest.profile_id).where(
+                ProfileInterest.category == category,
+                ProfileInterest.weight >= minimum,
+                ProfileInterest.weight > 0,
+            )
+            for category, minimum in query.interests
+        ]
+        conditions.append(Profile.id.in_(matches[0] if len(matches) == 1 else intersect(*matches)))
     return conditions
 
 
@@ -150,7 +219,7 @@ def _total(query: ListQuery, conditions: list) -> int:
     """The number of matching profiles; counted once per filter and data version."""
     return _counts.get_or_compute(
         db.session,
-        ("count", query.q, query.platform),
+        ("count", query.q, query.platform, query.interests),
         lambda: db.session.scalar(select(func.count(Profile.id)).where(*conditions)),
     )
 
@@ -159,6 +228,11 @@ def list_profiles(query: ListQuery) -> dict:
     """One page of profile summaries matching the query, with the total count."""
     conditions = _filters(query)
     total = _total(query, conditions)
+    if query.interests and total:
+        everyone = _total(ListQuery(), [])
+        walk = query.page * query.per_page * everyone / total
+        if walk <= SCAN_ROWS:
+            conditions = _filters(query, scan=True)
     column = SORTS[query.sort]
     if query.order == "asc":
         ordering = (column.asc(), Profile.id.asc())

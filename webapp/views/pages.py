@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..services import analytics, onboarding, profiles, similarity
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
+from ..services.taxonomy import CATEGORIES
 from . import charts
 from .filters import FILTERS
 from .htmx import render_page_or_partial
@@ -76,12 +77,23 @@ def seed_demo():
 @bp.get("/profiles", endpoint="profiles")
 def profile_list():
     """The profile browser; htmx asks for the table alone."""
+    args = request.args.copy()
+    category = args.pop("interest_category", "")
+    minimum = args.pop("interest_min", "")
+    if category:
+        try:
+            share = float(minimum or 0) / 100
+        except ValueError:
+            abort(400, description="The minimum interest share must be a number (per cent).")
+        args.add("interest", f"{category}:{share:g}")
     try:
-        query = profiles.parse_list_query(request.args)
+        query = profiles.parse_list_query(args)
     except profiles.BadQuery as error:
         abort(400, description=str(error))
     if query.sort not in {key for key, _, _ in TABLE_COLUMNS if key} | {"updated"}:
-        query = profiles.ListQuery(query.q, query.platform, "updated", "desc", 1, query.per_page)
+        query = profiles.ListQuery(
+            query.q, query.platform, "updated", "desc", 1, query.per_page, query.interests
+        )
     page = profiles.list_profiles(query)
     pages = max(1, -(-page["total"] // query.per_page))
     return render_page_or_partial(
@@ -93,6 +105,9 @@ def profile_list():
         pages=pages,
         columns=TABLE_COLUMNS,
         default_per_page=profiles.DEFAULT_PER_PAGE,
+        interest_args=[f"{c}:{m:g}" for c, m in query.interests] or None,
+        first_interest=query.interests[0] if query.interests else None,
+        categories=CATEGORIES,
         per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
     )
 
