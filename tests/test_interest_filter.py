@@ -103,3 +103,15 @@ def test_profiles_page_filters_by_interest(client, population):
     assert '<option value="Dance" selected>' in html
     # Sorting and paging links keep the filter.
     assert "interest=Dance:0.3" in html
+
+
+def test_changing_the_interest_in_the_form_replaces_the_previous_one(client, population):
+    # What the filters form sends after the table for Music >= 50 % was shown: only its own
+    # fields, so Dance >= 30 % alone applies.
+    first = client.get("/profiles?interest_category=Music&interest_min=50").get_data(as_text=True)
+    assert 'name="interest"' not in first
+    html = client.get(
+        "/profiles?interest_category=Dance&interest_min=30&sort=followers",
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert ">dancer<" in html and ">mixed<" in html and ">music<" not in html
