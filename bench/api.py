@@ -48,6 +48,17 @@ def main() -> None:
                     "datasette",
                     f"{datasette}/profiles.json?_sort_desc=followers_count&_size=50{columns}",
                 ),
+                (
+                    "list, 50 by followers, Music >= 30 %",
+                    "Toker",
+                    f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50"
+                    "&interest=Music:0.3",
+                ),
+                (
+                    "list, 50 by followers",
+                    "Toker (again, same run)",
+                    f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50",
+                ),
                 ("one profile", "Toker", f"{toker}/api/v1/profiles/{middle_id}"),
                 ("one profile", "datasette", f"{datasette}/profiles/{middle_id}.json"),
             ],
@@ -60,9 +71,15 @@ def main() -> None:
     print()
     print_table(rows)
     print()
-    for index in range(0, len(rows), 2):
-        ours, theirs = rows[index][3]["rps"], rows[index + 1][3]["rps"]
-        print(f"{rows[index][0]}: Toker / datasette = {ours / theirs:.1f}x")
+    rps = {(name, server): r["rps"] for name, server, _size, r in rows}
+    plain = rps[("list, 50 by followers", "Toker")]
+    print(f"list: Toker / datasette = {plain / rps[('list, 50 by followers', 'datasette')]:.1f}x")
+    print(
+        f"one profile: Toker / datasette = "
+        f"{rps[('one profile', 'Toker')] / rps[('one profile', 'datasette')]:.1f}x"
+    )
+    filtered = rps[("list, 50 by followers, Music >= 30 %", "Toker")]
+    print(f"interest-filtered list / plain list = {filtered / plain:.0%}")
 
 
 if __name__ == "__main__":

@@ -68,10 +68,11 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
-def run_wrk(url: str, duration: int) -> dict:
+def run_wrk(url: str, duration: int, connections: int = 16) -> dict:
     """One wrk run: requests per second, average and tail latency, errors."""
+    threads = min(2, connections)
     result = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
         check=True,
         capture_output=True,
         text=True,

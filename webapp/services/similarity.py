@@ -92,22 +92,21 @@ def top_k(
     """The k rows most similar to a unit query vector: [(profile id, cosine)], ties by id."""
     if len(matrix.ids) == 0 or k <= 0:
         return []
-    scores = matrix.vectors @ query
-    if platform is not None:
-        rows = np.flatnonzero(matrix.platforms == PLATFORMS.index(platform))
-    else:
-        rows = np.arange(len(scores))
+    scores = matrix.vectors @ query  # a fresh array: masking it in place is safe
     if exclude_row is not None:
-        rows = rows[rows != exclude_row]
+        scores[exclude_row] = -np.inf
+    if platform is not None:
+        scores[matrix.platforms != PLATFORMS.index(platform)] = -np.inf
+    k = min(k, len(scores))
+    # Keep everything within rounding distance of the k-th best score, so that ties at the
+    # edge are all ranked below.
+    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+    rows = np.flatnonzero(scores >= threshold - 10.0**-SCORE_DECIMALS)
+    picked = scores[rows]
+    real = np.isfinite(picked)
+    rows, picked = rows[real], picked[real]
     if len(rows) == 0:
         return []
-    picked = scores[rows]
-    if len(rows) > k:
-        # Keep everything within rounding distance of the k-th best score, so that ties at
-        # the edge are all ranked below.
-        threshold = np.partition(picked, len(picked) - k)[len(picked) - k]
-        keep = picked >= threshold - 10.0**-SCORE_DECIMALS
-        rows, picked = rows[keep], picked[keep]
     picked = np.round(picked, SCORE_DECIMALS)
     order = np.lexsort((matrix.ids[rows], -picked))[:k]
     return [(int(matrix.ids[rows[i]]), float(picked[i])) for i in order]
