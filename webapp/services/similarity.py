@@ -22,6 +22,7 @@ from .validation import PLATFORMS
 # machine, and broken by id.
 SCORE_DECIMALS = 12
 MAX_K = 100
+CANDIDATE_MARGIN = 1e-4
 
 
 class NotFound(LookupError):
@@ -37,6 +38,12 @@ class Matrix:
     platforms: np.ndarray  # int8 index into PLATFORMS
     vectors: np.ndarray  # float64, one unit row per profile (zero rows stay zero)
     row_of: dict[int, int]
+    # The same rows in float32: half the memory to stream through for the first pass.
+    vectors32: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.vectors32 is None:
+            self.vectors32 = self.vectors.astype(np.float32)
 
 
 def _load(version: int) -> Matrix:
@@ -92,21 +99,20 @@ def top_k(
     """The k rows most similar to a unit query vector: [(profile id, cosine)], ties by id."""
     if len(matrix.ids) == 0 or k <= 0:
         return []
-    scores = matrix.vectors @ query  # a fresh array: masking it in place is safe
+    # First pass in float32 to find the candidates, with a margin far wider than float32's
+    # error on unit vectors; then the candidates are scored exactly in float64.
+    scores = matrix.vectors32 @ query.astype(np.float32)  # fresh: safe to mask in place
     if exclude_row is not None:
         scores[exclude_row] = -np.inf
     if platform is not None:
         scores[matrix.platforms != PLATFORMS.index(platform)] = -np.inf
     k = min(k, len(scores))
-    # Keep everything within rounding distance of the k-th best score, so that ties at the
-    # edge are all ranked below.
     threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
-    rows = np.flatnonzero(scores >= threshold - 10.0**-SCORE_DECIMALS)
-    picked = scores[rows]
-    real = np.isfinite(picked)
-    rows, picked = rows[real], picked[real]
+    rows = np.flatnonzero(scores >= threshold - CANDIDATE_MARGIN)
+    rows = rows[np.isfinite(scores[rows])]
     if len(rows) == 0:
         return []
+    picked = matrix.vectors[rows] @ query
     picked = np.round(picked, SCORE_DECIMALS)
     order = np.lexsort((matrix.ids[rows], -picked))[:k]
     return [(int(matrix.ids[rows[i]]), float(picked[i])) for i in order]
