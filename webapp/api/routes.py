@@ -1,12 +1,12 @@
 """API routes: parse the request, call one service, serialise the answer."""
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from sqlalchemy import text
 from werkzeug.exceptions import BadRequest
 
 from ..errors import Problem
 from ..extensions import db
-from ..services import onboarding, profiles, similarity
+from ..services import export, onboarding, profiles, similarity
 from ..services.connectors import (
     ConnectorError,
     ConnectorRateLimited,
@@ -106,6 +106,29 @@ def list_profiles():
     """A page of profiles: q, platform, sort, order, page, per_page."""
     query = profiles.parse_list_query(request.args)
     return profiles.list_profiles(query)
+
+
+@bp.get("/profiles/export")
+def export_profiles():
+    """The list's matches (q, platform, interest, sort, order) as CSV or JSON, all pages."""
+    query = profiles.parse_list_query(request.args)
+    fmt = request.args.get("format", "csv")
+    if fmt not in export.FORMATS:
+        msg = f"must be one of {', '.join(export.FORMATS)}, not {fmt!r}"
+        raise Problem(
+            400,
+            "Bad Request",
+            f"format: {msg}",
+            "invalid-parameter",
+            errors=[{"loc": "format", "msg": msg}],
+        )
+    if fmt == "csv":
+        body, mimetype = export.csv_lines(query), "text/csv"
+    else:
+        body, mimetype = export.json_chunks(query), "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="toker-profiles.{fmt}"'
+    return response
 
 
 @bp.get("/profiles/<int:profile_id>")

@@ -397,3 +397,17 @@ def profile_videos(profile_id: int, kind: str, page: int = 1, per_page: int = VI
         "total": total,
         "kind": kind,
     }
+
+
+def iter_matching(query: ListQuery, batch: int = 1000):
+    """Every profile summary matching the query's filters, in its sort order (no paging)."""
+    conditions = _filters(query)
+    column = SORTS[query.sort]
+    if query.order == "asc":
+        ordering = (column.asc(), Profile.id.asc())
+    else:
+        ordering = (column.desc(), Profile.id.desc())
+    stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*ordering)
+    result = db.session.execute(stmt.execution_options(yield_per=batch))
+    for row in result:
+        yield _summary(row)

@@ -108,6 +108,17 @@ def profile_list():
         interest_args=[f"{c}:{m:g}" for c, m in query.interests] or None,
         first_interest=query.interests[0] if query.interests else None,
         categories=CATEGORIES,
+        export_args={
+            key: value
+            for key, value in {
+                "q": query.q or None,
+                "platform": query.platform,
+                "interest": [f"{c}:{m:g}" for c, m in query.interests] or None,
+                "sort": query.sort,
+                "order": query.order,
+            }.items()
+            if value
+        },
         per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
     )
 
