@@ -183,7 +183,12 @@ def test_profile_page_lists_similar_profiles(app, client):
     with app.app_context():
         me = _store("me", [["Music"]])
         twin = _store("twin", [["Music"]])
-    html = client.get(f"/profiles/{me}").get_data(as_text=True)
+    page = client.get(f"/profiles/{me}").get_data(as_text=True)
+    # The section loads when it scrolls into view, and works as a plain link without JS.
+    assert f'hx-get="/profiles/{me}/similar"' in page
+    assert 'hx-trigger="revealed"' in page
+    html = client.get(f"/profiles/{me}/similar").get_data(as_text=True)
     assert 'id="similar"' in html
     assert f'href="/profiles/{twin}"' in html
     assert "100.0 %" in html
+    assert client.get("/profiles/999/similar").status_code == 404

@@ -360,7 +360,7 @@ def test_newcomer_connects_finds_reads_and_deletes_an_account(page: Page, watch,
     expect(page).to_have_url(re.compile(r"/profiles/\d+$"), timeout=15_000)
     profile_path = urlsplit(page.url).path
 
-    page.get_by_role("link", name="Profiles").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Profiles").click()
     _set_marker(page)
     part = account["username"][1:5]
     page.fill("#q", part)

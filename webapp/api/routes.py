@@ -6,7 +6,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import Problem
 from ..extensions import db
-from ..services import export, onboarding, profiles, similarity
+from ..services import export, onboarding, profiles, recommendations, similarity
 from ..services.connectors import (
     ConnectorError,
     ConnectorRateLimited,
@@ -159,6 +159,14 @@ def similar(profile_id: int):
             errors=[{"loc": "platform", "msg": msg}],
         )
     return {"items": similarity.similar_profiles(profile_id, k, platform)}
+
+
+@bp.get("/profiles/<int:profile_id>/recommendations")
+def recommendations_for(profile_id: int):
+    """Videos the profile has not liked or shared, ranked by interest, recency, engagement."""
+    _profile_or_404(profile_id)
+    k = _int_param("k", 10, 1, recommendations.MAX_K)
+    return {"items": recommendations.recommend(profile_id, k)}
 
 
 def _int_param(name: str, default: int, low: int, high: int) -> int:

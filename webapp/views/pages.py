@@ -4,7 +4,7 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..services import analytics, onboarding, profiles, similarity
+from ..services import analytics, onboarding, profiles, recommendations, similarity
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from ..services.taxonomy import CATEGORIES
@@ -35,6 +35,7 @@ STAT_CARDS = (
 )
 DEMO_SEED_COUNT = 200
 SIMILAR_ON_PAGE = 8
+RECOMMENDED_ON_PAGE = 8
 
 
 @bp.record_once
@@ -154,8 +155,23 @@ def profile(profile_id: int):
         liked=profiles.profile_videos(profile_id, "liked", _page_arg("liked_page")),
         shared=profiles.profile_videos(profile_id, "shared", _page_arg("shared_page")),
         raw_json=json.dumps(record.raw_payload, indent=2, ensure_ascii=False),
-        similar=similarity.similar_profiles(profile_id, SIMILAR_ON_PAGE),
     )
+
+
+@bp.get("/profiles/<int:profile_id>/similar")
+def profile_similar(profile_id: int):
+    """The profile's look-alikes (loaded into the profile page when it scrolls into view)."""
+    _profile_or_404(profile_id)
+    similar = similarity.similar_profiles(profile_id, SIMILAR_ON_PAGE)
+    return render_template("partials/_similar.html", similar=similar)
+
+
+@bp.get("/profiles/<int:profile_id>/recommended")
+def profile_recommended(profile_id: int):
+    """Videos to show the profile next (loaded into the profile page when in view)."""
+    _profile_or_404(profile_id)
+    recommended = recommendations.recommend(profile_id, RECOMMENDED_ON_PAGE)
+    return render_template("partials/_recommended.html", recommended=recommended)
 
 
 @bp.get("/profiles/<int:profile_id>/videos/<kind>")

@@ -1,0 +1,187 @@
+"""Video recommendations (seed 002's ranking) and the engagement score.
+
+score = 0.6 x interest match + 0.2 x recency + 0.2 x engagement, each term in [0, 1]:
+
+- interest match: cosine of the video's category vector (1/n on each of its n categories) and
+  the profile's interest vector;
+- recency: 0.5 ** (age in days / 90), a 90-day half-life from the posting date (0 if unknown,
+  1 for a date in the future);
+- engagement: engagement_score / 100, where
+  engagement_score = 100 x log10(1 + likes + 2 x comments + 3 x shares) / 7, capped at 100
+  (comments and shares cost the viewer more than a like; 10^7 weighted interactions score 100).
+
+Candidates are the stored videos of the profile's platform that it has not liked or shared.
+"""
+
+import math
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Profile, ProfileVideo, Video
+from . import versions
+from .storage import unpack_vector
+from .taxonomy import CATEGORIES, CATEGORY_INDEX
+
+WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}
+HALF_LIFE_DAYS = 90.0
+ENGAGEMENT_DECADES = 7.0
+MAX_K = 100
+
+
+def engagement_score(likes: int, comments: int, shares: int) -> float:
+    """0 to 100: log-scaled likes + 2 x comments + 3 x shares (see the module docstring)."""
+    weighted = max(0, likes) + 2 * max(0, comments) + 3 * max(0, shares)
+    return min(100.0, 100.0 * math.log10(1 + weighted) / ENGAGEMENT_DECADES)
+
+
+def recency(posted_at: datetime | None, now: datetime) -> float:
+    """1 when just posted, halving every 90 days; 0 when the date is unknown."""
+    if posted_at is None:
+        return 0.0
+    if posted_at.tzinfo is None:
+        posted_at = posted_at.replace(tzinfo=UTC)
+    age_days = (now - posted_at).total_seconds() / 86400
+    return 1.0 if age_days <= 0 else 0.5 ** (age_days / HALF_LIFE_DAYS)
+
+
+@dataclass
+class Catalogue:
+    """Every stored video of each platform as arrays, for scoring them all at once."""
+
+    version: int
+    pks: dict[str, np.ndarray]
+    categories: dict[str, np.ndarray]  # unit category vectors, one row per video
+    posted: dict[str, np.ndarray]  # POSIX seconds, NaN when unknown
+    engagement: dict[str, np.ndarray]  # 0 to 100
+
+
+def _load(version: int) -> Catalogue:
+    rows = db.session.execute(
+        select(
+            Video.id,
+            Video.platform,
+            Video.categories,
+            Video.posted_at,
+            Video.likes,
+            Video.comments,
+            Video.shares,
+        ).order_by(Video.id)
+    ).all()
+    grouped: dict[str, list] = {}
+    for row in rows:
+        grouped.setdefault(row.platform, []).append(row)
+    pks, cats, posted, engagement = {}, {}, {}, {}
+    for platform, items in grouped.items():
+        matrix = np.zeros((len(items), len(CATEGORIES)))
+        for i, item in enumerate(items):
+            names = [n for n in item.categories or [] if n in CATEGORY_INDEX]
+            for name in names:
+                matrix[i, CATEGORY_INDEX[name]] = 1.0 / math.sqrt(len(names))
+        pks[platform] = np.array([item.id for item in items], dtype=np.int64)
+        cats[platform] = matrix
+        posted[platform] = np.array(
+            [_timestamp(item.posted_at) for item in items], dtype=np.float64
+        )
+        engagement[platform] = np.array(
+            [engagement_score(item.likes, item.comments, item.shares) for item in items]
+        )
+    return Catalogue(version, pks, cats, posted, engagement)
+
+
+def _timestamp(value: datetime | None) -> float:
+    if value is None:
+        return math.nan
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+_catalogues: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def current_catalogue() -> Catalogue:
+    """The video arrays for the current data version (videos change only with profiles)."""
+    version = versions.current(db.session)
+    catalogue = _catalogues.get(db.engine)
+    if catalogue is None or catalogue.version != version:
+        with _lock:
+            catalogue = _catalogues.get(db.engine)
+            if catalogue is None or catalogue.version != version:
+                catalogue = _catalogues[db.engine] = _load(version)
+    return catalogue
+
+
+class NotFound(LookupError):
+    """No profile has that id."""
+
+
+def recommend(profile_id: int, k: int = 10, now: datetime | None = None) -> list[dict]:
+    """The k best videos for a profile that it has not liked or shared, with each term."""
+    profile = db.session.get(Profile, profile_id)
+    if profile is None:
+        raise NotFound(profile_id)
+    now = now or datetime.now(UTC)
+    k = max(1, min(int(k), MAX_K))
+    catalogue = current_catalogue()
+    platform = profile.platform
+    if platform not in catalogue.pks:
+        return []
+    interest = np.array(unpack_vector(profile.vector))
+    norm = np.linalg.norm(interest)
+    match = (
+        catalogue.categories[platform] @ (interest / norm)
+        if norm
+        else np.zeros(len(catalogue.pks[platform]))
+    )
+    age_days = (now.timestamp() - catalogue.posted[platform]) / 86400
+    fresh = np.where(
+        np.isnan(age_days),
+        0.0,
+        np.where(age_days <= 0, 1.0, 0.5 ** (np.maximum(age_days, 0) / HALF_LIFE_DAYS)),
+    )
+    engaged = catalogue.engagement[platform] / 100
+    score = (
+        WEIGHTS["interest"] * match + WEIGHTS["recency"] * fresh + WEIGHTS["engagement"] * engaged
+    )
+    seen = set(
+        db.session.scalars(
+            select(ProfileVideo.video_pk).where(ProfileVideo.profile_id == profile_id)
+        )
+    )
+    pks = catalogue.pks[platform]
+    allowed = ~np.isin(pks, np.fromiter(seen, dtype=np.int64, count=len(seen)))
+    rows = np.flatnonzero(allowed)
+    if len(rows) == 0:
+        return []
+    rounded = np.round(score[rows], 12)
+    order = rows[np.lexsort((pks[rows], -rounded))[:k]]
+    videos = {
+        video.id: video
+        for video in db.session.scalars(select(Video).where(Video.id.in_(pks[order].tolist())))
+    }
+    items = []
+    for row in order:
+        video = videos[int(pks[row])]
+        items.append(
+            {
+                "video_id": video.video_id,
+                "platform": video.platform,
+                "score": float(score[row]),
+                "interest": float(match[row]),
+                "recency": float(fresh[row]),
+                "engagement": float(engaged[row]),
+                "engagement_score": float(catalogue.engagement[platform][row]),
+                "categories": video.categories,
+                "hashtags": video.hashtags,
+                "caption": video.caption,
+                "posted_at": video.posted_at.isoformat() if video.posted_at else None,
+            }
+        )
+    return items
