@@ -192,3 +192,46 @@ def test_profile_page_lists_similar_profiles(app, client):
     assert f'href="/profiles/{twin}"' in html
     assert "100.0 %" in html
     assert client.get("/profiles/999/similar").status_code == 404
+
+
+def test_nearest_to_a_mix_ranks_by_cosine(app, client):
+    with app.app_context():
+        music = _store("music", [["Music"]])
+        dance = _store("dance", [["Dance"]])
+        both = _store("both", [["Music"], ["Dance"]])
+        _store("gamer", [["Gaming"]], platform="x")
+    body = client.get("/api/v1/profiles/nearest?mix=Music:0.8&mix=Dance:0.2&k=3").get_json()
+    assert [i["id"] for i in body["items"]] == [music, both, dance]
+    # cos((0.8, 0.2), (1, 0)) = 0.8 / sqrt(0.68); with (0.5, 0.5): 1 / sqrt(2 x 0.68).
+    assert body["items"][0]["score"] == pytest.approx(0.8 / math.sqrt(0.68))
+    assert body["items"][1]["score"] == pytest.approx(1.0 / math.sqrt(2 * 0.68))
+    only_x = client.get("/api/v1/profiles/nearest?mix=Music:1&platform=x").get_json()["items"]
+    assert [i["username"] for i in only_x] == ["gamer"]
+
+
+@pytest.mark.parametrize(
+    "query", ["", "mix=Music:0", "mix=Nope:0.5", "mix=Music:2", "mix=Music:0.5&k=0"]
+)
+def test_nearest_rejects_bad_mixes(client, query):
+    response = client.get(f"/api/v1/profiles/nearest?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+
+
+def test_like_page_with_sliders_and_a_starting_profile(app, client):
+    with app.app_context():
+        music = _store("music", [["Music"]])
+        dance = _store("dance", [["Dance"]])
+    page = client.get("/profiles/like").get_data(as_text=True)
+    assert page.count('type="range"') == len(CATEGORIES)
+    assert 'id="mix-empty"' in page
+    html = client.get("/profiles/like?w:Dance=80").get_data(as_text=True)
+    assert html.index(">dance<") < html.index(">music<")  # Dance alone: dance ranks first
+    # Starting from a profile: its own interests set the sliders, and it is left out.
+    html = client.get(f"/profiles/like?from={music}").get_data(as_text=True)
+    assert 'name="w:Music" min="0" max="100" step="5" value="100"' in html
+    assert f'href="/profiles/{music}"' not in html.split('id="nearest"')[1]
+    partial = client.get("/profiles/like?w:Dance=50", headers={"HX-Request": "true"})
+    assert "<html" not in partial.get_data(as_text=True)
+    assert f'href="/profiles/{dance}"' in partial.get_data(as_text=True)
+    assert client.get("/profiles/like?from=999").status_code == 404

@@ -169,6 +169,45 @@ def recommendations_for(profile_id: int):
     return {"items": recommendations.recommend(profile_id, k)}
 
 
+@bp.get("/profiles/nearest")
+def nearest():
+    """Profiles closest to a mix of interests: mix=Music:0.6&mix=Dance:0.4 (k, platform)."""
+    mix: dict[str, float] = {}
+    for entry in request.args.getlist("mix"):
+        try:
+            category, weight = profiles.parse_interest(entry)
+        except profiles.BadQuery as error:
+            raise Problem(
+                400,
+                "Bad Request",
+                f"mix: {error.message}",
+                "invalid-parameter",
+                errors=[{"loc": "mix", "msg": error.message}],
+            ) from None
+        mix[category] = weight
+    if not any(mix.values()):
+        msg = "give at least one category with a weight above 0, like mix=Music:0.5"
+        raise Problem(
+            400,
+            "Bad Request",
+            f"mix: {msg}",
+            "invalid-parameter",
+            errors=[{"loc": "mix", "msg": msg}],
+        )
+    k = _int_param("k", 10, 1, similarity.MAX_K)
+    platform = request.args.get("platform") or None
+    if platform is not None and platform not in PLATFORMS:
+        msg = f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
+        raise Problem(
+            400,
+            "Bad Request",
+            f"platform: {msg}",
+            "invalid-parameter",
+            errors=[{"loc": "platform", "msg": msg}],
+        )
+    return {"items": similarity.nearest_to_mix(mix, k, platform)}
+
+
 def _int_param(name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it."""
     text = request.args.get(name)

@@ -160,3 +160,28 @@ def similar_profiles(profile_id: int, k: int = 10, platform: str | None = None) 
             }
         )
     return items
+
+
+def nearest_to_mix(mix: dict[str, float], k: int = 10, platform: str | None = None) -> list[dict]:
+    """The k profiles whose interests are closest (cosine) to a mix of category weights."""
+    query = np.zeros(len(CATEGORIES))
+    for name, weight in mix.items():
+        query[CATEGORIES.index(name)] = weight
+    norm = np.linalg.norm(query)
+    if norm == 0:
+        return []
+    matrix = current_matrix()
+    k = max(1, min(int(k), MAX_K))
+    found = top_k(matrix, query / norm, k, platform=platform)
+    if not found:
+        return []
+    rows = db.session.execute(
+        select(Profile.id, Profile.username, Profile.platform).where(
+            Profile.id.in_([pk for pk, _ in found])
+        )
+    ).all()
+    details = {pk: (username, plat) for pk, username, plat in rows}
+    return [
+        {"id": pk, "username": details[pk][0], "platform": details[pk][1], "score": score}
+        for pk, score in found
+    ]

@@ -158,6 +158,44 @@ def profile(profile_id: int):
     )
 
 
+@bp.get("/profiles/like")
+def like():
+    """Sliders over the categories, and the profiles nearest to that mix."""
+    source = None
+    weights = dict.fromkeys(CATEGORIES, 0)
+    if request.args.get("from"):
+        try:
+            source = _profile_or_404(int(request.args["from"]))
+        except ValueError:
+            abort(400, description="from must be a profile id.")
+        interest = profiles.interest_of(source)
+        weights = {name: int(round(w * 100)) for name, w in zip(CATEGORIES, interest, strict=True)}
+    for name in CATEGORIES:
+        value = request.args.get(f"w:{name}")
+        if value:
+            try:
+                weights[name] = max(0, min(100, int(float(value))))
+            except ValueError:
+                abort(400, description=f"The weight of {name} must be a number from 0 to 100.")
+    platform = request.args.get("platform") or None
+    if platform is not None and platform not in dict(PLATFORM_LABELS):
+        abort(400, description="Unknown platform.")
+    mix = {name: w / 100 for name, w in weights.items() if w}
+    results = similarity.nearest_to_mix(mix, SIMILAR_ON_PAGE * 2, platform) if mix else []
+    if source is not None:
+        results = [r for r in results if r["id"] != source.id]
+    return render_page_or_partial(
+        "like.html",
+        "partials/_mix_results.html",
+        section="profiles",
+        weights=weights,
+        platform=platform,
+        source=source,
+        results=results,
+        categories=CATEGORIES,
+    )
+
+
 @bp.get("/profiles/<int:profile_id>/similar")
 def profile_similar(profile_id: int):
     """The profile's look-alikes (loaded into the profile page when it scrolls into view)."""

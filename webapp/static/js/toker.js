@@ -15,6 +15,13 @@
   }
   document.addEventListener("DOMContentLoaded", function () { drawFigures(document); });
   document.addEventListener("htmx:afterSettle", function (event) { drawFigures(event.target); });
+  // Show each slider's value beside its name as it moves.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field.type !== "range") return;
+    var output = document.querySelector('output[for="' + field.id + '"]');
+    if (output) output.textContent = field.value;
+  });
   // htmx restores history from saved HTML, which does not hold what was typed into a field:
   // put the filters back from the restored URL so they match the restored table.
   document.addEventListener("htmx:historyRestore", function () {
