@@ -20,6 +20,7 @@ HTMX_CDN = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 PLOTLY_CDN_HOST = "cdn.plot.ly"
 PLATFORM_LABELS = {"tiktok": "TikTok", "instagram": "Instagram", "x": "X"}
 TABLE_HEADERS = [
+    "Compare",  # the checkbox column, labelled for screen readers
     "Username",
     "Platform",
     "Verified",

@@ -235,3 +235,30 @@ def test_like_page_with_sliders_and_a_starting_profile(app, client):
     assert "<html" not in partial.get_data(as_text=True)
     assert f'href="/profiles/{dance}"' in partial.get_data(as_text=True)
     assert client.get("/profiles/like?from=999").status_code == 404
+
+
+def test_compare_page_shows_stats_overlay_and_pairwise_similarity(app, client):
+    with app.app_context():
+        a = _store("alpha", [["Music"]])
+        b = _store("beta", [["Music"], ["Dance"]])
+        c = _store("gamma", [["Gaming"]])
+    html = client.get(f"/compare?ids={a},{b}&ids={c}").get_data(as_text=True)
+    assert "Compare 3 profiles" in html
+    assert 'id="compare-radar"' in html and '"scatterpolar"' in html
+    assert 'id="compare-stats"' in html and ">alpha<" in html and ">gamma<" in html
+    # cos(Music, Music+Dance) = 1/sqrt(2) = 0.71; Gaming shares nothing with either.
+    matrix = html.split('id="similarity-matrix"')[1]
+    assert matrix.count(">1.00<") == 3
+    assert matrix.count(">0.71<") == 2
+    assert matrix.count(">0.00<") == 4
+    with app.app_context():
+        assert similarity.pairwise([a, b])[0][1] == pytest.approx(1 / math.sqrt(2))
+
+
+@pytest.mark.parametrize(
+    "query, status", [("ids=1", 400), ("ids=1,2,3,4,5", 400), ("ids=1,x", 400), ("ids=1,999", 404)]
+)
+def test_compare_needs_two_to_four_known_profiles(app, client, query, status):
+    with app.app_context():
+        _store("one", [["Music"]])
+    assert client.get(f"/compare?{query}").status_code == status

@@ -65,7 +65,7 @@ def _assert_no_page_load(page: Page) -> None:
 
 
 def _usernames(page: Page) -> list[str]:
-    return page.locator("#profiles tbody tr td:first-child a").all_inner_texts()
+    return page.locator("#profiles tbody tr td:nth-child(2) a").all_inner_texts()
 
 
 def _api_list(page: Page, **params) -> dict:
@@ -276,7 +276,7 @@ def test_sort_by_followers_and_paginate(page: Page, watch, shots):
     assert _usernames(page) == names[:PER_PAGE]
     followers = [
         int(text.replace(",", ""))
-        for text in page.locator("#profiles tbody tr td:nth-child(4)").all_inner_texts()
+        for text in page.locator("#profiles tbody tr td:nth-child(5)").all_inner_texts()
     ]
     assert followers == sorted(followers, reverse=True)
     _assert_no_page_load(page)
@@ -379,4 +379,29 @@ def test_newcomer_connects_finds_reads_and_deletes_an_account(page: Page, watch,
     expect(page.locator(".flash.success")).to_have_text(f"Deleted {account['username']}.")
     assert page.request.get(f"/api/v1{profile_path}").status == 404
     page.screenshot(path=shots / "newcomer.png")
+    watch.assert_clean()
+
+
+def test_compare_three_profiles_ticked_in_the_table(page: Page, watch, shots):
+    page.goto("/profiles")
+    boxes = page.locator('#profiles tbody input[type="checkbox"]')
+    names = _usernames(page)[:3]
+    for index in range(3):
+        boxes.nth(index).check()
+    page.click("#compare-button")
+    expect(page).to_have_url(re.compile(r"/compare\?"))
+    expect(page.locator("h1")).to_have_text("Compare 3 profiles")
+    expect(page.locator("#compare-radar.chart-ready")).to_be_visible()
+    # One polar trace per profile, named after it.
+    legend = page.locator("#compare-radar .legendtext").all_text_contents()
+    assert sorted(legend) == sorted(names)
+    expect(page.locator("#similarity-matrix tbody tr")).to_have_count(3)
+    diagonal = [
+        page.locator(
+            f"#similarity-matrix tbody tr:nth-child({i}) td:nth-child({i + 1})"
+        ).inner_text()
+        for i in (1, 2, 3)
+    ]
+    assert diagonal == ["1.00", "1.00", "1.00"]
+    page.screenshot(path=shots / "compare.png", full_page=True)
     watch.assert_clean()

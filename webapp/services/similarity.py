@@ -185,3 +185,23 @@ def nearest_to_mix(mix: dict[str, float], k: int = 10, platform: str | None = No
         {"id": pk, "username": details[pk][0], "platform": details[pk][1], "score": score}
         for pk, score in found
     ]
+
+
+def pairwise(profile_ids: list[int]) -> list[list[float]]:
+    """The cosine of interest vectors for every pair of the given profiles, in their order."""
+    rows = dict(
+        db.session.execute(select(Profile.id, Profile.vector).where(Profile.id.in_(profile_ids)))
+        .tuples()
+        .all()
+    )
+    missing = [pk for pk in profile_ids if pk not in rows]
+    if missing:
+        raise NotFound(missing[0])
+    width = len(CATEGORIES)
+    vectors = np.zeros((len(profile_ids), width))
+    for i, pk in enumerate(profile_ids):
+        values = np.frombuffer(rows[pk], dtype="<f8")[:width]
+        vectors[i, : len(values)] = values
+    norms = np.linalg.norm(vectors, axis=1)
+    vectors[norms > 0] /= norms[norms > 0, None]
+    return np.round(vectors @ vectors.T, SCORE_DECIMALS).tolist()

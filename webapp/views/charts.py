@@ -88,3 +88,40 @@ def interest_shares(shares: list[dict]) -> dict:
             margin={"l": 10, "r": 10, "t": 10, "b": 40},
         ),
     }
+
+
+PALETTE = ("#4f46e5", "#e11d48", "#059669", "#d97706")
+
+
+def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
+    """One polar trace per profile over the categories any of them cares about."""
+    names = [c for c in CATEGORIES if any(interest.get(c, 0) > 0 for _, interest in named)]
+    for extra in CATEGORIES:
+        if len(names) >= 3:
+            break
+        if extra not in names:
+            names.append(extra)
+    data = []
+    for index, (label, interest) in enumerate(named):
+        values = [round(interest.get(c, 0) * 100, 2) for c in names]
+        data.append(
+            {
+                "type": "scatterpolar",
+                "name": label,
+                "r": values + values[:1],
+                "theta": names + names[:1],
+                "fill": "toself",
+                "opacity": 0.55,
+                "line": {"color": PALETTE[index % len(PALETTE)]},
+                "hovertemplate": label + " · %{theta}: %{r:.1f}%<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            polar={"radialaxis": {"visible": True, "ticksuffix": "%"}},
+            showlegend=True,
+            height=420,
+            margin={"l": 40, "r": 40, "t": 20, "b": 20},
+        ),
+    }

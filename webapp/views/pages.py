@@ -196,6 +196,33 @@ def like():
     )
 
 
+@bp.get("/compare")
+def compare():
+    """Two to four profiles side by side: overlaid interests, stats, pairwise similarity."""
+    ids: list[int] = []
+    for value in request.args.getlist("ids"):
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit():
+                abort(400, description=f"Profile ids are whole numbers, not {part!r}.")
+            if int(part) not in ids:
+                ids.append(int(part))
+    if not 2 <= len(ids) <= 4:
+        abort(400, description=f"Choose 2 to 4 profiles to compare ({len(ids)} given).")
+    records = [_profile_or_404(pk) for pk in ids]
+    details = [profiles.profile_detail(record) for record in records]
+    return render_template(
+        "compare.html",
+        section="profiles",
+        profiles_=details,
+        stat_cards=STAT_CARDS,
+        matrix=similarity.pairwise(ids),
+        radar_figure=charts.interest_overlay([(d["username"], d["interest"]) for d in details]),
+    )
+
+
 @bp.get("/profiles/<int:profile_id>/similar")
 def profile_similar(profile_id: int):
     """The profile's look-alikes (loaded into the profile page when it scrolls into view)."""
