@@ -1,11 +1,14 @@
 """Population summaries for the overview: counts, the most common interests, recent profiles."""
 
+from collections import Counter
+
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import ProfileInterest
-from . import profiles, versions
+from ..models import ProfileInterest, Video
+from . import profiles, similarity, versions
 from .taxonomy import CATEGORIES
+from .validation import PLATFORMS
 
 
 def interest_shares(limit: int = 12) -> list[dict]:
@@ -32,6 +35,8 @@ def overview(recent: int = 8) -> dict:
     """Everything the overview page shows; aggregates are computed once per data version."""
     counts = _cache.get_or_compute(db.session, ("platform-counts",), profiles.count_by_platform)
     interests = _cache.get_or_compute(db.session, ("interest-shares",), interest_shares)
+    heatmap = _cache.get_or_compute(db.session, ("interest-by-platform",), interest_by_platform)
+    hashtags = _cache.get_or_compute(db.session, ("hashtag-cooccurrence",), hashtag_cooccurrence)
     latest = profiles.list_profiles(
         profiles.ListQuery(sort="updated", order="desc", per_page=recent)
     )
@@ -39,5 +44,47 @@ def overview(recent: int = 8) -> dict:
         "counts": counts,
         "total": sum(counts.values()),
         "interests": interests,
+        "heatmap": heatmap,
+        "hashtags": hashtags,
         "latest": latest["items"],
     }
+
+
+def interest_by_platform() -> dict:
+    """Each platform's mean interest weight per category (rows: platforms, columns: categories).
+
+    Computed from the look-alike matrix, which already holds every vector for this version.
+    """
+    means = similarity.current_matrix().mean_interest_by_platform()
+    platforms = [p for p in PLATFORMS if p in means]
+    return {
+        "platforms": platforms,
+        "categories": list(CATEGORIES),
+        "shares": [[float(v) for v in means[p]] for p in platforms],
+    }
+
+
+def hashtag_cooccurrence(top: int = 10, partners: int = 5) -> list[dict]:
+    """The most common hashtags over stored videos, each with the hashtags seen beside it."""
+    frequency: Counter = Counter()
+    together: dict[str, Counter] = {}
+    for (tags,) in db.session.execute(select(Video.hashtags)):
+        unique = sorted(set(tags or ()))
+        frequency.update(unique)
+        for tag in unique:
+            partner_counts = together.setdefault(tag, Counter())
+            partner_counts.update(other for other in unique if other != tag)
+    ranked = sorted(frequency.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return [
+        {
+            "hashtag": tag,
+            "videos": count,
+            "with": [
+                {"hashtag": other, "videos": n}
+                for other, n in sorted(
+                    together.get(tag, Counter()).items(), key=lambda item: (-item[1], item[0])
+                )[:partners]
+            ],
+        }
+        for tag, count in ranked
+    ]

@@ -40,10 +40,24 @@ class Matrix:
     row_of: dict[int, int]
     # The same rows in float32: half the memory to stream through for the first pass.
     vectors32: np.ndarray | None = None
+    # Each row's length before it was made a unit vector (the raw weights sum to 1).
+    norms: np.ndarray | None = None
 
     def __post_init__(self):
         if self.vectors32 is None:
             self.vectors32 = self.vectors.astype(np.float32)
+        if self.norms is None:
+            self.norms = np.ones(len(self.ids))
+
+    def mean_interest_by_platform(self) -> dict[str, np.ndarray]:
+        """Each platform's mean raw interest vector."""
+        raw = self.vectors * self.norms[:, None]
+        means = {}
+        for code, platform in enumerate(PLATFORMS):
+            rows = self.platforms == code
+            if rows.any():
+                means[platform] = raw[rows].mean(axis=0)
+        return means
 
 
 def _load(version: int) -> Matrix:
@@ -68,7 +82,9 @@ def _load(version: int) -> Matrix:
     norms = np.linalg.norm(vectors, axis=1)
     nonzero = norms > 0
     vectors[nonzero] /= norms[nonzero, None]
-    return Matrix(version, ids, platforms, vectors, {int(pk): i for i, pk in enumerate(ids)})
+    return Matrix(
+        version, ids, platforms, vectors, {int(pk): i for i, pk in enumerate(ids)}, norms=norms
+    )
 
 
 _matrices: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -125,3 +125,26 @@ def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
             margin={"l": 40, "r": 40, "t": 20, "b": 20},
         ),
     }
+
+
+def platform_heatmap(heatmap: dict) -> dict:
+    """Interest share by platform: platforms down, categories across, share as colour."""
+    labels = {"tiktok": "TikTok", "instagram": "Instagram", "x": "X"}
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": [[round(v * 100, 2) for v in row] for row in heatmap["shares"]],
+                "x": heatmap["categories"],
+                "y": [labels.get(p, p) for p in heatmap["platforms"]],
+                "colorscale": [[0, "#f6f7fb"], [1, ACCENT]],
+                "hovertemplate": "%{y} · %{x}: %{z:.1f}% of interest<extra></extra>",
+                "colorbar": {"ticksuffix": "%"},
+            }
+        ],
+        "layout": _layout(
+            height=260,
+            margin={"l": 80, "r": 10, "t": 10, "b": 90},
+            xaxis={"tickangle": -45},
+        ),
+    }

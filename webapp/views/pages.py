@@ -59,6 +59,7 @@ def index():
         "index.html",
         section="overview",
         interests_figure=charts.interest_shares(data["interests"]),
+        heatmap_figure=charts.platform_heatmap(data["heatmap"]),
         **data,
     )
 
