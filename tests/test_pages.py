@@ -428,6 +428,7 @@ def test_every_page_renders_in_the_layout(app, client, stored, name):
     assert [(a.text, path_of(a["href"])) for a in links] == [
         ("Overview", "/"),
         ("Profiles", "/profiles"),
+        ("Map", "/map"),
         ("Connect", "/connect"),
     ]
     current = [a.text for a in links if a.get("aria-current") == "page"]
@@ -438,7 +439,12 @@ def test_every_page_renders_in_the_layout(app, client, stored, name):
 
 def test_the_error_page_is_in_the_layout_with_no_section_current(client):
     doc = html_page(client.get("/no/such/page"), 404)
-    assert [a.text for a in doc.select("header nav a")] == ["Overview", "Profiles", "Connect"]
+    assert [a.text for a in doc.select("header nav a")] == [
+        "Overview",
+        "Profiles",
+        "Map",
+        "Connect",
+    ]
     assert not doc.select("header nav a[aria-current]")
     assert "Toker" in doc.one("footer").text
 

@@ -405,3 +405,32 @@ def test_compare_three_profiles_ticked_in_the_table(page: Page, watch, shots):
     assert diagonal == ["1.00", "1.00", "1.00"]
     page.screenshot(path=shots / "compare.png", full_page=True)
     watch.assert_clean()
+
+
+def test_the_map_draws_every_profile_and_a_click_opens_one(page: Page, watch, shots):
+    page.goto("/map?color=cluster&k=4")
+    expect(page.locator("#population-map.chart-ready")).to_be_visible(timeout=15_000)
+    total = _api_list(page, per_page=1)["total"]
+    expect(page.locator("#map-status")).to_have_text(f"{total:,} profiles")
+    drawn = page.evaluate(
+        "document.getElementById('population-map').data.reduce((n, t) => n + t.x.length, 0)"
+    )
+    assert drawn == total
+    # Click the first point of the first trace at its position on screen.
+    x, y, profile_id = page.evaluate(
+        """(() => {
+          const el = document.getElementById('population-map');
+          const trace = el.data[0];
+          const layout = el._fullLayout;
+          const box = el.getBoundingClientRect();
+          return [box.left + layout.margin.l + layout.xaxis.l2p(trace.x[0]),
+                  box.top + layout.margin.t + layout.yaxis.l2p(trace.y[0]),
+                  trace.customdata[0]];
+        })()"""
+    )
+    page.screenshot(path=shots / "map.png")
+    page.mouse.click(x, y)
+    # Points can overlap; the click opens the profile on top, usually this one.
+    expect(page).to_have_url(re.compile(r"/profiles/\d+$"), timeout=10_000)
+    assert profile_id > 0
+    watch.assert_clean()

@@ -6,7 +6,14 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import Problem
 from ..extensions import db
-from ..services import export, onboarding, profiles, recommendations, similarity
+from ..services import (
+    export,
+    onboarding,
+    population_map,
+    profiles,
+    recommendations,
+    similarity,
+)
 from ..services.connectors import (
     ConnectorError,
     ConnectorRateLimited,
@@ -206,6 +213,13 @@ def nearest():
             errors=[{"loc": "platform", "msg": msg}],
         )
     return {"items": similarity.nearest_to_mix(mix, k, platform)}
+
+
+@bp.get("/map")
+def population_map_data():
+    """Every profile as a map point: PCA position, platform, dominant interest, cluster (k)."""
+    k = _int_param("k", 6, 2, population_map.MAX_CLUSTERS)
+    return population_map.population_map(k)
 
 
 def _int_param(name: str, default: int, low: int, high: int) -> int:

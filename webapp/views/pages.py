@@ -197,6 +197,28 @@ def like():
     )
 
 
+@bp.get("/map")
+def map_page():
+    """The whole population on one map, coloured by platform, dominant interest or cluster."""
+    color_by = request.args.get("color", "cluster")
+    if color_by not in ("cluster", "platform", "dominant"):
+        abort(400, description="color must be cluster, platform or dominant.")
+    try:
+        k = int(request.args.get("k", 6))
+    except ValueError:
+        abort(400, description="k must be a whole number.")
+    if not 2 <= k <= 12:
+        abort(400, description="k must be from 2 to 12.")
+    return render_template(
+        "map.html",
+        section="map",
+        color_by=color_by,
+        k=k,
+        data_url=url_for("api.population_map_data", k=k),
+        profile_url=url_for("pages.profile", profile_id=0),
+    )
+
+
 @bp.get("/compare")
 def compare():
     """Two to four profiles side by side: overlaid interests, stats, pairwise similarity."""

@@ -1,0 +1,68 @@
+"""The population map: deterministic PCA, k-means clusters named by their interests."""
+
+import numpy as np
+import pytest
+
+from webapp.services.onboarding import submit_payload
+from webapp.services.population_map import cluster_name, kmeans, pca_2d
+from webapp.services.taxonomy import CATEGORIES
+
+from .factories import make_payload, video
+
+
+def test_pca_puts_the_widest_spread_on_the_first_axis_with_a_fixed_sign():
+    rng = np.random.default_rng(3)
+    data = np.zeros((200, 4))
+    data[:, 0] = rng.normal(0, 5, 200)  # the widest spread
+    data[:, 1] = rng.normal(0, 1, 200)
+    points = pca_2d(data)
+    assert np.corrcoef(points[:, 0], data[:, 0])[0, 1] == pytest.approx(1.0, abs=1e-6)
+    # The same data flipped gives the same picture: signs are fixed, not arbitrary.
+    assert np.allclose(pca_2d(data), pca_2d(data.copy()))
+    assert points[:, 0].std() > points[:, 1].std()
+
+
+def test_kmeans_separates_clear_groups_and_is_repeatable():
+    rng = np.random.default_rng(5)
+    a = rng.normal([0, 0], 0.1, (50, 2))
+    b = rng.normal([5, 5], 0.1, (50, 2))
+    data = np.vstack([a, b])
+    labels, centroids = kmeans(data, 2)
+    assert len(set(labels[:50])) == 1 and len(set(labels[50:])) == 1
+    assert labels[0] != labels[50]
+    again, _ = kmeans(data, 2)
+    assert np.array_equal(labels, again)
+    assert sorted(np.round(centroids.sum(axis=1)).tolist()) == [0.0, 10.0]
+
+
+def test_clusters_are_named_by_their_two_largest_interests():
+    centroid = np.zeros(len(CATEGORIES))
+    centroid[CATEGORIES.index("Gaming")] = 0.5
+    centroid[CATEGORIES.index("Technology")] = 0.3
+    centroid[CATEGORIES.index("Music")] = 0.1
+    assert cluster_name(centroid) == "Gaming & Technology"
+    assert cluster_name(np.zeros(len(CATEGORIES))) == "Unclassified"
+
+
+def test_map_api_and_page(app, client):
+    with app.app_context():
+        for i, cats in enumerate([["Music"], ["Music"], ["Gaming"], ["Gaming"], ["News"]]):
+            payload = make_payload(
+                user_id=f"u{i}",
+                username=f"user{i}",
+                liked_videos=[video(f"v{i}", categories=cats)],
+                shared_videos=[],
+            )
+            assert submit_payload("tiktok" if i % 2 else "x", payload).accepted
+    data = client.get("/api/v1/map?k=3").get_json()
+    assert len(data["ids"]) == len(data["x"]) == len(data["y"]) == 5
+    assert data["username"] == [f"user{i}" for i in range(5)]
+    assert sorted(data["clusters"]) == ["Gaming", "Music", "News"]
+    # Profiles with the same interests share a position and a cluster.
+    assert (data["x"][0], data["y"][0]) == (data["x"][1], data["y"][1])
+    assert data["cluster"][0] == data["cluster"][1] != data["cluster"][2]
+    assert data == client.get("/api/v1/map?k=3").get_json()
+    assert client.get("/api/v1/map?k=1").status_code == 400
+    html = client.get("/map?color=platform&k=3").get_data(as_text=True)
+    assert 'id="population-map"' in html and 'data-map-url="/api/v1/map?k=3"' in html
+    assert client.get("/map?color=rainbow").status_code == 400

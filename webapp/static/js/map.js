@@ -1,0 +1,43 @@
+// The population map: fetch the points as JSON and draw one WebGL trace per colour group.
+(function () {
+  function draw(el) {
+    fetch(el.dataset.mapUrl).then(function (response) { return response.json(); }).then(function (data) {
+      var colorBy = el.dataset.color;
+      var groupOf = function (i) {
+        if (colorBy === "platform") return data.platform[i];
+        if (colorBy === "dominant") return data.dominant[i];
+        return data.clusters[data.cluster[i]];
+      };
+      var groups = {};
+      for (var i = 0; i < data.ids.length; i++) {
+        var key = groupOf(i);
+        var g = groups[key] || (groups[key] = { x: [], y: [], ids: [], text: [] });
+        g.x.push(data.x[i]); g.y.push(data.y[i]); g.ids.push(data.ids[i]);
+        g.text.push(data.username[i] + " · " + data.dominant[i] + " · " + data.clusters[data.cluster[i]]);
+      }
+      var traces = Object.keys(groups).sort().map(function (key) {
+        var g = groups[key];
+        return { type: "scattergl", mode: "markers", name: key + " (" + g.ids.length + ")",
+                 x: g.x, y: g.y, customdata: g.ids, text: g.text,
+                 hovertemplate: "%{text}<extra></extra>", marker: { size: 5, opacity: 0.7 } };
+      });
+      var layout = { margin: { l: 30, r: 10, t: 10, b: 30 }, height: 620, legend: { orientation: "h" },
+                     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+                     xaxis: { zeroline: false }, yaxis: { zeroline: false } };
+      return window.Plotly.newPlot(el, traces, layout, { responsive: true, displaylogo: false }).then(function () {
+        el.on("plotly_click", function (event) {
+          var id = event.points[0].customdata;
+          window.location.href = el.dataset.profileUrl.replace(/0$/, String(id));
+        });
+        el.classList.add("chart-ready");
+        document.getElementById("map-status").textContent = data.ids.length.toLocaleString() + " profiles";
+      });
+    }).catch(function (error) {
+      document.getElementById("map-status").textContent = "The map could not be loaded: " + error;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.getElementById("population-map");
+    if (el && window.Plotly) draw(el);
+  });
+})();
