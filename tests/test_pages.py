@@ -428,6 +428,7 @@ def test_every_page_renders_in_the_layout(app, client, stored, name):
     assert [(a.text, path_of(a["href"])) for a in links] == [
         ("Overview", "/"),
         ("Profiles", "/profiles"),
+        ("Videos", "/videos"),
         ("Map", "/map"),
         ("Connect", "/connect"),
     ]
@@ -442,6 +443,7 @@ def test_the_error_page_is_in_the_layout_with_no_section_current(client):
     assert [a.text for a in doc.select("header nav a")] == [
         "Overview",
         "Profiles",
+        "Videos",
         "Map",
         "Connect",
     ]

@@ -13,6 +13,7 @@ from ..services import (
     profiles,
     recommendations,
     similarity,
+    videos,
 )
 from ..services.connectors import (
     ConnectorError,
@@ -213,6 +214,12 @@ def nearest():
             errors=[{"loc": "platform", "msg": msg}],
         )
     return {"items": similarity.nearest_to_mix(mix, k, platform)}
+
+
+@bp.get("/videos")
+def list_videos():
+    """The video catalogue: q, hashtag, platform, category, min_score, sort, order, paging."""
+    return videos.search(request.args)
 
 
 @bp.get("/map")

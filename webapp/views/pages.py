@@ -4,7 +4,7 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..services import analytics, onboarding, profiles, recommendations, similarity
+from ..services import analytics, onboarding, profiles, recommendations, similarity, videos
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from ..services.taxonomy import CATEGORIES
@@ -193,6 +193,25 @@ def like():
         platform=platform,
         source=source,
         results=results,
+        categories=CATEGORIES,
+    )
+
+
+@bp.get("/videos")
+def video_list():
+    """The video catalogue page; htmx asks for the table alone."""
+    try:
+        result = videos.search(request.args)
+    except profiles.BadQuery as error:
+        abort(400, description=str(error))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_page_or_partial(
+        "videos.html",
+        "partials/_videos_table.html",
+        section="videos",
+        result=result,
+        args=args,
+        pages=max(1, -(-result["total"] // result["per_page"])),
         categories=CATEGORIES,
     )
 

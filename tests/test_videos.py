@@ -1,0 +1,99 @@
+"""The video catalogue: search, filters, engagement score and popularity among profiles."""
+
+import pytest
+
+from webapp.services.onboarding import submit_payload
+
+from .factories import make_payload, video
+
+
+def _video(video_id, categories, hashtags, likes, caption, posted):
+    item = video(
+        video_id, categories=categories, hashtags=hashtags, likes=likes, comments=0, shares=0
+    )
+    item.update(caption=caption, posted_at=posted)
+    return item
+
+
+@pytest.fixture
+def catalogue(app):
+    popular = _video("pop", ["Music"], ["#fyp", "#song"], 999, "Sing along", "2026-01-01T00:00:00Z")
+    quiet = _video("quiet", ["Dance"], ["#dance"], 9, "Slow dance", "2026-03-01T00:00:00Z")
+    news = _video("news", ["News"], ["#news"], 99_999, "Breaking story", "2025-01-01T00:00:00Z")
+    with app.app_context():
+        for user_id, liked in (("a", [popular, quiet]), ("b", [popular]), ("c", [popular])):
+            payload = make_payload(
+                user_id=user_id, username=user_id, liked_videos=liked, shared_videos=[]
+            )
+            assert submit_payload("tiktok", payload).accepted
+        payload = make_payload(user_id="d", username="d", liked_videos=[news], shared_videos=[])
+        assert submit_payload("x", payload).accepted
+
+
+def _ids(client, query):
+    return [item["video_id"] for item in client.get(f"/api/v1/videos?{query}").get_json()["items"]]
+
+
+def test_scores_and_popularity(client, catalogue):
+    items = {i["video_id"]: i for i in client.get("/api/v1/videos").get_json()["items"]}
+    assert items["pop"]["score"] == pytest.approx(100 * 3 / 7, abs=0.01)  # log10(1000) / 7
+    assert items["quiet"]["score"] == pytest.approx(100 * 1 / 7, abs=0.01)  # log10(10) / 7
+    assert items["pop"]["profiles"] == 3 and items["quiet"]["profiles"] == 1
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("sort=score", ["news", "pop", "quiet"]),
+        ("sort=score&order=asc", ["quiet", "pop", "news"]),
+        ("sort=profiles", ["pop", "news", "quiet"]),  # 3, then a tie at 1: later id first
+        ("sort=posted", ["quiet", "pop", "news"]),
+        ("platform=x", ["news"]),
+        ("category=music", ["pop"]),
+        ("hashtag=FYP", ["pop"]),
+        ("q=dance", ["quiet"]),
+        ("q=%23news", ["news"]),
+        ("min_score=50", ["news"]),
+    ],
+)
+def test_filters_and_sorts(client, catalogue, query, expected):
+    assert _ids(client, query) == expected
+
+
+@pytest.mark.parametrize(
+    "query, loc",
+    [
+        ("sort=nope", "sort"),
+        ("min_score=101", "min_score"),
+        ("category=Nope", "category"),
+        ("platform=myspace", "platform"),
+        ("page=0", "page"),
+    ],
+)
+def test_bad_parameters(client, query, loc):
+    response = client.get(f"/api/v1/videos?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["loc"] == loc
+
+
+def test_catalogue_follows_writes(client, catalogue, app):
+    assert client.get("/api/v1/videos").get_json()["total"] == 3
+    with app.app_context():
+        payload = make_payload(
+            user_id="e",
+            username="e",
+            shared_videos=[],
+            liked_videos=[video("fresh", categories=["Art"])],
+        )
+        assert submit_payload("tiktok", payload).accepted
+    assert client.get("/api/v1/videos").get_json()["total"] == 4
+
+
+def test_videos_page_and_partial(client, catalogue):
+    html = client.get("/videos?q=dance").get_data(as_text=True)
+    assert 'id="video-catalogue"' in html and "quiet" in html and ">pop<" not in html
+    partial = client.get("/videos?sort=profiles", headers={"HX-Request": "true"})
+    text = partial.get_data(as_text=True)
+    assert "<html" not in text and text.index("pop") < text.index("quiet")
+    assert "HX-Request" in partial.headers["Vary"]
+    assert client.get("/videos?sort=nope").status_code == 400
