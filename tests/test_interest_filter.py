@@ -115,3 +115,14 @@ def test_changing_the_interest_in_the_form_replaces_the_previous_one(client, pop
         headers={"HX-Request": "true"},
     ).get_data(as_text=True)
     assert ">dancer<" in html and ">mixed<" in html and ">music<" not in html
+
+
+def test_profiles_page_filters_by_two_interests(client, population):
+    html = client.get(
+        "/profiles?interest_category=Music&interest_min=25"
+        "&interest_category2=Dance&interest_min2=25&sort=followers"
+    ).get_data(as_text=True)
+    rows = html.split('id="profiles"')[1]
+    assert ">mixed<" in rows and ">mostly<" in rows and ">dancer<" in rows
+    assert ">music<" not in rows and ">gamer<" not in rows
+    assert '<option value="Dance" selected>' in html

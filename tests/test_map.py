@@ -58,6 +58,7 @@ def test_map_api_and_page(app, client):
     assert len(data["ids"]) == len(data["x"]) == len(data["y"]) == 5
     assert data["username"] == [f"user{i}" for i in range(5)]
     assert sorted(data["clusters"]) == ["Gaming", "Music", "News"]
+    assert data["top"][0] == "Music 100%"  # the hover label's top interests
     # Profiles with the same interests share a position and a cluster.
     assert (data["x"][0], data["y"][0]) == (data["x"][1], data["y"][1])
     assert data["cluster"][0] == data["cluster"][1] != data["cluster"][2]

@@ -42,6 +42,9 @@ class Matrix:
     vectors32: np.ndarray | None = None
     # Each row's length before it was made a unit vector (the raw weights sum to 1).
     norms: np.ndarray | None = None
+    # Read in the same scan, for the population map's hover labels.
+    usernames: list[str] | None = None
+    dominant: list[str | None] | None = None
 
     def __post_init__(self):
         if self.vectors32 is None:
@@ -62,7 +65,13 @@ class Matrix:
 
 def _load(version: int) -> Matrix:
     rows = db.session.execute(
-        select(Profile.id, Profile.platform, Profile.vector).order_by(Profile.id)
+        select(
+            Profile.id,
+            Profile.platform,
+            Profile.vector,
+            Profile.username,
+            Profile.dominant_interest,
+        ).order_by(Profile.id)
     ).all()
     width = len(CATEGORIES)
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
@@ -83,7 +92,14 @@ def _load(version: int) -> Matrix:
     nonzero = norms > 0
     vectors[nonzero] /= norms[nonzero, None]
     return Matrix(
-        version, ids, platforms, vectors, {int(pk): i for i, pk in enumerate(ids)}, norms=norms
+        version,
+        ids,
+        platforms,
+        vectors,
+        {int(pk): i for i, pk in enumerate(ids)},
+        norms=norms,
+        usernames=[row[3] for row in rows],
+        dominant=[row[4] for row in rows],
     )
 
 

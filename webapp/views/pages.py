@@ -35,6 +35,7 @@ STAT_CARDS = (
 )
 DEMO_SEED_COUNT = 200
 SIMILAR_ON_PAGE = 8
+INTEREST_FIELDS = ("", "2")
 RECOMMENDED_ON_PAGE = 8
 
 
@@ -80,14 +81,16 @@ def seed_demo():
 def profile_list():
     """The profile browser; htmx asks for the table alone."""
     args = request.args.copy()
-    category = args.pop("interest_category", "")
-    minimum = args.pop("interest_min", "")
-    if category:
-        try:
-            share = float(minimum or 0) / 100
-        except ValueError:
-            abort(400, description="The minimum interest share must be a number (per cent).")
-        args.add("interest", f"{category}:{share:g}")
+    # The form's interest pickers: "Interested in" and "and in", each with a minimum in %.
+    for suffix in INTEREST_FIELDS:
+        category = args.pop(f"interest_category{suffix}", "")
+        minimum = args.pop(f"interest_min{suffix}", "")
+        if category:
+            try:
+                share = float(minimum or 0) / 100
+            except ValueError:
+                abort(400, description="The minimum interest share must be a number (per cent).")
+            args.add("interest", f"{category}:{share:g}")
     try:
         query = profiles.parse_list_query(args)
     except profiles.BadQuery as error:
@@ -108,7 +111,7 @@ def profile_list():
         columns=TABLE_COLUMNS,
         default_per_page=profiles.DEFAULT_PER_PAGE,
         interest_args=[f"{c}:{m:g}" for c, m in query.interests] or None,
-        first_interest=query.interests[0] if query.interests else None,
+        chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
         categories=CATEGORIES,
         export_args={
             key: value

@@ -13,7 +13,7 @@
         var key = groupOf(i);
         var g = groups[key] || (groups[key] = { x: [], y: [], ids: [], text: [] });
         g.x.push(data.x[i]); g.y.push(data.y[i]); g.ids.push(data.ids[i]);
-        g.text.push(data.username[i] + " · " + data.dominant[i] + " · " + data.clusters[data.cluster[i]]);
+        g.text.push(data.username[i] + " · " + data.top[i] + " · cluster: " + data.clusters[data.cluster[i]]);
       }
       var traces = Object.keys(groups).sort().map(function (key) {
         var g = groups[key];
