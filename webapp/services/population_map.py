@@ -76,11 +76,16 @@ def _compute(k: int) -> dict:
     )
     ids = matrix.ids.tolist()
     # Each profile's two largest interests, for the hover label.
-    top = np.argsort(-raw, axis=1)[:, :2] if len(raw) else np.zeros((0, 2), dtype=int)
+    if len(raw):
+        top = np.argsort(-raw, axis=1)[:, :2]
+        shares = np.rint(np.take_along_axis(raw, top, axis=1) * 100).astype(int).tolist()
+        top = top.tolist()
+    else:
+        shares, top = [], []
     tops = [
-        ", ".join(f"{CATEGORIES[j]} {raw[i, j]:.0%}" for j in top[i] if raw[i, j] > 0)
+        ", ".join(f"{CATEGORIES[j]} {p}%" for j, p in zip(cats, pcts, strict=True) if p > 0)
         or "Unclassified"
-        for i in range(len(ids))
+        for cats, pcts in zip(top, shares, strict=True)
     ]
     return {
         "ids": ids,
