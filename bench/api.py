@@ -13,25 +13,15 @@ each endpoint in turn, Toker and datasette alternating, in one run:
 Needs wrk (Debian: apt-get install wrk) and the bench extra (pip install -e '.[bench]').
 """
 
-import argparse
 import os
-import shutil
-from pathlib import Path
 
-from common import ROOT, measure, prepare_database, print_table, servers
+from common import arguments, measure, prepare_database, print_table, servers
 
 from webapp.services.profiles import SUMMARY_NAMES
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=100_000)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
-    database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
+    args, database = arguments(__doc__, duration=True, wrk=True)
     stored, middle_id = prepare_database(database, args.profiles)
     with servers(database) as (toker, datasette):
         # datasette's table JSON always carries the primary key; ask for the other columns.

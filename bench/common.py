@@ -1,9 +1,11 @@
 """What the benchmark scripts share: a seeded database, servers side by side, wrk runs."""
 
+import argparse
 import contextlib
 import math
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -92,6 +94,27 @@ def run_wrk(url: str, duration: int, connections: int = 16) -> dict:
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": errors.group(0) if errors else "",
     }
+
+
+def arguments(doc: str, duration: bool = False, wrk: bool = False) -> tuple:
+    """Parse --profiles, --db (and --duration); return (args, database path)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, default=None)
+    if duration:
+        parser.add_argument("--duration", type=int, default=10)
+    args = parser.parse_args()
+    if wrk and shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
+    return args, database
+
+
+def print_ratios(rows: list[tuple]) -> None:
+    """For rows in Toker/datasette pairs, Toker's throughput as a multiple of datasette's."""
+    for index in range(0, len(rows), 2):
+        ours, theirs = rows[index][3]["rps"], rows[index + 1][3]["rps"]
+        print(f"{rows[index][0]}: Toker / datasette = {ours / theirs:.1f}x")
 
 
 def prepare_database(database: Path, wanted: int) -> tuple[int, int]:

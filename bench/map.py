@@ -7,14 +7,12 @@ WebGL plot has drawn every point.
     .venv/bin/python bench/map.py
 """
 
-import argparse
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from common import ROOT, prepare_database, servers  # noqa: E402
+from common import arguments, prepare_database, servers  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from webapp import create_app  # noqa: E402
@@ -29,11 +27,7 @@ CHROMIUM_ARGS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=100_000)
-    parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
-    database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
+    args, database = arguments(__doc__)
     stored, _ = prepare_database(database, args.profiles)
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})

@@ -11,23 +11,13 @@ It also reports each page's HTML size.
     .venv/bin/python bench/pages.py
 """
 
-import argparse
 import os
-import shutil
-from pathlib import Path
 
-from common import ROOT, measure, prepare_database, print_table, servers
+from common import arguments, measure, prepare_database, print_ratios, print_table, servers
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=100_000)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
-    database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
+    args, database = arguments(__doc__, duration=True, wrk=True)
     stored, middle_id = prepare_database(database, args.profiles)
     with servers(database, {"TOKER_ASSETS": "local"}) as (toker, datasette):
         rows = measure(
@@ -56,9 +46,7 @@ def main() -> None:
     print()
     print_table(rows)
     print()
-    for index in range(0, len(rows), 2):
-        ours, theirs = rows[index][3]["rps"], rows[index + 1][3]["rps"]
-        print(f"{rows[index][0]}: Toker / datasette = {ours / theirs:.1f}x")
+    print_ratios(rows)
 
 
 if __name__ == "__main__":

@@ -8,17 +8,15 @@ vectors for 20 of them, in one run. HTTP: `GET /api/v1/profiles/<id>/similar` un
     .venv/bin/python bench/similarity.py     # uses bench/results/bench-100000.sqlite
 """
 
-import argparse
 import math
 import os
 import random
 import statistics
 import time
-from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from common import ROOT, prepare_database, run_wrk, servers  # noqa: E402
+from common import arguments, prepare_database, run_wrk, servers  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.services import similarity  # noqa: E402
@@ -38,11 +36,7 @@ def python_top_k(vectors: list[list[float]], ids: list[int], row: int, k: int) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=100_000)
-    parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
-    database = args.db or ROOT / "bench" / "results" / f"bench-{args.profiles}.sqlite"
+    args, database = arguments(__doc__)
     stored, middle_id = prepare_database(database, args.profiles)
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})

@@ -2,6 +2,8 @@
 
 import copy
 
+from webapp.services.connectors import get_connector
+
 SEED_000_SAMPLE = {
     "user_id": "123456",
     "username": "example_user",
@@ -66,3 +68,12 @@ def video(video_id, categories=None, hashtags=None, likes=10, comments=1, shares
         item["hashtags"] = hashtags
     item.update(likes=likes, comments=comments, shares=shares)
     return item
+
+
+def mock_user_id(platform: str, accepted: bool) -> str:
+    """The first user id whose mock account is (or is not) above the likes minimum."""
+    connector = get_connector(platform)
+    for i in range(10_000):
+        if (connector.generate(str(i))["number_of_likes"] >= 100) == accepted:
+            return str(i)
+    raise AssertionError("the mock never produced such an account")

@@ -15,7 +15,7 @@ from webapp.services.connectors import mock as mock_connectors
 from webapp.services.seeding import seed_profiles
 from webapp.services.taxonomy import CATEGORIES
 
-from .factories import make_payload, video
+from .factories import make_payload, mock_user_id, video
 
 PROBLEM_JSON = "application/problem+json"
 POPULATION = 25
@@ -55,15 +55,6 @@ def list_profiles(client, **params) -> dict:
     response = client.get("/api/v1/profiles", query_string=params)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
-
-
-def mock_user_id(platform: str, accepted: bool) -> str:
-    """The first user id whose mock account is (or is not) above the likes minimum."""
-    connector = get_connector(platform)
-    for i in range(10_000):
-        if (connector.generate(str(i))["number_of_likes"] >= 100) == accepted:
-            return str(i)
-    raise AssertionError("the mock never produced such an account")
 
 
 def profile_count(app) -> int:

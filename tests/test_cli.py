@@ -13,20 +13,11 @@ from webapp.models import Profile
 from webapp.services.connectors import get_connector
 from webapp.services.taxonomy import CATEGORIES
 
-from .factories import make_payload, video
+from .factories import make_payload, mock_user_id, video
 
 SEED_REPORT = re.compile(
     r"Stored (\d+) profiles \((\d+) created, (\d+) updated\); rejected (\d+) under the rules\."
 )
-
-
-def mock_user_id(platform: str, accepted: bool) -> str:
-    """The first user id whose mock account is (or is not) above the likes minimum."""
-    connector = get_connector(platform)
-    for i in range(10_000):
-        if (connector.generate(str(i))["number_of_likes"] >= 100) == accepted:
-            return str(i)
-    raise AssertionError("the mock never produced such an account")
 
 
 def stored_profiles(app) -> list[Profile]:

@@ -14,7 +14,7 @@ from webapp import assets, create_app
 from webapp.extensions import db
 from webapp.services.connectors import get_connector
 
-from .factories import make_payload, video
+from .factories import make_payload, mock_user_id, video
 
 HTMX_CDN = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 PLOTLY_CDN_HOST = "cdn.plot.ly"
@@ -250,15 +250,6 @@ def api_list(client, **params) -> dict:
     response = client.get("/api/v1/profiles", query_string=params)
     assert response.status_code == 200
     return response.get_json()
-
-
-def mock_user_id(platform: str, accepted: bool) -> str:
-    """The first user id whose mock account is (or is not) above the likes minimum."""
-    connector = get_connector(platform)
-    for i in range(10_000):
-        if (connector.generate(str(i))["number_of_likes"] >= 100) == accepted:
-            return str(i)
-    raise AssertionError("the mock never produced such an account")
 
 
 def vary(response) -> list[str]:

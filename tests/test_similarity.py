@@ -38,7 +38,7 @@ def _matrix(ids, vectors, platforms) -> Matrix:
     raw[norms > 0] /= norms[norms > 0, None]
     codes = np.array([("tiktok", "instagram", "x").index(p) for p in platforms], dtype=np.int8)
     ids_array = np.array(ids, dtype=np.int64)
-    return Matrix(0, ids_array, codes, raw, {pk: i for i, pk in enumerate(ids)})
+    return Matrix(ids_array, codes, raw, {pk: i for i, pk in enumerate(ids)})
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

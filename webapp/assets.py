@@ -1,6 +1,6 @@
 """Front-end libraries: a pinned CDN URL with Subresource Integrity, and a local fallback.
 
-htmx's local copy comes from the htmx.org npm package (scripts/_venv.sh fetches it into
+htmx's local copy comes from the htmx.org npm package (scripts/fetch-assets puts it into
 webapp/static/vendor/, which is not committed); Plotly's is the plotly.min.js that the
 installed `plotly` Python package ships. TOKER_ASSETS=local skips the CDN entirely.
 """

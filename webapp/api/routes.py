@@ -122,13 +122,8 @@ def export_profiles():
     query = profiles.parse_list_query(request.args)
     fmt = request.args.get("format", "csv")
     if fmt not in export.FORMATS:
-        msg = f"must be one of {', '.join(export.FORMATS)}, not {fmt!r}"
-        raise Problem(
-            400,
-            "Bad Request",
-            f"format: {msg}",
-            "invalid-parameter",
-            errors=[{"loc": "format", "msg": msg}],
+        raise profiles.BadQuery(
+            "format", f"must be one of {', '.join(export.FORMATS)}, not {fmt!r}"
         )
     if fmt == "csv":
         body, mimetype = export.csv_lines(query), "text/csv"
@@ -155,17 +150,8 @@ def get_vector(profile_id: int):
 def similar(profile_id: int):
     """The k most similar profiles by cosine of interest vectors (k <= 100, optional platform)."""
     _profile_or_404(profile_id)
-    k = _int_param("k", 10, 1, similarity.MAX_K)
-    platform = request.args.get("platform") or None
-    if platform is not None and platform not in PLATFORMS:
-        msg = f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
-        raise Problem(
-            400,
-            "Bad Request",
-            f"platform: {msg}",
-            "invalid-parameter",
-            errors=[{"loc": "platform", "msg": msg}],
-        )
+    k = profiles.int_arg(request.args, "k", 10, 1, similarity.MAX_K)
+    platform = profiles.platform_arg(request.args)
     return {"items": similarity.similar_profiles(profile_id, k, platform)}
 
 
@@ -173,7 +159,7 @@ def similar(profile_id: int):
 def recommendations_for(profile_id: int):
     """Videos the profile has not liked or shared, ranked by interest, recency, engagement."""
     _profile_or_404(profile_id)
-    k = _int_param("k", 10, 1, recommendations.MAX_K)
+    k = profiles.int_arg(request.args, "k", 10, 1, recommendations.MAX_K)
     return {"items": recommendations.recommend(profile_id, k)}
 
 
@@ -185,34 +171,14 @@ def nearest():
         try:
             category, weight = profiles.parse_interest(entry)
         except profiles.BadQuery as error:
-            raise Problem(
-                400,
-                "Bad Request",
-                f"mix: {error.message}",
-                "invalid-parameter",
-                errors=[{"loc": "mix", "msg": error.message}],
-            ) from None
+            raise profiles.BadQuery("mix", error.message) from None
         mix[category] = weight
     if not any(mix.values()):
-        msg = "give at least one category with a weight above 0, like mix=Music:0.5"
-        raise Problem(
-            400,
-            "Bad Request",
-            f"mix: {msg}",
-            "invalid-parameter",
-            errors=[{"loc": "mix", "msg": msg}],
+        raise profiles.BadQuery(
+            "mix", "give at least one category with a weight above 0, like mix=Music:0.5"
         )
-    k = _int_param("k", 10, 1, similarity.MAX_K)
-    platform = request.args.get("platform") or None
-    if platform is not None and platform not in PLATFORMS:
-        msg = f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
-        raise Problem(
-            400,
-            "Bad Request",
-            f"platform: {msg}",
-            "invalid-parameter",
-            errors=[{"loc": "platform", "msg": msg}],
-        )
+    k = profiles.int_arg(request.args, "k", 10, 1, similarity.MAX_K)
+    platform = profiles.platform_arg(request.args)
     return {"items": similarity.nearest_to_mix(mix, k, platform)}
 
 
@@ -225,29 +191,8 @@ def list_videos():
 @bp.get("/map")
 def population_map_data():
     """Every profile as a map point: PCA position, platform, dominant interest, cluster (k)."""
-    k = _int_param("k", 6, 2, population_map.MAX_CLUSTERS)
+    k = profiles.int_arg(request.args, "k", 6, 2, population_map.MAX_CLUSTERS)
     return population_map.population_map(k)
-
-
-def _int_param(name: str, default: int, low: int, high: int) -> int:
-    """A whole-number query parameter within [low, high], or a 400 naming it."""
-    text = request.args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        msg = f"must be a whole number from {low} to {high}, not {text!r}"
-        raise Problem(
-            400,
-            "Bad Request",
-            f"{name}: {msg}",
-            "invalid-parameter",
-            errors=[{"loc": name, "msg": msg}],
-        )
-    return value
 
 
 @bp.delete("/profiles/<int:profile_id>")

@@ -119,6 +119,28 @@ def _positive_int(args: Mapping, name: str, default: int) -> int:
     return value
 
 
+def platform_arg(args: Mapping) -> str | None:
+    """The optional `platform` parameter, checked; raise BadQuery."""
+    platform = args.get("platform") or None
+    if platform is not None and platform not in PLATFORMS:
+        raise BadQuery("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+    return platform
+
+
+def int_arg(args: Mapping, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number parameter within [low, high]; raise BadQuery naming it."""
+    text = args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise BadQuery(name, f"must be a whole number from {low} to {high}, not {text!r}")
+    return value
+
+
 def parse_list_query(args: Mapping) -> ListQuery:
     """Check list parameters (q, platform, interest, sort, order, page, per_page); raise BadQuery.
 
@@ -128,9 +150,7 @@ def parse_list_query(args: Mapping) -> ListQuery:
     q = (args.get("q") or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
         raise BadQuery("q", f"is too long ({len(q)} characters, at most {MAX_QUERY_LENGTH})")
-    platform = args.get("platform") or None
-    if platform is not None and platform not in PLATFORMS:
-        raise BadQuery("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+    platform = platform_arg(args)
     sort = args.get("sort") or DEFAULT_SORT
     if sort not in SORTS:
         raise BadQuery("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")

@@ -1,4 +1,4 @@
-"""Video recommendations (seed 002's ranking) and the engagement score.
+"""Video recommendations (seed 002's ranking).
 
 score = 0.6 x interest match + 0.2 x recency + 0.2 x engagement, each term in [0, 1]:
 
@@ -6,16 +6,12 @@ score = 0.6 x interest match + 0.2 x recency + 0.2 x engagement, each term in [0
   the profile's interest vector;
 - recency: 0.5 ** (age in days / 90), a 90-day half-life from the posting date (0 if unknown,
   1 for a date in the future);
-- engagement: engagement_score / 100, where
-  engagement_score = 100 x log10(1 + likes + 2 x comments + 3 x shares) / 7, capped at 100
-  (comments and shares cost the viewer more than a like; 10^7 weighted interactions score 100).
+- engagement: the video's engagement score / 100 (see services/videos.py).
 
 Candidates are the stored videos of the profile's platform that it has not liked or shared.
 """
 
 import math
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,20 +20,14 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Profile, ProfileVideo, Video
-from . import versions
+from . import versions, videos
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
+from .validation import PLATFORMS
 
 WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}
 HALF_LIFE_DAYS = 90.0
-ENGAGEMENT_DECADES = 7.0
 MAX_K = 100
-
-
-def engagement_score(likes: int, comments: int, shares: int) -> float:
-    """0 to 100: log-scaled likes + 2 x comments + 3 x shares (see the module docstring)."""
-    weighted = max(0, likes) + 2 * max(0, comments) + 3 * max(0, shares)
-    return min(100.0, 100.0 * math.log10(1 + weighted) / ENGAGEMENT_DECADES)
 
 
 def recency(posted_at: datetime | None, now: datetime) -> float:
@@ -54,68 +44,38 @@ def recency(posted_at: datetime | None, now: datetime) -> float:
 class Catalogue:
     """Every stored video of each platform as arrays, for scoring them all at once."""
 
-    version: int
     pks: dict[str, np.ndarray]
     categories: dict[str, np.ndarray]  # unit category vectors, one row per video
     posted: dict[str, np.ndarray]  # POSIX seconds, NaN when unknown
     engagement: dict[str, np.ndarray]  # 0 to 100
 
 
-def _load(version: int) -> Catalogue:
-    rows = db.session.execute(
-        select(
-            Video.id,
-            Video.platform,
-            Video.categories,
-            Video.posted_at,
-            Video.likes,
-            Video.comments,
-            Video.shares,
-        ).order_by(Video.id)
-    ).all()
-    grouped: dict[str, list] = {}
-    for row in rows:
-        grouped.setdefault(row.platform, []).append(row)
+def _load() -> Catalogue:
+    """Split the catalogue index by platform and add each video's category vector."""
+    index = videos.current_index()
     pks, cats, posted, engagement = {}, {}, {}, {}
-    for platform, items in grouped.items():
-        matrix = np.zeros((len(items), len(CATEGORIES)))
-        for i, item in enumerate(items):
-            names = [n for n in item.categories or [] if n in CATEGORY_INDEX]
+    for code, platform in enumerate(PLATFORMS):
+        rows = np.flatnonzero(index.platforms == code)
+        if not len(rows):
+            continue
+        matrix = np.zeros((len(rows), len(CATEGORIES)))
+        for i, row in enumerate(rows):
+            names = [n for n in index.rows[row].categories or [] if n in CATEGORY_INDEX]
             for name in names:
                 matrix[i, CATEGORY_INDEX[name]] = 1.0 / math.sqrt(len(names))
-        pks[platform] = np.array([item.id for item in items], dtype=np.int64)
+        pks[platform] = index.ids[rows]
         cats[platform] = matrix
-        posted[platform] = np.array(
-            [_timestamp(item.posted_at) for item in items], dtype=np.float64
-        )
-        engagement[platform] = np.array(
-            [engagement_score(item.likes, item.comments, item.shares) for item in items]
-        )
-    return Catalogue(version, pks, cats, posted, engagement)
+        posted[platform] = index.posted[rows]
+        engagement[platform] = index.scores[rows]
+    return Catalogue(pks, cats, posted, engagement)
 
 
-def _timestamp(value: datetime | None) -> float:
-    if value is None:
-        return math.nan
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-_catalogues: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_catalogues = versions.VersionedCache()
 
 
 def current_catalogue() -> Catalogue:
     """The video arrays for the current data version (videos change only with profiles)."""
-    version = versions.current(db.session)
-    catalogue = _catalogues.get(db.engine)
-    if catalogue is None or catalogue.version != version:
-        with _lock:
-            catalogue = _catalogues.get(db.engine)
-            if catalogue is None or catalogue.version != version:
-                catalogue = _catalogues[db.engine] = _load(version)
-    return catalogue
+    return _catalogues.get_or_compute(db.session, ("catalogue",), _load)
 
 
 class NotFound(LookupError):

@@ -5,8 +5,6 @@ version stamp moved, so every answer reflects every committed write, including t
 worker processes and of the CLI.
 """
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +31,6 @@ class NotFound(LookupError):
 class Matrix:
     """Unit interest vectors of all profiles, with their ids and platforms."""
 
-    version: int
     ids: np.ndarray  # int64, ascending
     platforms: np.ndarray  # int8 index into PLATFORMS
     vectors: np.ndarray  # float64, one unit row per profile (zero rows stay zero)
@@ -63,7 +60,7 @@ class Matrix:
         return means
 
 
-def _load(version: int) -> Matrix:
+def _load() -> Matrix:
     rows = db.session.execute(
         select(
             Profile.id,
@@ -92,7 +89,6 @@ def _load(version: int) -> Matrix:
     nonzero = norms > 0
     vectors[nonzero] /= norms[nonzero, None]
     return Matrix(
-        version,
         ids,
         platforms,
         vectors,
@@ -103,22 +99,12 @@ def _load(version: int) -> Matrix:
     )
 
 
-_matrices: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_matrices = versions.VersionedCache()
 
 
 def current_matrix() -> Matrix:
     """The matrix for the current data version, rebuilt only when the version moved."""
-    version = versions.current(db.session)
-    engine = db.engine
-    matrix = _matrices.get(engine)
-    if matrix is not None and matrix.version == version:
-        return matrix
-    with _lock:
-        matrix = _matrices.get(engine)
-        if matrix is None or matrix.version != version:
-            matrix = _matrices[engine] = _load(version)
-    return matrix
+    return _matrices.get_or_compute(db.session, ("matrix",), _load)
 
 
 def top_k(

@@ -4,6 +4,7 @@ Every write to profiles bumps the "profiles" stamp in the same transaction, so a
 on the stamp reflects every committed write, whichever process or command made it.
 """
 
+import threading
 import weakref
 
 from sqlalchemy import select
@@ -39,19 +40,26 @@ class VersionedCache:
     def __init__(self):
         # One cache per engine, so two apps in one process (tests) never share answers.
         self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Builds can take a second at 100,000 profiles: threads wait for one, not each build.
+        self._lock = threading.Lock()
 
     def get_or_compute(self, session: Session, key: tuple, compute, name: str = PROFILES):
-        """The cached answer for `key` at the current version, computing it when stale."""
+        """The cached answer for `key` at the current version, `compute()`d when stale.
+
+        `compute` must not ask this same cache for another answer: the lock is not reentrant.
+        """
         version = current(session, name)
         engine = session.get_bind()
-        entries = self._by_engine.get(engine)
-        if entries is None:
-            entries = self._by_engine[engine] = {}
-        entry = entries.get(key)
+        entry = self._by_engine.get(engine, {}).get(key)
         if entry is not None and entry[0] == version:
             return entry[1]
-        value = compute()
-        if len(entries) >= self.SIZE:
-            entries.clear()
-        entries[key] = (version, value)
+        with self._lock:
+            entries = self._by_engine.setdefault(engine, {})
+            entry = entries.get(key)
+            if entry is not None and entry[0] == version:
+                return entry[1]
+            value = compute()
+            if len(entries) >= self.SIZE:
+                entries.clear()
+            entries[key] = (version, value)
         return value

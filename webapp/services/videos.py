@@ -1,11 +1,13 @@
 """The video catalogue: every stored video, searchable and ranked by its engagement score.
 
-The score is recommendations.engagement_score (0 to 100). The index of all videos, their
-scores and how many stored profiles liked or shared each is built once per data version.
+engagement score = 100 x log10(1 + likes + 2 x comments + 3 x shares) / 7, capped at 100
+(comments and shares cost the viewer more than a like; 10^7 weighted interactions score 100).
+
+The index of all videos, their scores and how many stored profiles liked or shared each is
+built once per data version; recommendations score from it too.
 """
 
-import threading
-import weakref
+import math
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -15,12 +17,20 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import ProfileVideo, Video
 from . import versions
-from .profiles import MAX_PER_PAGE, BadQuery
-from .recommendations import engagement_score
+from .profiles import MAX_PER_PAGE, BadQuery, platform_arg
 from .taxonomy import CATEGORIES, normalise_hashtag
 from .validation import PLATFORMS
 
 SORTS = ("score", "profiles", "posted", "likes")
+ENGAGEMENT_DECADES = 7.0
+
+
+def engagement_score(likes: int, comments: int, shares: int) -> float:
+    """0 to 100: log-scaled likes + 2 x comments + 3 x shares (see the module docstring)."""
+    weighted = max(0, likes) + 2 * max(0, comments) + 3 * max(0, shares)
+    return min(100.0, 100.0 * math.log10(1 + weighted) / ENGAGEMENT_DECADES)
+
+
 MAX_QUERY = 100
 
 
@@ -28,7 +38,6 @@ MAX_QUERY = 100
 class VideoIndex:
     """Every stored video as parallel arrays, in id order."""
 
-    version: int
     rows: list  # (id, platform, video_id, categories, hashtags, caption, likes, comments,
     #            shares, posted_at)
     ids: np.ndarray
@@ -36,11 +45,11 @@ class VideoIndex:
     scores: np.ndarray
     profiles: np.ndarray
     likes: np.ndarray
-    posted: np.ndarray
+    posted: np.ndarray  # POSIX seconds, NaN when unknown
     text: list[str]  # lower-case caption and hashtags, for the text search
 
 
-def _build(version: int) -> VideoIndex:
+def _build() -> VideoIndex:
     rows = db.session.execute(
         select(
             Video.id,
@@ -64,7 +73,6 @@ def _build(version: int) -> VideoIndex:
     )
     code = {name: i for i, name in enumerate(PLATFORMS)}
     return VideoIndex(
-        version=version,
         rows=rows,
         ids=np.array([r.id for r in rows], dtype=np.int64),
         platforms=np.array([code.get(r.platform, -1) for r in rows], dtype=np.int8),
@@ -78,24 +86,16 @@ def _build(version: int) -> VideoIndex:
 
 def _timestamp(value) -> float:
     if value is None:
-        return 0.0
+        return math.nan
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
-_indexes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_indexes = versions.VersionedCache()
 
 
 def current_index() -> VideoIndex:
     """The catalogue index for the current data version."""
-    version = versions.current(db.session)
-    index = _indexes.get(db.engine)
-    if index is None or index.version != version:
-        with _lock:
-            index = _indexes.get(db.engine)
-            if index is None or index.version != version:
-                index = _indexes[db.engine] = _build(version)
-    return index
+    return _indexes.get_or_compute(db.session, ("index",), _build)
 
 
 def _number(args, name: str, default: float, low: float, high: float) -> float:
@@ -118,9 +118,7 @@ def search(args) -> dict:
     if len(q) > MAX_QUERY:
         raise BadQuery("q", f"is too long (at most {MAX_QUERY} characters)")
     hashtag = normalise_hashtag(args.get("hashtag") or "") if args.get("hashtag") else None
-    platform = args.get("platform") or None
-    if platform is not None and platform not in PLATFORMS:
-        raise BadQuery("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+    platform = platform_arg(args)
     category = args.get("category") or None
     if category is not None:
         matches = [c for c in CATEGORIES if c.lower() == category.strip().lower()]

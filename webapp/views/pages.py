@@ -1,4 +1,4 @@
-"""Dashboard pages: overview, the profile browser and one profile."""
+"""Dashboard pages: overview, profiles (browse, one profile, compare, like a mix), videos, map."""
 
 import json
 
