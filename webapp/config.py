@@ -11,6 +11,13 @@ ENV_SETTINGS = {
     "TOKER_CONNECTOR_LATENCY": ("TOKER_CONNECTOR_LATENCY", float),
     "TOKER_CONNECTOR_FAULT_RATE": ("TOKER_CONNECTOR_FAULT_RATE", float),
     "TOKER_ASSETS": ("TOKER_ASSETS", str),
+    "TOKER_ENV": ("TOKER_ENV", str),
+    "TOKER_SESSION_HOURS": ("TOKER_SESSION_HOURS", float),
+    "TOKER_CORS_ORIGINS": ("TOKER_CORS_ORIGINS", str),
+    "TOKER_SIGNIN_LIMIT": ("TOKER_SIGNIN_LIMIT", str),
+    "TOKER_RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "TOKER_CONNECTOR_RETRIES": ("TOKER_CONNECTOR_RETRIES", int),
+    "TOKER_CONNECTOR_MAX_WAIT": ("TOKER_CONNECTOR_MAX_WAIT", float),
 }
 
 
@@ -31,6 +38,19 @@ def default_config(instance_path: str) -> dict:
         "TOKER_SQLITE_FOREIGN_KEYS": True,
         # WAL pages before SQLite copies them back into the database file (SQLite's default).
         "TOKER_SQLITE_WAL_AUTOCHECKPOINT": 1000,
+        # "production" (Secure session cookies) or "development" (plain-HTTP loopback serving).
+        "TOKER_ENV": "production",
+        # A signed-in session lasts this long without a new sign-in.
+        "TOKER_SESSION_HOURS": 8.0,
+        # Other origins allowed to call the JSON API, comma-separated; none by default.
+        "TOKER_CORS_ORIGINS": "",
+        # Sign-in attempts per client address (Flask-Limiter syntax).
+        "TOKER_SIGNIN_LIMIT": "10 per minute;50 per hour",
+        # Where rate-limit counters live; "memory://" is per process, use redis:// with workers.
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # Tries of a platform call that timed out or was rate limited, and the longest wait.
+        "TOKER_CONNECTOR_RETRIES": 3,
+        "TOKER_CONNECTOR_MAX_WAIT": 10.0,
     }
 
 
