@@ -1,7 +1,11 @@
-"""Shared fixtures: a fresh database per test, the test client and the CLI runner.
+"""Shared fixtures: a fresh database per test, signed-in test clients and the CLI runner.
 
 Tests run on a SQLite file of their own. With TOKER_TEST_DATABASE_URL pointing at PostgreSQL,
 the same tests run there instead, each on freshly created tables.
+
+`client` is signed in as an admin and sends its CSRF token with every unsafe request, the way
+the pages and htmx do; `anonymous` is signed in as nobody; `client_as(role)` signs in a new
+user with that role; `auth_headers` carry an admin's API token.
 """
 
 import os
@@ -11,8 +15,9 @@ from sqlalchemy import text
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.services import onboarding
 
-from .factories import make_payload
+from .factories import PASSWORD, SignedInClient, make_payload, make_token, make_user, sign_in
 
 TEST_DATABASE_URL = os.environ.get("TOKER_TEST_DATABASE_URL", "")
 
@@ -21,6 +26,12 @@ def _reset_postgres() -> None:
     with db.engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits(monkeypatch):
+    """Platform retries do not really wait in tests (tests that check the waits record them)."""
+    monkeypatch.setattr(onboarding, "sleep", lambda seconds: None)
 
 
 @pytest.fixture
@@ -40,6 +51,8 @@ def app(database_url, tmp_path):
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TOKER_MIN_LIKES": 100,
+            "TOKER_ENV": "development",
+            "TOKER_PASSWORD_HASHING": "cheapest",
         }
     )
     with app.app_context():
@@ -56,8 +69,29 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
-def client(app):
+def anonymous(app):
+    """A test client that has not signed in."""
+    app.test_client_class = SignedInClient
     return app.test_client()
+
+
+@pytest.fixture
+def client_as(app):
+    """Make a client signed in as a new user of the given role."""
+    app.test_client_class = SignedInClient
+
+    def make(role: str, name: str | None = None):
+        name = name or f"{role}-user"
+        make_user(app, name, role)
+        return sign_in(app.test_client(), name, PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def client(client_as):
+    """A test client signed in as an admin (every action allowed), with its CSRF token."""
+    return client_as("admin", "admin")
 
 
 @pytest.fixture
@@ -74,4 +108,5 @@ def payload():
 @pytest.fixture
 def auth_headers(app) -> dict:
     """Headers that authenticate an API call as an admin (a bearer token)."""
-    return {}
+    make_user(app, "api-admin", "admin")
+    return {"Authorization": f"Bearer {make_token(app, 'api-admin')}"}

@@ -1,7 +1,11 @@
-"""Small builders for payloads and stored profiles."""
+"""Small builders for payloads, stored profiles, users, tokens and signed-in clients."""
 
 import copy
+import re
 
+from flask.testing import FlaskClient
+
+from webapp.services import accounts
 from webapp.services.connectors import get_connector
 
 SEED_000_SAMPLE = {
@@ -77,3 +81,67 @@ def mock_user_id(platform: str, accepted: bool) -> str:
         if (connector.generate(str(i))["number_of_likes"] >= 100) == accepted:
             return str(i)
     raise AssertionError("the mock never produced such an account")
+
+
+PASSWORD = "correct horse battery staple"
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class SignedInClient(FlaskClient):
+    """A test client that sends its CSRF token with unsafe requests once it has one."""
+
+    csrf_token: str | None = None
+    send_csrf = True
+
+    def open(self, *args, **kwargs):
+        method = str(kwargs.get("method", "GET")).upper()
+        if self.csrf_token and self.send_csrf and method in UNSAFE:
+            headers = dict(kwargs.get("headers") or {})
+            if not any(name.lower() in ("x-csrftoken", "authorization") for name in headers):
+                headers["X-CSRFToken"] = self.csrf_token
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    match = CSRF_INPUT.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def make_user(app, name: str, role: str, password: str = PASSWORD):
+    """Create a user (if not there yet) with this role and password."""
+    with app.app_context():
+        user = accounts.find_user(name)
+        if user is None:
+            user = accounts.create_user(name, password, role)
+        return user.id
+
+
+def make_token(app, name: str, token_name: str = "tests") -> str:
+    """A new API token for the user called `name`."""
+    with app.app_context():
+        _, token = accounts.create_token(accounts.get_user(name), token_name)
+        return token
+
+
+def sign_in(client, name: str, password: str = PASSWORD):
+    """Sign `client` in through the sign-in form and keep its CSRF token; returns the client."""
+    page = client.get("/signin")
+    response = client.post(
+        "/signin",
+        data={"name": name, "password": password, "csrf_token": csrf_from(page.text)},
+    )
+    assert response.status_code == 303, response.text
+    client.csrf_token = csrf_from(client.get("/account/password").text)
+    return client
+
+
+def signed_in_client(app, role: str = "admin", name: str | None = None):
+    """A new test client of `app`, signed in as a user with `role` (created if needed)."""
+    app.test_client_class = SignedInClient
+    name = name or f"{role}-user"
+    make_user(app, name, role)
+    return sign_in(app.test_client(), name)

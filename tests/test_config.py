@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.factories import signed_in_client
 from webapp import create_app
 from webapp.config import from_environment
 
@@ -57,7 +58,7 @@ def test_minimum_likes_from_config_is_applied(instance, tmp_path):
 
     with app.app_context():
         db.create_all()
-    response = app.test_client().post(
+    response = signed_in_client(app).post(
         "/api/v1/connect", json={"platform": "tiktok", "user_id": "config-check"}
     )
     assert response.status_code == 422
@@ -67,3 +68,36 @@ def test_minimum_likes_from_config_is_applied(instance, tmp_path):
 def test_a_malformed_environment_value_is_a_clear_error():
     with pytest.raises(RuntimeError, match="TOKER_MIN_LIKES='many' is not a valid int"):
         from_environment({"TOKER_MIN_LIKES": "many"})
+
+
+def test_without_a_secret_key_one_is_made_once_and_kept_private(instance):
+    first = create_app()
+    key_file = instance / "secret_key"
+    assert key_file.is_file()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    key = first.config["SECRET_KEY"]
+    assert len(key) == 64 and key != "dev"
+    # Every worker and every restart signs sessions with the same key.
+    assert create_app().config["SECRET_KEY"] == key
+    assert key_file.read_text().strip() == key
+
+
+def test_a_configured_secret_key_is_used_and_no_file_is_made(instance, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert create_app().config["SECRET_KEY"] == "from-the-environment"
+    assert not (instance / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TOKER_CONNECTOR_FAULTS", "timeout,explode", "unknown connector fault 'explode'"),
+        ("TOKER_ENV", "staging", "use production or development"),
+    ],
+)
+def test_bad_settings_stop_the_start_with_a_clear_message(
+    instance, monkeypatch, name, value, message
+):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=rf"{name}.*{message}"):
+        create_app()

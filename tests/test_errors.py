@@ -17,7 +17,9 @@ def test_a_database_that_cannot_be_opened_is_a_503_problem(tmp_path):
     # A directory where the database file should be: SQLite cannot open it.
     (tmp_path / "db").mkdir()
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db'}"})
-    response = app.test_client().get("/api/v1/profiles")
+    # The token is looked up in the database, which does not open.
+    bearer = {"Authorization": "Bearer tok_not-checked-before-the-database-answers"}
+    response = app.test_client().get("/api/v1/profiles", headers=bearer)
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     body = response.get_json()

@@ -14,10 +14,10 @@ from webapp import assets, create_app
 from webapp.extensions import db
 from webapp.services.connectors import get_connector
 
-from .factories import make_payload, mock_user_id, video
+from .factories import make_payload, mock_user_id, signed_in_client, video
 
 HTMX_CDN = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
-PLOTLY_CDN_HOST = "cdn.plot.ly"
+PLOTLY_CDN_HOST = "cdn.jsdelivr.net"
 PLATFORM_LABELS = {"tiktok": "TikTok", "instagram": "Instagram", "x": "X"}
 TABLE_HEADERS = [
     "Compare",  # the checkbox column, labelled for screen readers
@@ -360,6 +360,8 @@ def make_app(app, database_url):
                 "SECRET_KEY": "test",
                 "SQLALCHEMY_DATABASE_URI": database_url,
                 "TOKER_MIN_LIKES": 100,
+                "TOKER_ENV": "development",
+                "TOKER_PASSWORD_HASHING": "cheapest",
                 **config,
             }
         )
@@ -377,7 +379,7 @@ def make_app(app, database_url):
 @pytest.fixture
 def faulty_client(make_app):
     """A client on an app whose connectors always fail (timeouts, rate limits, bad answers)."""
-    return make_app(TOKER_CONNECTOR_FAULT_RATE=1.0).test_client()
+    return signed_in_client(make_app(TOKER_CONNECTOR_FAULT_RATE=1.0))
 
 
 @pytest.fixture
@@ -422,6 +424,7 @@ def test_every_page_renders_in_the_layout(app, client, stored, name):
         ("Videos", "/videos"),
         ("Map", "/map"),
         ("Connect", "/connect"),
+        ("Admin", "/admin/users"),
     ]
     current = [a.text for a in links if a.get("aria-current") == "page"]
     assert current == [PAGES[name][3]]
@@ -437,6 +440,7 @@ def test_the_error_page_is_in_the_layout_with_no_section_current(client):
         "Videos",
         "Map",
         "Connect",
+        "Admin",
     ]
     assert not doc.select("header nav a[aria-current]")
     assert "Toker" in doc.one("footer").text
@@ -1276,13 +1280,13 @@ def page_responses(client) -> dict:
 
 def test_cdn_mode_loads_pinned_urls_with_sri_and_a_local_fallback(make_app, monkeypatch):
     monkeypatch.delenv("TOKER_ASSETS", raising=False)
-    client = make_app().test_client()
+    client = signed_in_client(make_app())
     for name, response in page_responses(client).items():
         doc = parse(response)
         scripts = doc.select("script")
         srcs = [s.get("src", "") for s in scripts]
-        for asset, host in ((assets.HTMX, "cdn.jsdelivr.net"), (assets.PLOTLY, PLOTLY_CDN_HOST)):
-            cdn = [i for i, src in enumerate(srcs) if urlsplit(src).hostname == host]
+        for asset in (assets.HTMX, assets.PLOTLY):
+            cdn = [i for i, src in enumerate(srcs) if src == asset.cdn_url]
             assert len(cdn) == 1, (name, srcs)
             tag = scripts[cdn[0]]
             assert tag["src"].startswith("https://")
@@ -1298,7 +1302,7 @@ def test_cdn_mode_loads_pinned_urls_with_sri_and_a_local_fallback(make_app, monk
 
 def test_local_mode_loads_no_cdn_url(make_app, monkeypatch):
     monkeypatch.setenv("TOKER_ASSETS", "local")
-    client = make_app().test_client()
+    client = signed_in_client(make_app())
     for name, response in page_responses(client).items():
         body = response.get_data(as_text=True)
         assert "cdn.jsdelivr.net" not in body and PLOTLY_CDN_HOST not in body, name

@@ -9,8 +9,9 @@ import orjson
 from flask import Flask
 from sqlalchemy import event
 
+from . import security
 from .assets import check_local_copies
-from .config import default_config, from_environment
+from .config import default_config, from_environment, instance_secret_key
 from .extensions import db, migrate
 from .jsonprovider import OrjsonProvider
 
@@ -37,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_environment())
     if config:
         app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    check_settings(app)
     app.config["TOKER_VERSION"] = __version__
 
     register_extensions(app)
@@ -48,12 +52,28 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def check_settings(app: Flask) -> None:
+    """Refuse to start on settings that would only fail later, at the first request."""
+    from .services.connectors.mock import parse_faults
+
+    try:
+        parse_faults(app.config.get("TOKER_CONNECTOR_FAULTS") or "")
+    except ValueError as error:
+        raise RuntimeError(f"TOKER_CONNECTOR_FAULTS: {error}") from None
+    if app.config["TOKER_ENV"] not in ("production", "development"):
+        raise RuntimeError(f"TOKER_ENV={app.config['TOKER_ENV']!r}: use production or development")
+
+
 def _json_dumps(value) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
 def _sqlite_pragmas(
-    dbapi_connection, _record, foreign_keys: bool = True, wal_autocheckpoint: int = 1000
+    dbapi_connection,
+    _record,
+    foreign_keys: bool = True,
+    wal_autocheckpoint: int = 1000,
+    busy_timeout_ms: int = 30_000,
 ) -> None:
     """WAL so readers never block the writer; a busy timeout so writers queue, not fail."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -61,7 +81,7 @@ def _sqlite_pragmas(
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
     cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
@@ -76,7 +96,8 @@ def register_extensions(app: Flask) -> None:
     options.setdefault("json_serializer", _json_dumps)
     options.setdefault("json_deserializer", orjson.loads)
     if uri.startswith("sqlite"):
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        busy_timeout = app.config["TOKER_SQLITE_BUSY_TIMEOUT_MS"] / 1000
+        options.setdefault("connect_args", {}).setdefault("timeout", busy_timeout)
     else:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -89,8 +110,10 @@ def register_extensions(app: Flask) -> None:
                     _sqlite_pragmas,
                     foreign_keys=app.config["TOKER_SQLITE_FOREIGN_KEYS"],
                     wal_autocheckpoint=app.config["TOKER_SQLITE_WAL_AUTOCHECKPOINT"],
+                    busy_timeout_ms=app.config["TOKER_SQLITE_BUSY_TIMEOUT_MS"],
                 )
                 event.listen(engine, "connect", pragmas)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -99,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from .api.routes import health_bp
     from .assets import bp as assets_bp
     from .views import bp as pages_bp
+    from .views.admin import bp as admin_bp
+    from .views.auth import bp as auth_bp
     from .views.connect import bp as connect_bp
 
     app.register_blueprint(api_bp)
@@ -106,6 +131,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assets_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(connect_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

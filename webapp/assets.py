@@ -1,8 +1,11 @@
 """Front-end libraries: a pinned CDN URL with Subresource Integrity, and a local fallback.
 
-htmx's local copy comes from the htmx.org npm package (scripts/fetch-assets puts it into
-webapp/static/vendor/, which is not committed); Plotly's is the plotly.min.js that the
-installed `plotly` Python package ships. TOKER_ASSETS=local skips the CDN entirely.
+Local copies come from npm packages that scripts/fetch-assets puts into webapp/static/vendor/
+(not committed): htmx from htmx.org, Plotly from plotly.js-strict-dist-min. Plotly's strict
+bundle is the same Plotly without `eval`, which the Content-Security-Policy forbids and the
+WebGL map would otherwise need. Without it, the plotly.min.js that the installed `plotly`
+Python package ships is served instead (every chart but the WebGL map works under the policy).
+TOKER_ASSETS=local skips the CDN entirely.
 """
 
 import logging
@@ -37,8 +40,8 @@ HTMX = Asset(
 PLOTLY = Asset(
     name="plotly",
     version="4.1.1",
-    cdn_url="https://cdn.plot.ly/plotly-4.1.1.min.js",
-    integrity="sha384-AFNp2MtSm5/oZbEs/J19F/Ah57MEiVsoed8nE3fq2Wnccdl1u/EkyJ9XKKU8rt7+",
+    cdn_url="https://cdn.jsdelivr.net/npm/plotly.js-strict-dist-min@4.1.1/plotly-strict.min.js",
+    integrity="sha384-/lbNMfb/7o3BACbPfjZ5vPjLnkHAGgGVFUMhNrui3MWiUz+btzlD0aIcEQjnb2Wu",
     global_name="Plotly",
 )
 ASSETS = (HTMX, PLOTLY)
@@ -50,8 +53,18 @@ def htmx_path() -> str:
     return os.path.join(STATIC_VENDOR, "htmx.min.js")
 
 
-def plotly_path() -> str:
+def plotly_strict_path() -> str:
+    return os.path.join(STATIC_VENDOR, "plotly-strict.min.js")
+
+
+def plotly_package_path() -> str:
     return str(resources.files("plotly").joinpath("package_data", "plotly.min.js"))
+
+
+def plotly_path() -> str:
+    """The strict bundle when fetched, else the Python package's copy."""
+    strict = plotly_strict_path()
+    return strict if os.path.exists(strict) else plotly_package_path()
 
 
 def local_path(asset: Asset) -> str:
@@ -94,7 +107,13 @@ def check_local_copies() -> list[str]:
             f"htmx's local copy is missing ({htmx_path()}): pages work only while the CDN "
             "answers. Fetch it with: scripts/fetch-assets"
         )
-    if not os.path.exists(plotly_path()):
+    if not os.path.exists(plotly_strict_path()):
+        missing.append(
+            f"Plotly's strict local copy is missing ({plotly_strict_path()}): the map's WebGL "
+            "needs it under the Content-Security-Policy when the CDN is not used. "
+            "Fetch it with: scripts/fetch-assets"
+        )
+    if not os.path.exists(plotly_package_path()):
         missing.append("Plotly's local copy is missing: reinstall the 'plotly' package.")
     for message in missing:
         log.warning(message)

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from .cli_users import tokens_group, users_group
 from .services import onboarding, profiles
 from .services.connectors import ConnectorError
 from .services.seeding import seed_profiles
@@ -82,7 +83,7 @@ def create_command(platform: str, user_id: str | None):
     try:
         outcome = onboarding.connect_account(platform, user_id.strip() if user_id else None)
     except ConnectorError as error:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {error}. Nothing was stored.", err=True)
         sys.exit(1)
     _print_outcome(outcome)
     if not outcome.accepted:
@@ -228,5 +229,11 @@ def register(app: Flask) -> None:
         listfull_command,
         seed_command,
         categories_command,
+        users_group,
+        tokens_group,
     ):
         app.cli.add_command(command)
+    for group in (users_group, tokens_group):
+        for command in group.commands.values():
+            if not getattr(command.callback, "__wrapped__", None):
+                command.callback = database_errors(command.callback)

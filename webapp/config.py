@@ -1,6 +1,7 @@
 """Configuration defaults and the environment variables that override them."""
 
 import os
+import secrets
 
 ENV_SETTINGS = {
     # environment variable: (config key, converter)
@@ -18,13 +19,16 @@ ENV_SETTINGS = {
     "TOKER_RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "TOKER_CONNECTOR_RETRIES": ("TOKER_CONNECTOR_RETRIES", int),
     "TOKER_CONNECTOR_MAX_WAIT": ("TOKER_CONNECTOR_MAX_WAIT", float),
+    "TOKER_CONNECTOR_FAULTS": ("TOKER_CONNECTOR_FAULTS", str),
+    "TOKER_SQLITE_BUSY_TIMEOUT_MS": ("TOKER_SQLITE_BUSY_TIMEOUT_MS", int),
 }
 
 
 def default_config(instance_path: str) -> dict:
     """Return the built-in defaults; the SQLite database lives in the instance folder."""
     return {
-        "SECRET_KEY": "dev",
+        # None: a random key kept in the instance folder (see instance_secret_key).
+        "SECRET_KEY": None,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "toker.sqlite"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "TOKER_MIN_LIKES": 100,
@@ -44,13 +48,20 @@ def default_config(instance_path: str) -> dict:
         "TOKER_SESSION_HOURS": 8.0,
         # Other origins allowed to call the JSON API, comma-separated; none by default.
         "TOKER_CORS_ORIGINS": "",
+        # Argon2id parameters: "rfc9106" (RFC 9106's low-memory profile) or "cheapest" (tests).
+        "TOKER_PASSWORD_HASHING": "rfc9106",
         # Sign-in attempts per client address (Flask-Limiter syntax).
         "TOKER_SIGNIN_LIMIT": "10 per minute;50 per hour",
         # Where rate-limit counters live; "memory://" is per process, use redis:// with workers.
         "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
         # Tries of a platform call that timed out or was rate limited, and the longest wait.
         "TOKER_CONNECTOR_RETRIES": 3,
         "TOKER_CONNECTOR_MAX_WAIT": 10.0,
+        # Scripted connector faults, one per platform call, e.g. "timeout*2,rate_limit:45,ok".
+        "TOKER_CONNECTOR_FAULTS": "",
+        # How long a SQLite write waits for another writer's lock before answering 503.
+        "TOKER_SQLITE_BUSY_TIMEOUT_MS": 30_000,
     }
 
 
@@ -77,3 +88,20 @@ def from_environment(environ=None) -> dict:
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         settings["SQLALCHEMY_DATABASE_URI"] = url
     return settings
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key in instance/secret_key, made at random on first use (shared by every worker)."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as existing:
+            key = existing.read().strip()
+        if key:
+            return key
+        raise RuntimeError(f"{path} is empty: delete it and start again") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w", encoding="ascii") as created:
+        created.write(key + "\n")
+    return key

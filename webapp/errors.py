@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask, Response, json, render_template, request
+from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -74,11 +75,22 @@ def wants_problem_json() -> bool:
     return best == "application/json"
 
 
-HTML_TITLES = {404: "Page not found", 500: "Something went wrong"}
+HTML_TITLES = {
+    403: "Not allowed",
+    404: "Page not found",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
 HTML_DESCRIPTIONS = {
     404: "There is nothing at this address.",
     500: "Toker hit an unexpected error. Nothing was changed; please try again.",
 }
+
+
+def render_error_page(status: int, title: str, description: str) -> Response:
+    """An error page in the site's layout with this status, title and description."""
+    body = render_template("errors/error.html", status=status, title=title, description=description)
+    return Response(body, status=status, mimetype="text/html")
 
 
 def _html_error(error: HTTPException) -> Response:
@@ -116,6 +128,36 @@ def _from_http(error: HTTPException) -> Response:
     return response
 
 
+def _bare_page(title: str, detail: str) -> str:
+    """A page that needs no template, for when even the layout cannot be rendered."""
+    title, detail = escape(title), escape(detail)
+    return (
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} · Toker</title>"
+        f'<main id="error-page" data-status="503"><h1>{title}</h1><p>{detail}</p></main></html>'
+    )
+
+
+def _database_problem(error: OperationalError) -> tuple[str, str, str, int]:
+    """Title, detail, problem kind and Retry-After seconds for a database that cannot serve."""
+    if "locked" in str(error.orig or error).lower():
+        # SQLite: another writer held the lock for longer than the busy timeout.
+        return (
+            "Database busy",
+            "The database is busy with another write and did not free up in time; "
+            "nothing was changed. Try again in a few seconds.",
+            "database-busy",
+            5,
+        )
+    return (
+        "Database unavailable",
+        "The database is not answering right now; nothing was changed. Try again in 30 seconds.",
+        "database-unavailable",
+        30,
+    )
+
+
 def register(app: Flask) -> None:
     """Install the app-wide error handlers."""
 
@@ -135,18 +177,22 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):
         """The database refused or did not answer: 503, never a stack trace."""
-        db.session.rollback()
-        log.error("database unavailable: %s", error)
-        detail = "The database is not answering right now; try again shortly."
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone; the answer must still be a 503
+            log.warning("rollback failed after a database error", exc_info=True)
+        title, detail, kind, retry_after = _database_problem(error)
+        log.error("%s: %s", title.lower(), error)
+        headers = {"Retry-After": str(retry_after)}
         if wants_problem_json():
-            return problem_response(
-                503,
-                "Service Unavailable",
-                detail,
-                "database-unavailable",
-                headers={"Retry-After": "5"},
-            )
-        return Response(detail, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+            return problem_response(503, title, detail, kind, headers=headers)
+        try:
+            response = render_error_page(503, title, detail)
+        except Exception:  # the layout reads the signed-in user, which needs the database
+            log.info("503 page without the layout: it could not be rendered", exc_info=True)
+            response = Response(_bare_page(title, detail), status=503, mimetype="text/html")
+        response.headers.update(headers)
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -24,6 +24,16 @@ from .extensions import db
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL. A larger number names no row, and asking the
+# database for it would overflow the driver instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def is_valid_id(value: int) -> bool:
+    """Whether `value` can be the id of a row."""
+    return 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC (a callable default, evaluated per row)."""
     return datetime.now(UTC)
@@ -153,3 +163,73 @@ class ProfileInterest(db.Model):
     weight: Mapped[float] = mapped_column(Float)
 
     profile: Mapped[Profile] = relationship(back_populates="interests")
+
+
+ROLES = ("viewer", "analyst", "admin")
+
+
+class User(db.Model):
+    """A person who signs in: a unique name, an Argon2id password hash and a role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    # Bumped when the password changes or the user is signed out everywhere: older sessions end.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # A one-time password printed by the first start must be replaced at the first sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Flask-Login's user protocol.
+    is_active = True
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """The session's user reference; a new session version invalidates older sessions."""
+        return f"{self.id}.{self.session_version}"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API, acting with its user's role; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the token: tokens are 256-bit random secrets, so a fast hash is safe to keep
+    # and lets every API request find its token by index instead of running a slow KDF.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, to recognise it in lists.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class AuditEvent(db.Model):
+    """Who did what and when: sign-ins, connects, re-syncs, deletes, exports, user changes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The name is kept as text so the record outlives the user.
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    via: Mapped[str] = mapped_column(String(16), default="")  # page, api, cli

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.services import accounts
 from webapp.services.seeding import seed_profiles
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,6 +35,7 @@ SEED_COUNT = 60
 SEED = 2026
 MIN_LIKES = 100
 VIEWPORT = {"width": 1280, "height": 900}
+ADMIN = ("admin", "browser tests password")
 
 
 def _require_chromium() -> None:
@@ -59,6 +61,7 @@ def browser_type_launch_args(browser_type_launch_args):
 class LiveServer:
     url: str
     app: object
+    api_headers: dict  # an admin's API token, for setting up data through the API
 
 
 @pytest.fixture(scope="session")
@@ -73,16 +76,23 @@ def live_server(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "TOKER_ASSETS": "local",
             "TOKER_MIN_LIKES": MIN_LIKES,
+            "TOKER_ENV": "development",
+            "TOKER_PASSWORD_HASHING": "cheapest",
+            # Every test signs in once; the limit itself is tested through the test client.
+            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():
         db.create_all()
+        admin = accounts.create_user(*ADMIN, role="admin")
+        _, token = accounts.create_token(admin, "browser tests")
         seed_profiles(SEED_COUNT, min_likes=MIN_LIKES, workers=1, seed=SEED)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="toker-live-server", daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    headers = {"Authorization": f"Bearer {token}"}
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, headers)
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
@@ -140,3 +150,21 @@ def shots(output_path) -> Path:
     folder = Path(output_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def sign_in(page, name: str, password: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto("/signin")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture(autouse=True)
+def signed_in(request, live_server):
+    """Each test starts signed in as an admin, unless marked `signed_out`."""
+    if request.node.get_closest_marker("signed_out"):
+        return
+    page = request.getfixturevalue("page")
+    sign_in(page, *ADMIN)

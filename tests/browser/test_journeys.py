@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from webapp.services import accounts
 from webapp.services.connectors import get_connector
 
 from .conftest import MIN_LIKES
@@ -303,9 +304,11 @@ def test_sort_by_followers_and_paginate(page: Page, watch, shots):
     watch.assert_clean()
 
 
-def test_delete_a_profile_after_confirming(page: Page, watch, shots):
+def test_delete_a_profile_after_confirming(page: Page, watch, shots, live_server):
     created = page.request.post(
-        "/api/v1/connect", data={"platform": "tiktok", "user_id": "browser-delete-me"}
+        "/api/v1/connect",
+        data={"platform": "tiktok", "user_id": "browser-delete-me"},
+        headers=live_server.api_headers,
     )
     assert created.status == 201, created.text()
     profile = created.json()["profile"]
@@ -347,8 +350,29 @@ def test_delete_a_profile_after_confirming(page: Page, watch, shots):
     watch.assert_clean()
 
 
-def test_newcomer_connects_finds_reads_and_deletes_an_account(page: Page, watch, shots):
-    """The whole first visit: connect, find it by part of its name, read the chart, delete."""
+@pytest.mark.signed_out
+def test_newcomer_connects_finds_reads_and_deletes_an_account(
+    page: Page, watch, shots, live_server
+):
+    """The whole first visit: sign in with a one-time password, choose a password, connect,
+    find the account by part of its name, read the chart, delete it."""
+    # What `toker users first-admin` makes on a first start: an admin with a one-time password.
+    first = accounts.FirstAdmin("newcomer", "one-time-password-0123")
+    with live_server.app.app_context():
+        accounts.create_user(first.name, first.password, "admin", must_change_password=True)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin\?next=/$"))
+    page.get_by_label("Name").fill(first.name)
+    page.get_by_label("Password").fill(first.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/account/password$"))
+    page.get_by_label("Current password").fill(first.password)
+    page.get_by_label("New password (at least").fill("a newcomer's own password")
+    page.get_by_label("New password again").fill("a newcomer's own password")
+    page.get_by_role("button", name="Save password").click()
+    expect(page.locator(".flash.success")).to_have_text("Password changed.")
+    expect(page.locator("#signed-in-as")).to_have_text(first.name)
+
     connector = get_connector("tiktok")
     user_id, account = next(
         (str(i), a)
@@ -429,6 +453,7 @@ def test_the_map_draws_every_profile_and_a_click_opens_one(page: Page, watch, sh
         })()"""
     )
     page.screenshot(path=shots / "map.png")
+    assert watch.errors == []
     page.mouse.click(x, y)
     # Points can overlap; the click opens the profile on top, usually this one.
     expect(page).to_have_url(re.compile(r"/profiles/\d+$"), timeout=10_000)

@@ -1,11 +1,14 @@
 """API routes: parse the request, call one service, serialise the answer."""
 
+import math
+
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from sqlalchemy import text
 from werkzeug.exceptions import BadRequest
 
 from ..errors import Problem
 from ..extensions import db
+from ..security import record_action, requires
 from ..services import (
     export,
     onboarding,
@@ -129,6 +132,7 @@ def export_profiles():
         body, mimetype = export.csv_lines(query), "text/csv"
     else:
         body, mimetype = export.json_chunks(query), "application/json"
+    record_action("export", f"profiles as {fmt}", request.query_string.decode("utf-8", "replace"))
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="toker-profiles.{fmt}"'
     return response
@@ -196,14 +200,19 @@ def population_map_data():
 
 
 @bp.delete("/profiles/<int:profile_id>")
+@requires("admin")
 def delete_profile(profile_id: int):
     """Delete a profile."""
+    record = _profile_or_404(profile_id)
+    target = f"{record.platform}:{record.user_id}"
     if not profiles.delete_profile(profile_id):
         raise Problem(404, "Not Found", f"No profile has id {profile_id}.", "not-found")
+    record_action("delete", target, f"profile {profile_id}")
     return Response(status=204)
 
 
 @bp.post("/connect")
+@requires("analyst")
 def connect():
     """Run the onboarding pipeline for {"platform", "user_id"?}."""
     body = _json_body()
@@ -218,31 +227,49 @@ def connect():
         user_id = user_id.strip()
     try:
         outcome = onboarding.connect_account(platform, user_id)
-    except ConnectorRateLimited as error:
-        raise Problem(
-            503,
-            "Platform rate limit",
-            str(error),
-            "platform-rate-limited",
-            headers={"Retry-After": str(int(error.retry_after))},
-        ) from None
-    except ConnectorTimeout as error:
-        raise Problem(504, "Platform timeout", str(error), "platform-timeout") from None
-    except MalformedResponse as error:
-        raise Problem(502, "Platform error", str(error), "platform-malformed") from None
     except ConnectorError as error:
-        raise Problem(502, "Platform error", str(error), "platform-error") from None
+        record_action("connect", f"{platform}:{user_id or '(new)'}", f"failed: {error}")
+        raise _platform_problem(error) from None
+    _record_outcome(outcome)
     return _outcome_response(outcome)
 
 
+def _record_outcome(outcome: onboarding.Outcome) -> None:
+    detail = outcome.status if outcome.accepted else f"rejected: {outcome.reason}"
+    record_action("connect", f"{outcome.platform}:{outcome.user_id}", detail)
+
+
+def _platform_problem(error: ConnectorError) -> Problem:
+    """A platform failure the pipeline gave up on, as a problem that says when to try again."""
+    # A platform's 429 is Toker's 503 with Retry-After, not a 429: the client did nothing wrong,
+    # Toker cannot serve it until the platform lets Toker in again.
+    if isinstance(error, ConnectorRateLimited):
+        status, title, kind = 503, "Platform rate limit", "platform-rate-limited"
+    elif isinstance(error, ConnectorTimeout):
+        status, title, kind = 504, "Platform timeout", "platform-timeout"
+    elif isinstance(error, MalformedResponse):
+        status, title, kind = 502, "Platform error", "platform-malformed"
+    else:
+        status, title, kind = 502, "Platform error", "platform-error"
+    headers, extra = {}, {"attempts": error.attempts}
+    if error.retry_after is not None:
+        seconds = max(1, math.ceil(error.retry_after))
+        headers["Retry-After"] = str(seconds)
+        extra["retry_after"] = seconds
+    return Problem(status, title, str(error), kind, headers=headers, **extra)
+
+
 @bp.post("/profiles")
+@requires("analyst")
 def create_profile():
     """Store a payload given directly: {"platform", "payload"}."""
     body = _json_body()
     platform = _platform_from(body)
     if "payload" not in body:
         raise _invalid_body("payload", "is required")
-    return _outcome_response(onboarding.submit_payload(platform, body["payload"]))
+    outcome = onboarding.submit_payload(platform, body["payload"])
+    _record_outcome(outcome)
+    return _outcome_response(outcome)
 
 
 @bp.get("/categories")

@@ -4,15 +4,31 @@ One profile, its videos and its vector are written in one transaction; a rejecti
 nothing and says why.
 """
 
+import logging
+import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
 
 from ..extensions import db
-from .connectors import ConnectorError, MalformedResponse, get_connector
+from .connectors import (
+    Connector,
+    ConnectorError,
+    ConnectorRateLimited,
+    FaultScript,
+    MalformedResponse,
+    get_connector,
+)
 from .processing import ProcessedProfile, process_payload
 from .storage import Stored, store_profiles
 from .validation import PLATFORMS, PayloadRejected, Problem, validate_payload
+
+log = logging.getLogger(__name__)
+# The first wait after a timeout; each later one doubles, plus up to this much jitter.
+BACKOFF_SECONDS = 1.0
 
 
 class UnknownPlatformError(ValueError):
@@ -101,16 +117,93 @@ def submit_payload(platform: str, raw: object) -> Outcome:
     return _outcome(record, store_one(record))
 
 
-def fetch_account(platform: str, user_id: str | None = None) -> dict:
-    """Ask the platform's connector for the account; raises ConnectorError when it cannot."""
-    check_platform(platform)
+def sleep(seconds: float) -> None:
+    """Wait between two tries of a platform call (tests replace this so that they never wait)."""
+    time.sleep(seconds)
+
+
+_fault_script_lock = threading.Lock()
+
+
+def _fault_script() -> FaultScript | None:
+    """The app's TOKER_CONNECTOR_FAULTS script, one per app so that its threads share it."""
+    spec = current_app.config.get("TOKER_CONNECTOR_FAULTS")
+    if not spec:
+        return None
+    with _fault_script_lock:
+        held = current_app.extensions.get("toker_fault_script")
+        # A changed setting starts a fresh script rather than resuming the old one.
+        if held is None or held[0] != spec:
+            held = current_app.extensions["toker_fault_script"] = (spec, FaultScript.parse(spec))
+    return held[1]
+
+
+def _connector(platform: str) -> Connector:
+    """The platform's connector with the app's simulated latency and faults."""
     config = current_app.config
-    connector = get_connector(
+    return get_connector(
         platform,
         latency=float(config.get("TOKER_CONNECTOR_LATENCY") or 0),
         fault_rate=float(config.get("TOKER_CONNECTOR_FAULT_RATE") or 0),
+        faults=_fault_script(),
     )
-    raw = connector.fetch_account(user_id)
+
+
+def _retrying(who: str, tries: int, max_wait: float) -> Retrying:
+    """Tries of a platform call: timeouts back off with jitter, rate limits wait as told."""
+    backoff = wait_exponential_jitter(multiplier=BACKOFF_SECONDS, max=max_wait, jitter=1.0)
+
+    def worth_retrying(error: BaseException) -> bool:
+        if isinstance(error, ConnectorRateLimited):
+            # Holding a request longer than max_wait helps nobody: say when to come back.
+            return error.retry_after <= max_wait
+        return isinstance(error, ConnectorError) and error.retryable
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception()
+        if isinstance(error, ConnectorRateLimited):
+            return max(0.0, error.retry_after)
+        return backoff(state)
+
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception()
+        log.warning(
+            "%s: try %d of %d failed (%s); trying again in %.1f s",
+            who,
+            state.attempt_number,
+            tries,
+            error.message,
+            state.upcoming_sleep,
+        )
+
+    return Retrying(
+        retry=retry_if_exception(worth_retrying),
+        stop=stop_after_attempt(tries),
+        wait=wait,
+        # Looked up on each wait so that tests can replace the module's sleep.
+        sleep=lambda seconds: sleep(seconds),
+        before_sleep=log_retry,
+        reraise=True,
+    )
+
+
+def fetch_account(platform: str, user_id: str | None = None) -> dict:
+    """Ask the platform for the account, retrying where that can help; errors carry the tries."""
+    check_platform(platform)
+    config = current_app.config
+    connector = _connector(platform)
+    tries = max(1, int(config["TOKER_CONNECTOR_RETRIES"]))
+    max_wait = float(config["TOKER_CONNECTOR_MAX_WAIT"])
+    who = f"{connector.label} account {user_id or '(new)'}"
+    attempt_number = 0
+    try:
+        for attempt in _retrying(who, tries, max_wait):
+            with attempt:
+                attempt_number = attempt.retry_state.attempt_number
+                raw = connector.fetch_account(user_id)
+    except ConnectorError as error:
+        error.attempts = attempt_number
+        raise
     if not isinstance(raw, dict):
         raise MalformedResponse(f"{connector.label} answered with something that is not an account")
     return raw

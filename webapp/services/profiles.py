@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, intersect, or_, select
 
 from ..extensions import db
-from ..models import Profile, ProfileInterest, ProfileVideo, Video
+from ..models import Profile, ProfileInterest, ProfileVideo, Video, is_valid_id
 from . import versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES
@@ -295,6 +295,8 @@ def iter_profiles(platform: str | None = None, limit: int | None = None, batch: 
 
 def get_profile(profile_id: int) -> Profile | None:
     """The profile with that id, or None."""
+    if not is_valid_id(profile_id):
+        return None
     return db.session.get(Profile, profile_id)
 
 
@@ -344,6 +346,8 @@ def profile_vector(profile: Profile) -> dict:
 
 def delete_profile(profile_id: int) -> bool:
     """Delete a profile with its links and weights; False when there was none."""
+    if not is_valid_id(profile_id):
+        return False
     try:
         db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))

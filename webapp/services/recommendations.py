@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Profile, ProfileVideo, Video
+from ..models import Profile, ProfileVideo, Video, is_valid_id
 from . import versions, videos
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
@@ -84,7 +84,7 @@ class NotFound(LookupError):
 
 def recommend(profile_id: int, k: int = 10, now: datetime | None = None) -> list[dict]:
     """The k best videos for a profile that it has not liked or shared, with each term."""
-    profile = db.session.get(Profile, profile_id)
+    profile = db.session.get(Profile, profile_id) if is_valid_id(profile_id) else None
     if profile is None:
         raise NotFound(profile_id)
     now = now or datetime.now(UTC)

@@ -54,10 +54,14 @@ def normalise_category(name: str) -> str | None:
     return _BY_NAME.get(key, OTHER)
 
 
+# Every '#' and space before the tag's text: "# #x" is "#x", as "#x" is.
+_LEADING_HASHES = re.compile(r"^[\s#]+")
+
+
 @lru_cache(maxsize=65536)
 def normalise_hashtag(tag: str) -> str | None:
     """Trim and lower-case a hashtag and give it exactly one leading '#'; None when empty."""
-    body = tag.strip().lower().lstrip("#").strip()
+    body = _LEADING_HASHES.sub("", tag).strip().lower()
     if not body:
         return None
     return "#" + body

@@ -181,13 +181,26 @@ def format_loc(parts) -> str:
     return text
 
 
+# Python refuses to print integers of thousands of digits; anything past this is shown by size.
+SHOWN_INT_BITS = 256
+
+
+def _number(value: Any) -> str:
+    """A number as text, or its size when it is too long to show."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > SHOWN_INT_BITS:
+            sign = "-" if value < 0 else ""
+            return f"{sign}a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return repr(value) if isinstance(value, int | float) else str(value)
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(value)
+        return _number(value)
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"the text {shown!r}"
@@ -208,9 +221,9 @@ def _message(error: dict) -> str:
     if kind == "int_type":
         return f"must be a whole number, not {_describe(value)}"
     if kind == "greater_than_equal":
-        return f"must not be negative (got {value})"
+        return f"must not be negative (got {_number(value)})"
     if kind == "less_than_equal":
-        return f"is too large (got {value}, at most {ctx.get('le')})"
+        return f"is too large (got {_number(value)}, at most {ctx.get('le')})"
     if kind == "bool_type":
         return f"must be true or false, not {_describe(value)}"
     if kind == "string_type":
@@ -260,6 +273,8 @@ def _rule_problems(raw: dict, min_likes: int) -> list[Problem]:
             video_id = video.get("video_id")
             if isinstance(video_id, bool) or not isinstance(video_id, str | int):
                 continue
+            if isinstance(video_id, int) and video_id.bit_length() > SHOWN_INT_BITS:
+                continue  # rejected by the field's own check
             key = str(video_id).strip()
             if key in first_seen:
                 problems.append(

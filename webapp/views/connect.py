@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, make_response, render_template, request, url_for
 
+from ..security import record_action, requires
 from ..services import onboarding
 from ..services.validation import MAX_USER_ID, PLATFORMS
 from .pages import PLATFORM_LABELS
@@ -22,6 +23,7 @@ def _form_errors(platform: str, user_id: str) -> dict:
 
 
 @bp.get("")
+@requires("analyst")
 def start():
     """Step 1: the platform and an optional user id."""
     form = {"platform": request.args.get("platform", ""), "user_id": ""}
@@ -29,6 +31,7 @@ def start():
 
 
 @bp.post("/consent")
+@requires("analyst")
 def consent():
     """Step 2: what Toker will read, and the user's go-ahead."""
     platform = request.form.get("platform", "")
@@ -57,6 +60,7 @@ def _checked(platform: str, user_id: str):
 
 
 @bp.post("/progress")
+@requires("analyst")
 def progress():
     """Step 3: the progress view; htmx then runs the pipeline one step per request."""
     platform = request.form.get("platform", "")
@@ -76,6 +80,7 @@ def progress():
 
 
 @bp.post("/step")
+@requires("analyst")
 def step():
     """Run the pipeline up to the requested step and show where it stands."""
     platform = request.form.get("platform", "")
@@ -87,6 +92,14 @@ def step():
     if not _checked(platform, user_id):
         return make_response("Unknown platform or bad user id.", 400)
     report = onboarding.run_steps(platform, user_id, upto)
+    target = f"{platform}:{user_id}"
+    if report.error is not None:
+        record_action("connect", target, f"failed: {report.error}")
+    elif report.problems:
+        reason = onboarding.PayloadRejected(report.problems).reason
+        record_action("connect", target, f"rejected: {reason}")
+    elif report.outcome is not None:
+        record_action("connect", target, report.outcome.status)
     if report.outcome is not None:
         verb = "Connected" if report.outcome.status == "created" else "Updated"
         flash(

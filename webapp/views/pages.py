@@ -4,6 +4,7 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
+from ..security import record_action, requires
 from ..services import analytics, onboarding, profiles, recommendations, similarity, videos
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
@@ -66,9 +67,11 @@ def index():
 
 
 @bp.post("/seed")
+@requires("analyst")
 def seed_demo():
     """Fill an empty database with demo accounts through the real pipeline."""
     report = seed_profiles(DEMO_SEED_COUNT, min_likes=onboarding.min_likes(), workers=1)
+    record_action("seed", f"{DEMO_SEED_COUNT} demo accounts", f"{report.stored} stored")
     flash(
         f"Seeded {report.stored} demo profiles ({report.rejected} accounts were rejected "
         "by the likes minimum).",
@@ -296,14 +299,18 @@ def profile_videos(profile_id: int, kind: str):
 
 
 @bp.post("/profiles/<int:profile_id>/resync")
+@requires("analyst")
 def resync(profile_id: int):
     """Fetch the account again and update it in place."""
     record = _profile_or_404(profile_id)
+    target = f"{record.platform}:{record.user_id}"
     try:
         outcome = onboarding.connect_account(record.platform, record.user_id)
     except ConnectorError as error:
+        record_action("resync", target, f"failed: {error}")
         flash(f"Re-sync failed: {error}", "error")
         return redirect(url_for("pages.profile", profile_id=profile_id), code=303)
+    record_action("resync", target, outcome.status)
     if not outcome.accepted:
         flash(f"Re-sync rejected, the stored profile is unchanged: {outcome.reason}", "error")
     else:
@@ -312,10 +319,13 @@ def resync(profile_id: int):
 
 
 @bp.post("/profiles/<int:profile_id>/delete")
+@requires("admin")
 def delete(profile_id: int):
     """Delete a profile, then return to the list."""
     record = _profile_or_404(profile_id)
     name = record.username
+    target = f"{record.platform}:{record.user_id}"
     profiles.delete_profile(profile_id)
+    record_action("delete", target, f"profile {profile_id} ({name})")
     flash(f"Deleted {name}.", "success")
     return redirect(url_for("pages.profiles"), code=303)

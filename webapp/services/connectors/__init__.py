@@ -8,6 +8,7 @@ from .base import (
     MalformedResponse,
 )
 from .instagram import InstagramConnector
+from .mock import Fault, FaultScript, parse_faults
 from .tiktok import TikTokConnector
 from .x import XConnector
 
@@ -25,6 +26,7 @@ class UnknownPlatform(ValueError):
 
 def get_connector(platform: str, **options) -> Connector:
     """Return a connector for the platform; options set simulated latency and faults."""
+    # The mocks take latency (seconds), fault_rate (0-1) and faults (a FaultScript, played first).
     try:
         cls = CONNECTORS[platform]
     except KeyError:
@@ -41,7 +43,10 @@ __all__ = [
     "ConnectorError",
     "ConnectorRateLimited",
     "ConnectorTimeout",
+    "Fault",
+    "FaultScript",
     "MalformedResponse",
     "UnknownPlatform",
     "get_connector",
+    "parse_faults",
 ]

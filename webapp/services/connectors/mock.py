@@ -7,8 +7,11 @@ so the same account comes back identical in every process and on every day.
 import hashlib
 import random
 import secrets
+import threading
 import time
 from bisect import bisect
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -207,15 +210,90 @@ def _build_catalogue(traits: PlatformTraits) -> Catalogue:
     )
 
 
+FAULTS = ("timeout", "rate_limit", "malformed")
+# What a rate-limited platform asks for when a fault script names no wait.
+DEFAULT_RETRY_AFTER = 30.0
+# The simulated client gives up on a platform that has not answered after this long.
+TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted answer: a fault kind from FAULTS, or "ok" for a normal answer."""
+
+    kind: str
+    retry_after: float = DEFAULT_RETRY_AFTER
+
+
+def parse_faults(spec: str | Iterable[str]) -> list[Fault]:
+    """Read a script of comma-separated kind[:seconds][*count] items, e.g. "timeout*2,ok"."""
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    faults = []
+    for raw in items:
+        item = raw.strip()
+        if not item:
+            continue
+        kind, _, count_text = item.partition("*")
+        kind, _, seconds_text = kind.strip().partition(":")
+        kind = kind.strip()
+        if kind not in (*FAULTS, "ok"):
+            raise ValueError(
+                f"unknown connector fault {item!r}: use timeout, rate_limit[:seconds], "
+                "malformed or ok, each optionally followed by *count"
+            )
+        if seconds_text and kind != "rate_limit":
+            raise ValueError(f"connector fault {item!r}: only rate_limit takes :seconds")
+        try:
+            retry_after = float(seconds_text) if seconds_text else DEFAULT_RETRY_AFTER
+            count = int(count_text) if count_text else 1
+        except ValueError:
+            raise ValueError(
+                f"connector fault {item!r}: seconds and count must be numbers"
+            ) from None
+        if retry_after < 0 or count < 1:
+            raise ValueError(f"connector fault {item!r}: seconds must be >= 0 and count >= 1")
+        faults.extend([Fault(kind, retry_after)] * count)
+    return faults
+
+
+class FaultScript:
+    """Faults handed out one per platform call, in order, then none; safe across threads."""
+
+    def __init__(self, faults: Iterable[Fault]):
+        self._faults = deque(faults)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def parse(cls, spec: str | Iterable[str]) -> "FaultScript":
+        """A script from its text form (see parse_faults)."""
+        return cls(parse_faults(spec))
+
+    def next(self) -> Fault | None:
+        """The next scripted answer, or None once the script is used up."""
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._faults)
+
+
 class MockConnector(Connector):
     """A platform connector that invents realistic, deterministic accounts."""
 
-    def __init__(self, traits: PlatformTraits, latency: float = 0.0, fault_rate: float = 0.0):
+    def __init__(
+        self,
+        traits: PlatformTraits,
+        latency: float = 0.0,
+        fault_rate: float = 0.0,
+        faults: FaultScript | None = None,
+    ):
         self.traits = traits
         self.platform = traits.platform
         self.label = traits.label
         self.latency = latency
         self.fault_rate = fault_rate
+        self.faults = faults
         self._weights = list(accumulate(_category_weights(traits)))
 
     def warm_up(self) -> None:
@@ -232,19 +310,24 @@ class MockConnector(Connector):
         return str(first) + "".join(str(draw(10)) for _ in range(digits - 1))
 
     def fetch_account(self, user_id: str | None = None) -> dict:
-        """Return the account's payload, simulating latency and faults when configured."""
+        """Return the account's payload; scripted faults come first, then random ones."""
         if self.latency:
             time.sleep(self.latency)
-        if self.fault_rate and random.random() < self.fault_rate:
-            self._raise_fault()
+        scripted = self.faults.next() if self.faults is not None else None
+        if scripted is not None:
+            if scripted.kind != "ok":
+                self._raise_fault(scripted)
+        elif self.fault_rate and random.random() < self.fault_rate:
+            self._raise_fault(Fault(random.choice(FAULTS)))
         return self.generate(user_id if user_id is not None else self.new_user_id())
 
-    def _raise_fault(self):
-        kind = random.choice(("timeout", "rate_limit", "malformed"))
-        if kind == "timeout":
-            raise ConnectorTimeout(f"{self.label} did not answer within 10 seconds")
-        if kind == "rate_limit":
-            raise ConnectorRateLimited(f"{self.label} is rate limiting requests", retry_after=30)
+    def _raise_fault(self, fault: Fault):
+        if fault.kind == "timeout":
+            raise ConnectorTimeout(f"{self.label} did not answer within {TIMEOUT_SECONDS} seconds")
+        if fault.kind == "rate_limit":
+            raise ConnectorRateLimited(
+                f"{self.label} is rate limiting requests", retry_after=fault.retry_after
+            )
         raise MalformedResponse(f"{self.label} answered with a response that is not an account")
 
     def generate(self, user_id: str) -> dict:

@@ -14,6 +14,29 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { drawFigures(document); });
+  // htmx does not swap error answers in: say what went wrong where the flash messages go.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var detail = "";
+    try {
+      detail = JSON.parse(xhr.responseText).detail || "";
+    } catch (notJson) {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var text = page.querySelector("#error-page .muted");
+      detail = text ? text.textContent : "";
+    }
+    var box = document.getElementById("request-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "request-error";
+      box.className = "flash error";
+      box.setAttribute("role", "alert");
+      var main = document.getElementById("content");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = "Toker could not finish this (" + xhr.status + "). " +
+      (detail || "Try again in a moment.");
+  });
   document.addEventListener("htmx:afterSettle", function (event) { drawFigures(event.target); });
   // Show each slider's value beside its name as it moves.
   document.addEventListener("input", function (event) {

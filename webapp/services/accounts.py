@@ -1,0 +1,288 @@
+"""Users, their roles and passwords, and API tokens: the rules and the transactions."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..models import ROLES, ApiToken, User, is_valid_id, utcnow
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+MAX_NAME_LENGTH = 64
+TOKEN_PREFIX = "tok_"
+TOKEN_USE_PRECISION = timedelta(minutes=5)
+_hashers: dict[str, PasswordHasher] = {}
+# A verification against a throwaway hash takes as long as a real one, so an unknown name and a
+# wrong password cannot be told apart by timing.
+_dummy_hashes: dict[str, str] = {}
+
+
+class AccountError(ValueError):
+    """A request about users or tokens that cannot be done; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def role_rank(role: str) -> int:
+    """Position of a role in viewer < analyst < admin; -1 for an unknown role."""
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def has_role(user, role: str) -> bool:
+    """Whether `user` has `role` or a higher one."""
+    return user is not None and role_rank(getattr(user, "role", "")) >= role_rank(role)
+
+
+def hasher() -> PasswordHasher:
+    """Argon2id with RFC 9106's low-memory profile; tests may choose the cheapest parameters."""
+    name = current_app.config.get("TOKER_PASSWORD_HASHING", "rfc9106")
+    if name not in _hashers:
+        profile = CHEAPEST if name == "cheapest" else RFC_9106_LOW_MEMORY
+        _hashers[name] = PasswordHasher.from_parameters(profile)
+    return _hashers[name]
+
+
+def _dummy_hash() -> str:
+    name = current_app.config.get("TOKER_PASSWORD_HASHING", "rfc9106")
+    if name not in _dummy_hashes:
+        _dummy_hashes[name] = hasher().hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[name]
+
+
+def check_name(name: str) -> str:
+    """A user name: 1-64 letters, digits, dots, dashes or underscores."""
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("a user name is required", "name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise AccountError(
+            f"a user name has at most {MAX_NAME_LENGTH} characters ({len(name)} given)", "name"
+        )
+    if not all(c.isascii() and (c.isalnum() or c in "._-") for c in name):
+        raise AccountError(
+            "a user name may hold only letters, digits, dots, dashes and underscores", "name"
+        )
+    return name
+
+
+def check_role(role: str) -> str:
+    """One of the three roles."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", "role")
+    return role
+
+
+def check_password(password: str) -> str:
+    """A password of at least MIN_PASSWORD_LENGTH characters."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters ({len(password)} given)",
+            "password",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at most {MAX_PASSWORD_LENGTH} characters", "password")
+    return password
+
+
+def find_user(name: str) -> User | None:
+    """The user called `name`, or None."""
+    return db.session.scalar(select(User).where(User.name == name))
+
+
+def get_user(name: str) -> User:
+    """The user called `name`; AccountError when there is none."""
+    user = find_user(name)
+    if user is None:
+        raise AccountError(f"there is no user called {name!r}", "name")
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user, by name."""
+    return list(db.session.scalars(select(User).order_by(User.name)))
+
+
+def user_count() -> int:
+    """How many users there are."""
+    return db.session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def create_user(name: str, password: str, role: str, must_change_password: bool = False) -> User:
+    """Create a user with a hashed password; AccountError for a taken name or a bad field."""
+    name = check_name(name)
+    check_role(role)
+    check_password(password)
+    if find_user(name) is not None:
+        raise AccountError(f"a user called {name!r} already exists", "name")
+    user = User(
+        name=name,
+        password_hash=hasher().hash(password),
+        role=role,
+        must_change_password=must_change_password,
+        session_version=1,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(name: str, password: str) -> User | None:
+    """The user if the name and password match, else None; takes as long either way."""
+    user = find_user((name or "").strip()) if len(name or "") <= MAX_NAME_LENGTH else None
+    password = (password or "")[:MAX_PASSWORD_LENGTH]
+    ph = hasher()
+    try:
+        ph.verify(user.password_hash if user else _dummy_hash(), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = ph.hash(password)
+    user.last_signed_in_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a user's password and end every session signed in with the old one."""
+    check_password(password)
+    user.password_hash = hasher().hash(password)
+    user.must_change_password = False
+    user.session_version += 1
+    db.session.commit()
+
+
+def set_role(user: User, role: str) -> None:
+    """Change a user's role; the last admin cannot stop being one."""
+    check_role(role)
+    if user.role == "admin" and role != "admin" and _admin_count() <= 1:
+        raise AccountError("this is the only admin; make another user admin first", "role")
+    user.role = role
+    db.session.commit()
+
+
+def delete_user(user: User) -> None:
+    """Delete a user and their tokens; the last admin cannot be deleted."""
+    if user.role == "admin" and _admin_count() <= 1:
+        raise AccountError("this is the only admin; make another user admin first", "name")
+    db.session.delete(user)
+    db.session.commit()
+
+
+def _admin_count() -> int:
+    return db.session.scalar(select(func.count()).where(User.role == "admin")) or 0
+
+
+@dataclass
+class FirstAdmin:
+    """The admin made on the very first start, with its one-time password."""
+
+    name: str
+    password: str
+
+
+def ensure_first_admin(name: str = "admin") -> FirstAdmin | None:
+    """With no user at all, create an admin with a one-time password; else do nothing."""
+    if user_count():
+        return None
+    password = secrets.token_urlsafe(15)
+    create_user(name, password, "admin", must_change_password=True)
+    return FirstAdmin(name, password)
+
+
+def get_user_by_id(user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return db.session.get(User, user_id) if is_valid_id(user_id) else None
+
+
+def load_session_user(reference: str) -> User | None:
+    """The user a session's reference ("id.version") names, if that session is still valid."""
+    user_id, _, version = (reference or "").partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = get_user_by_id(int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for `user`; returns the record and the token, shown only this once."""
+    name = (name or "").strip() or "token"
+    if len(name) > MAX_NAME_LENGTH:
+        raise AccountError(f"a token name has at most {MAX_NAME_LENGTH} characters", "name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(
+        user=user, name=name, token_hash=_token_hash(token), prefix=token[: len(TOKEN_PREFIX) + 6]
+    )
+    db.session.add(record)
+    db.session.commit()
+    return record, token
+
+
+def list_tokens(user: User | None = None) -> list[ApiToken]:
+    """Every token (or one user's), newest first, revoked ones included."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def get_token(token_id: int) -> ApiToken:
+    """The token with this id; AccountError when there is none."""
+    record = db.session.get(ApiToken, token_id) if is_valid_id(token_id) else None
+    if record is None:
+        raise AccountError(f"there is no token with id {token_id}", "token")
+    return record
+
+
+def revoke_token(record: ApiToken) -> None:
+    """Revoke a token: it stops working at once."""
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        db.session.commit()
+
+
+def user_for_token(token: str) -> User | None:
+    """The user a live bearer token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    digest = _token_hash(token)
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if record is None or record.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(record.token_hash, digest):
+        return None
+    now = utcnow()
+    last = record.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
+    if last is None or now - last > TOKEN_USE_PRECISION:
+        # Written at most every few minutes, and best effort: a busy database must not turn
+        # a read into an error.
+        user_id = record.user_id
+        try:
+            record.last_used_at = now
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+        return db.session.get(User, user_id)
+    return record.user

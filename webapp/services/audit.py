@@ -1,0 +1,61 @@
+"""The audit log: who signed in, connected, re-synced, deleted, exported, and when."""
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import AuditEvent
+
+ACTIONS = (
+    "sign-in",
+    "sign-in-failed",
+    "sign-out",
+    "connect",
+    "resync",
+    "delete",
+    "export",
+    "seed",
+    "user-created",
+    "user-deleted",
+    "role-changed",
+    "password-changed",
+    "token-created",
+    "token-revoked",
+)
+
+
+def record(
+    actor: str, action: str, target: str = "", detail: str = "", address: str = "", via: str = ""
+) -> AuditEvent:
+    """Write one audit event in its own transaction."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    event = AuditEvent(
+        actor=(actor or "")[:64],
+        action=action,
+        target=(target or "")[:200],
+        detail=detail or "",
+        address=(address or "")[:64],
+        via=via,
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def events(page: int = 1, per_page: int = 50, action: str | None = None, actor: str | None = None):
+    """One page of events, newest first, and the total; optionally one action or one actor."""
+    query = select(AuditEvent)
+    count = select(func.count()).select_from(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+        count = count.where(AuditEvent.action == action)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+        count = count.where(AuditEvent.actor == actor)
+    total = db.session.scalar(count) or 0
+    rows = db.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    )
+    return list(rows), total

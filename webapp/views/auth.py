@@ -1,0 +1,107 @@
+"""Sign in, sign out, and replace one's password."""
+
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import limiter
+from ..security import actor_name, client_address, safe_next
+from ..services import accounts, audit
+
+bp = Blueprint("auth", __name__)
+
+
+def _signin_limit() -> str:
+    return current_app.config["TOKER_SIGNIN_LIMIT"]
+
+
+def start_session(user) -> None:
+    """Sign `user` in on a fresh session that expires TOKER_SESSION_HOURS from now."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["signed_in_at"] = time.time()
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(
+    _signin_limit,
+    methods=["POST"],
+    error_message="Too many sign-in attempts from this address; wait a minute and try again.",
+)
+def signin():
+    """The sign-in form; a wrong name or password says so without telling which."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_url or url_for("pages.index"))
+        return render_template("signin.html", next_url=next_url, name="", error=None)
+    name = request.form.get("name", "").strip()
+    password = request.form.get("password", "")
+    user = accounts.authenticate(name, password)
+    if user is None:
+        audit.record(name[:64], "sign-in-failed", address=client_address(), via="page")
+        error = "That name and password do not match a user."
+        body = render_template("signin.html", next_url=next_url, name=name, error=error)
+        return body, 401
+    start_session(user)
+    audit.record(user.name, "sign-in", address=client_address(), via="page")
+    if user.must_change_password:
+        flash("Signed in with a one-time password: choose your own password now.", "info")
+        return redirect(url_for("auth.change_password"), code=303)
+    return redirect(next_url or url_for("pages.index"), code=303)
+
+
+@bp.post("/signout")
+def signout():
+    """End the session."""
+    audit.record(actor_name(), "sign-out", address=client_address(), via="page")
+    logout_user()
+    session.clear()
+    flash("Signed out.", "success")
+    return redirect(url_for("auth.signin"), code=303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    """Replace the signed-in user's password; other sessions of the user end."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        current = request.form.get("current_password", "")
+        new = request.form.get("new_password", "")
+        confirm = request.form.get("confirm_password", "")
+        user = current_user._get_current_object()
+        if accounts.authenticate(user.name, current) is None:
+            errors["current_password"] = "This is not your current password."
+        elif new != confirm:
+            errors["confirm_password"] = "The two new passwords differ."
+        elif new == current:
+            errors["new_password"] = "Choose a password different from the current one."
+        else:
+            try:
+                accounts.set_password(user, new)
+            except accounts.AccountError as error:
+                errors["new_password"] = str(error).capitalize() + "."
+            else:
+                start_session(user)
+                audit.record(user.name, "password-changed", user.name, address=client_address())
+                flash("Password changed.", "success")
+                return redirect(url_for("pages.index"), code=303)
+    status = 422 if errors else 200
+    body = render_template(
+        "change_password.html",
+        errors=errors,
+        min_length=accounts.MIN_PASSWORD_LENGTH,
+        forced=current_user.must_change_password,
+    )
+    return body, status
