@@ -51,6 +51,7 @@ def app(database_url, tmp_path):
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TOKER_MIN_LIKES": 100,
+            "TOKER_CATALOGUE_MAX_STALE": 0,
             "TOKER_ENV": "development",
             "TOKER_PASSWORD_HASHING": "cheapest",
         }

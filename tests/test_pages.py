@@ -360,6 +360,7 @@ def make_app(app, database_url):
                 "SECRET_KEY": "test",
                 "SQLALCHEMY_DATABASE_URI": database_url,
                 "TOKER_MIN_LIKES": 100,
+                "TOKER_CATALOGUE_MAX_STALE": 0,
                 "TOKER_ENV": "development",
                 "TOKER_PASSWORD_HASHING": "cheapest",
                 **config,

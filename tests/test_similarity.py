@@ -8,7 +8,7 @@ import pytest
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import similarity, storage
+from webapp.services import profiles, similarity, storage
 from webapp.services.onboarding import submit_payload
 from webapp.services.similarity import Matrix, top_k
 from webapp.services.taxonomy import CATEGORIES
@@ -262,3 +262,20 @@ def test_compare_needs_two_to_four_known_profiles(app, client, query, status):
     with app.app_context():
         _store("one", [["Music"]])
     assert client.get(f"/compare?{query}").status_code == status
+
+
+def test_a_profile_deleted_after_the_matrix_was_built_is_left_out(app, monkeypatch):
+    """Another request deletes a profile between the matrix build and the name lookup."""
+    with app.app_context():
+        a = _store("a", [["Music"], ["Music", "Dance"]])
+        b = _store("b", [["Music"]])
+        c = _store("c", [["Music"], ["Dance"]])
+        before = similarity.current_matrix()
+        assert profiles.delete_profile(b)
+        monkeypatch.setattr(similarity, "current_matrix", lambda: before)
+        found = similarity.similar_profiles(a, k=5)
+        assert [item["id"] for item in found] == [c]
+        mixed = similarity.nearest_to_mix({"Music": 1.0}, 5)
+        assert b not in [item["id"] for item in mixed]
+        with pytest.raises(similarity.NotFound):
+            similarity.similar_profiles(b, k=5)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from webapp.services import versions
 from webapp.services.onboarding import submit_payload
 
 from .factories import make_payload, video
@@ -87,6 +88,24 @@ def test_catalogue_follows_writes(client, catalogue, app):
         )
         assert submit_payload("tiktok", payload).accepted
     assert client.get("/api/v1/videos").get_json()["total"] == 4
+
+
+def test_under_writes_the_catalogue_is_rebuilt_at_most_every_max_stale_seconds(
+    client, catalogue, app, monkeypatch
+):
+    app.config["TOKER_CATALOGUE_MAX_STALE"] = 30
+    clock = [1000.0]
+    monkeypatch.setattr(versions.time, "monotonic", lambda: clock[0])
+    assert client.get("/api/v1/videos").get_json()["total"] == 3  # built at t=1000
+    with app.app_context():
+        payload = make_payload(
+            user_id="e", username="e", shared_videos=[], liked_videos=[video("fresh")]
+        )
+        assert submit_payload("tiktok", payload).accepted
+    clock[0] += 29
+    assert client.get("/api/v1/videos").get_json()["total"] == 3  # 29 s old: still served
+    clock[0] += 2
+    assert client.get("/api/v1/videos").get_json()["total"] == 4  # 31 s old: rebuilt
 
 
 def test_videos_page_and_partial(client, catalogue):

@@ -86,6 +86,13 @@ def _sqlite_pragmas(
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
     cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
     cursor.close()
+    # SQLite's own lower() folds only A-Z; searches compare lower-cased text, so "ÑANDÚ" must
+    # fold to "ñandú" as it does on PostgreSQL.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def register_extensions(app: Flask) -> None:

@@ -18,6 +18,7 @@ ENV_SETTINGS = {
     "TOKER_SIGNIN_LIMIT": ("TOKER_SIGNIN_LIMIT", str),
     "TOKER_RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "TOKER_CONNECTOR_RETRIES": ("TOKER_CONNECTOR_RETRIES", int),
+    "TOKER_CATALOGUE_MAX_STALE": ("TOKER_CATALOGUE_MAX_STALE", float),
     "TOKER_CONNECTOR_MAX_WAIT": ("TOKER_CONNECTOR_MAX_WAIT", float),
     "TOKER_CONNECTOR_FAULTS": ("TOKER_CONNECTOR_FAULTS", str),
     "TOKER_SQLITE_BUSY_TIMEOUT_MS": ("TOKER_SQLITE_BUSY_TIMEOUT_MS", int),
@@ -55,6 +56,11 @@ def default_config(instance_path: str) -> dict:
         # Where rate-limit counters live; "memory://" is per process, use redis:// with workers.
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Said explicitly: the limiter is one object, and init_app keeps what it was given last.
+        "RATELIMIT_ENABLED": True,
+        # How old the video catalogue index (video search, recommendations) may get while
+        # writes go on, in seconds: it takes seconds to rebuild. 0: rebuilt after every write.
+        "TOKER_CATALOGUE_MAX_STALE": 30.0,
         # Tries of a platform call that timed out or was rate limited, and the longest wait.
         "TOKER_CONNECTOR_RETRIES": 3,
         "TOKER_CONNECTOR_MAX_WAIT": 10.0,

@@ -51,6 +51,8 @@ class Profile(db.Model):
         Index("ix_profiles_created_at", "created_at", "id"),
         Index("ix_profiles_updated_at", "updated_at", "id"),
         Index("ix_profiles_platform_followers", "platform", "followers_count", "id"),
+        # A deleted profile's id is never given to another account (SQLite would reuse it).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,6 +174,8 @@ class User(db.Model):
     """A person who signs in: a unique name, an Argon2id password hash and a role."""
 
     __tablename__ = "users"
+    # Ids are never reused: an old session of a deleted user must not name a new one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -202,6 +206,7 @@ class ApiToken(db.Model):
     """A bearer token for the JSON API, acting with its user's role; only its hash is kept."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -89,6 +89,8 @@ def safe_next(target: str | None) -> str | None:
     """A same-site path to go back to after sign-in; anything else is dropped."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None  # urlsplit drops line breaks and tabs; a header must not carry them
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target:
         return None
@@ -120,6 +122,30 @@ def _forbidden(detail: str):
     if wants_problem_json() or is_api_request():
         return problem_response(403, "Forbidden", detail, "forbidden")
     return render_error_page(403, HTML_TITLES[403], detail)
+
+
+def refuse_nul_characters():
+    """A NUL character in a query or form field is refused by name: PostgreSQL cannot store or
+    compare it, and no search or name needs it."""
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += list(request.form.items(multi=True))
+    for name, value in fields:
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "\\x00")
+            detail = (
+                f"The parameter {shown!r} contains a NUL character (\\x00), which is not accepted."
+            )
+            if wants_problem_json() or is_api_request():
+                return problem_response(
+                    400,
+                    "Bad Request",
+                    detail,
+                    "invalid-parameter",
+                    errors=[{"loc": shown, "msg": "contains a NUL character"}],
+                )
+            return render_error_page(400, "Bad request", detail)
+    return None
 
 
 def gate():
@@ -259,6 +285,7 @@ def init_app(app: Flask) -> None:
         supports_credentials=False,
         max_age=600,
     )
+    app.before_request(refuse_nul_characters)
     app.before_request(gate)
     app.after_request(set_security_headers)
 

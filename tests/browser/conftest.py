@@ -76,6 +76,7 @@ def live_server(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "TOKER_ASSETS": "local",
             "TOKER_MIN_LIKES": MIN_LIKES,
+            "TOKER_CATALOGUE_MAX_STALE": 0,
             "TOKER_ENV": "development",
             "TOKER_PASSWORD_HASHING": "cheapest",
             # Every test signs in once; the limit itself is tested through the test client.

@@ -2,6 +2,7 @@
 
 import math
 
+import orjson
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from sqlalchemy import text
 from werkzeug.exceptions import BadRequest
@@ -55,13 +56,27 @@ def _json_body() -> dict:
         body = request.get_json()
     except RecursionError:
         raise Problem(400, "Bad Request", "The JSON body is nested too deeply.") from None
-    except BadRequest as error:
+    except BadRequest:
         raise Problem(
-            400, "Bad Request", f"The body is not valid JSON: {error.description}", "invalid-json"
+            400, "Bad Request", f"The body is not valid JSON: {_json_error()}", "invalid-json"
         ) from None
     if not isinstance(body, dict):
         raise _invalid_body("", "must be a JSON object")
     return body
+
+
+def _json_error() -> str:
+    """What is wrong with the body, in the JSON reader's words (position included)."""
+    data = request.get_data(cache=True)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"it is not UTF-8 (byte {error.start} is {data[error.start]:#04x})."
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        return f"{error}."
+    return "it could not be read."
 
 
 def _platform_from(body: dict) -> str:
@@ -95,6 +110,14 @@ def _outcome_response(outcome: onboarding.Outcome):
             user_id=outcome.user_id,
         )
     profile = profiles.get_profile(outcome.profile_id)
+    if profile is None:
+        raise Problem(
+            409,
+            "Conflict",
+            f"The profile was stored ({outcome.status}) and then deleted by another request "
+            "before this answer could be written; connect again to store it anew.",
+            "deleted-meanwhile",
+        )
     status = 201 if outcome.status == "created" else 200
     body = {"status": outcome.status, "profile": profiles.profile_detail(profile)}
     location = url_for("api.get_profile", profile_id=outcome.profile_id)
@@ -224,6 +247,8 @@ def connect():
         if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID:
             msg = f"must be a string of 1 to {MAX_USER_ID} characters"
             raise _invalid_body("user_id", msg)
+        if "\x00" in user_id:
+            raise _invalid_body("user_id", "must not contain a NUL character (\\u0000)")
         user_id = user_id.strip()
     try:
         outcome = onboarding.connect_account(platform, user_id)

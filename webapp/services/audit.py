@@ -30,16 +30,21 @@ def record(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     event = AuditEvent(
-        actor=(actor or "")[:64],
+        actor=_text(actor)[:64],
         action=action,
-        target=(target or "")[:200],
-        detail=detail or "",
-        address=(address or "")[:64],
+        target=_text(target)[:200],
+        detail=_text(detail),
+        address=_text(address)[:64],
         via=via,
     )
     db.session.add(event)
     db.session.commit()
     return event
+
+
+def _text(value: str | None) -> str:
+    """Text as it can be stored anywhere: a NUL character (hostile input) is written as \\x00."""
+    return (value or "").replace("\x00", "\\x00")
 
 
 def events(page: int = 1, per_page: int = 50, action: str | None = None, actor: str | None = None):

@@ -349,6 +349,14 @@ def delete_profile(profile_id: int) -> bool:
     if not is_valid_id(profile_id):
         return False
     try:
+        # The profile row is locked first, as a re-sync locks it first: on PostgreSQL, taking
+        # the links first would deadlock against a re-sync of the same profile.
+        found = db.session.execute(
+            select(Profile.id).where(Profile.id == profile_id).with_for_update()
+        ).first()
+        if found is None:
+            db.session.rollback()
+            return False
         db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -75,7 +76,8 @@ _catalogues = versions.VersionedCache()
 
 def current_catalogue() -> Catalogue:
     """The video arrays for the current data version (videos change only with profiles)."""
-    return _catalogues.get_or_compute(db.session, ("catalogue",), _load)
+    max_stale = float(current_app.config.get("TOKER_CATALOGUE_MAX_STALE", 0))
+    return _catalogues.get_or_compute(db.session, ("catalogue",), _load, max_stale=max_stale)
 
 
 class NotFound(LookupError):

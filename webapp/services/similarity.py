@@ -160,9 +160,13 @@ def similar_profiles(profile_id: int, k: int = 10, platform: str | None = None) 
             )
         )
     }
+    if profile_id not in details:
+        raise NotFound(profile_id)  # deleted since the matrix was built
     own_tags = {entry["hashtag"] for entry in details[profile_id][2][:5]}
     items = []
     for pk, score in found:
+        if pk not in details:
+            continue  # deleted by another request since the matrix was built
         username, plat, tops = details[pk]
         tags = {entry["hashtag"] for entry in tops[:5]}
         items.append(
@@ -202,6 +206,7 @@ def nearest_to_mix(mix: dict[str, float], k: int = 10, platform: str | None = No
     return [
         {"id": pk, "username": details[pk][0], "platform": details[pk][1], "score": score}
         for pk, score in found
+        if pk in details  # not deleted since the matrix was built
     ]
 
 

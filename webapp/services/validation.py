@@ -219,6 +219,9 @@ def _message(error: dict) -> str:
     if kind == "missing":
         return "is required"
     if kind == "int_type":
+        if isinstance(value, float) and value.is_integer() and abs(value) >= 2**63:
+            # JSON readers hand whole numbers past 64 bits over as floats.
+            return f"is too large (got {value:.0f})"
         return f"must be a whole number, not {_describe(value)}"
     if kind == "greater_than_equal":
         return f"must not be negative (got {_number(value)})"
@@ -303,6 +306,28 @@ def validate_payload(raw: Any, min_likes: int = 100) -> Payload:
         for error in exc.errors(include_url=False):
             problems.append(Problem(format_loc(error["loc"]), _message(error)))
     problems.extend(_rule_problems(raw, min_likes))
+    problems.extend(_nul_problems(raw))
     if problems:
         raise PayloadRejected(problems)
     return payload
+
+
+def _nul_problems(value: Any, loc: tuple = ()) -> list[Problem]:
+    """Every text holding a NUL character, which PostgreSQL cannot store, by its location."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [Problem(format_loc(loc), "must not contain a NUL character (\\u0000)")]
+        return []
+    found: list[Problem] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = (*loc, str(key))
+            if "\x00" in str(key):
+                shown = format_loc(where).replace("\x00", "\\u0000")
+                found.append(Problem(shown, "the field name must not contain a NUL character"))
+                continue
+            found.extend(_nul_problems(item, where))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_nul_problems(item, (*loc, index)))
+    return found

@@ -5,6 +5,7 @@ on the stamp reflects every committed write, whichever process or command made i
 """
 
 import threading
+import time
 import weakref
 
 from sqlalchemy import select
@@ -43,23 +44,39 @@ class VersionedCache:
         # Builds can take a second at 100,000 profiles: threads wait for one, not each build.
         self._lock = threading.Lock()
 
-    def get_or_compute(self, session: Session, key: tuple, compute, name: str = PROFILES):
+    def get_or_compute(
+        self,
+        session: Session,
+        key: tuple,
+        compute,
+        name: str = PROFILES,
+        max_stale: float = 0.0,
+    ):
         """The cached answer for `key` at the current version, `compute()`d when stale.
 
+        With `max_stale` seconds, an answer built at an older version is still served until it
+        is that old: under a stream of writes, a costly build runs at most that often.
         `compute` must not ask this same cache for another answer: the lock is not reentrant.
         """
         version = current(session, name)
         engine = session.get_bind()
         entry = self._by_engine.get(engine, {}).get(key)
-        if entry is not None and entry[0] == version:
+        if entry is not None and self._fresh(entry, version, max_stale):
             return entry[1]
         with self._lock:
             entries = self._by_engine.setdefault(engine, {})
             entry = entries.get(key)
-            if entry is not None and entry[0] == version:
+            if entry is not None and self._fresh(entry, version, max_stale):
                 return entry[1]
             value = compute()
             if len(entries) >= self.SIZE:
                 entries.clear()
-            entries[key] = (version, value)
+            entries[key] = (version, value, time.monotonic())
         return value
+
+    @staticmethod
+    def _fresh(entry: tuple, version: int, max_stale: float) -> bool:
+        built_at_version, _, built = entry
+        if built_at_version == version:
+            return True
+        return max_stale > 0 and time.monotonic() - built < max_stale

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ProfileVideo, Video
 from . import versions
-from .profiles import MAX_PER_PAGE, BadQuery, platform_arg
+from .profiles import MAX_PER_PAGE, BadQuery, int_arg, platform_arg
 from .taxonomy import CATEGORIES, normalise_hashtag
 from .validation import PLATFORMS
 
@@ -94,8 +95,11 @@ _indexes = versions.VersionedCache()
 
 
 def current_index() -> VideoIndex:
-    """The catalogue index for the current data version."""
-    return _indexes.get_or_compute(db.session, ("index",), _build)
+    """The catalogue index for the current data version, or one at most
+    TOKER_CATALOGUE_MAX_STALE seconds old: a rebuild takes seconds, and under a stream of
+    connects it would otherwise run on nearly every request."""
+    max_stale = float(current_app.config.get("TOKER_CATALOGUE_MAX_STALE", 0))
+    return _indexes.get_or_compute(db.session, ("index",), _build, max_stale=max_stale)
 
 
 def _number(args, name: str, default: float, low: float, high: float) -> float:
@@ -132,8 +136,8 @@ def search(args) -> dict:
     order = args.get("order") or "desc"
     if order not in ("asc", "desc"):
         raise BadQuery("order", f"must be 'asc' or 'desc', not {order!r}")
-    page = int(_number(args, "page", 1, 1, 1_000_000))
-    per_page = int(min(_number(args, "per_page", 20, 1, 10**6), MAX_PER_PAGE))
+    page = int_arg(args, "page", 1, 1, 1_000_000)
+    per_page = min(int_arg(args, "per_page", 20, 1, 10**6), MAX_PER_PAGE)
 
     index = current_index()
     keep = index.scores >= min_score

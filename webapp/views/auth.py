@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import limiter
-from ..security import actor_name, client_address, safe_next
+from ..security import actor_name, client_address, requires, safe_next
 from ..services import accounts, audit
 
 bp = Blueprint("auth", __name__)
@@ -63,6 +63,7 @@ def signin():
 
 
 @bp.post("/signout")
+@requires("viewer")
 def signout():
     """End the session."""
     audit.record(actor_name(), "sign-out", address=client_address(), via="page")
@@ -73,6 +74,7 @@ def signout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@requires("viewer")
 def change_password():
     """Replace the signed-in user's password; other sessions of the user end."""
     errors: dict[str, str] = {}

@@ -1,5 +1,7 @@
 """Plotly figures as plain dicts; templates hand them to the page through `tojson`."""
 
+import html
+
 from ..services.taxonomy import CATEGORIES
 
 ACCENT = "#4f46e5"
@@ -93,6 +95,12 @@ def interest_shares(shares: list[dict]) -> dict:
 PALETTE = ("#4f46e5", "#e11d48", "#059669", "#d97706")
 
 
+def plotly_text(text: str) -> str:
+    """Text for a Plotly label: Plotly draws a subset of HTML (links, bold) in labels, so
+    people's names go in with <, > and & as entities, which it shows as typed."""
+    return html.escape(text, quote=False)
+
+
 def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
     """One polar trace per profile over the categories any of them cares about."""
     names = [c for c in CATEGORIES if any(interest.get(c, 0) > 0 for _, interest in named)]
@@ -107,13 +115,14 @@ def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
         data.append(
             {
                 "type": "scatterpolar",
-                "name": label,
+                "name": plotly_text(label),
                 "r": values + values[:1],
                 "theta": names + names[:1],
                 "fill": "toself",
                 "opacity": 0.55,
                 "line": {"color": PALETTE[index % len(PALETTE)]},
-                "hovertemplate": label + " · %{theta}: %{r:.1f}%<extra></extra>",
+                # The name stays out of the template, where "%{...}" in it would be expanded.
+                "hovertemplate": "%{fullData.name} · %{theta}: %{r:.1f}%<extra></extra>",
             }
         )
     return {

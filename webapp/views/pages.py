@@ -1,6 +1,7 @@
 """Dashboard pages: overview, profiles (browse, one profile, compare, like a mix), videos, map."""
 
 import json
+import math
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
@@ -138,11 +139,17 @@ def _profile_or_404(profile_id: int):
     return profile
 
 
+MAX_PAGE = 1_000_000
+
+
 def _page_arg(name: str) -> int:
     try:
-        return max(1, int(request.args.get(name, 1)))
+        page = int(request.args.get(name, 1))
     except ValueError:
-        abort(400, description=f"{name} must be a whole number.")
+        page = 0
+    if not 1 <= page <= MAX_PAGE:
+        abort(400, description=f"{name} must be a whole number from 1 to {MAX_PAGE:,}.")
+    return page
 
 
 @bp.get("/profiles/<int:profile_id>")
@@ -181,9 +188,12 @@ def like():
         value = request.args.get(f"w:{name}")
         if value:
             try:
-                weights[name] = max(0, min(100, int(float(value))))
+                weight = float(value)
             except ValueError:
+                weight = math.nan
+            if not 0 <= weight <= 100:  # NaN fails this too
                 abort(400, description=f"The weight of {name} must be a number from 0 to 100.")
+            weights[name] = int(weight)
     platform = request.args.get("platform") or None
     if platform is not None and platform not in dict(PLATFORM_LABELS):
         abort(400, description="Unknown platform.")

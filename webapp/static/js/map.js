@@ -1,5 +1,9 @@
 // The population map: fetch the points as JSON and draw one WebGL trace per colour group.
 (function () {
+  // Plotly draws a subset of HTML (links, bold) in hover labels: names go in as typed text.
+  function asText(value) {
+    return String(value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
   function draw(el) {
     fetch(el.dataset.mapUrl).then(function (response) { return response.json(); }).then(function (data) {
       var colorBy = el.dataset.color;
@@ -13,7 +17,7 @@
         var key = groupOf(i);
         var g = groups[key] || (groups[key] = { x: [], y: [], ids: [], text: [] });
         g.x.push(data.x[i]); g.y.push(data.y[i]); g.ids.push(data.ids[i]);
-        g.text.push(data.username[i] + " · " + data.top[i] + " · cluster: " + data.clusters[data.cluster[i]]);
+        g.text.push(asText(data.username[i]) + " · " + data.top[i] + " · cluster: " + data.clusters[data.cluster[i]]);
       }
       var traces = Object.keys(groups).sort().map(function (key) {
         var g = groups[key];

@@ -1,0 +1,1226 @@
+"""Sign-in, passwords, sessions, users and roles, API tokens and the audit log.
+
+The gate itself (which routes need what), CSRF, headers and CORS are in test_security.py, which
+shares the small helpers defined here.
+"""
+
+import functools
+import hashlib
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import ApiToken, AuditEvent, Profile, User
+from webapp.services import accounts, onboarding
+from webapp.services.seeding import seed_profiles
+from webapp.views import pages as pages_views
+
+from .factories import (
+    PASSWORD,
+    SignedInClient,
+    csrf_from,
+    make_payload,
+    make_token,
+    make_user,
+    mock_user_id,
+    signed_in_client,
+)
+
+PROBLEM_JSON = "application/problem+json"
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+# --- helpers shared with test_security.py ----------------------------------------------------
+
+
+def assert_problem(response, status: int) -> dict:
+    """Check the problem+json shape and status."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == PROBLEM_JSON
+    body = response.get_json()
+    assert body["status"] == status
+    for key in ("type", "title", "detail"):
+        assert isinstance(body[key], str) and body[key], key
+    return body
+
+
+def assert_unauthorized(response) -> dict:
+    """A 401 problem that says how to authenticate."""
+    body = assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+    return body
+
+
+def build_app(database_url: str, **config):
+    """An app on this test's database, configured like the `app` fixture plus `config`."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TOKER_MIN_LIKES": 100,
+            "TOKER_ENV": "development",
+            "TOKER_PASSWORD_HASHING": "cheapest",
+            **config,
+        }
+    )
+    app.test_client_class = SignedInClient
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build apps with extra settings on this test's database (not with the `app` fixture)."""
+    made = []
+
+    def build(**config):
+        app = build_app(database_url, **config)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+def store_profile(app, **overrides) -> int:
+    """Store make_payload(**overrides) as a TikTok profile; its id."""
+    with app.app_context():
+        outcome = onboarding.submit_payload("tiktok", make_payload(**overrides))
+        assert outcome.accepted, outcome.reason
+        return outcome.profile_id
+
+
+@functools.cache
+def accepted_user_id() -> str:
+    """A TikTok mock account that the likes minimum accepts."""
+    return mock_user_id("tiktok", accepted=True)
+
+
+def connect_profile(app) -> tuple[int, str]:
+    """Store a mock TikTok account through the pipeline; (profile id, user id)."""
+    user_id = accepted_user_id()
+    with app.app_context():
+        outcome = onboarding.connect_account("tiktok", user_id)
+        assert outcome.accepted
+        return outcome.profile_id, user_id
+
+
+def profile_ids(app) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(Profile.id).order_by(Profile.id)))
+
+
+def user_of(app, name: str) -> User | None:
+    with app.app_context():
+        user = accounts.find_user(name)
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+def audit_events(app, action: str | None = None) -> list[AuditEvent]:
+    with app.app_context():
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        events = list(db.session.scalars(query))
+        db.session.expunge_all()
+        return events
+
+
+def database_text(app) -> str:
+    """Every cell of every table, as one string: to prove what is not stored."""
+    with app.app_context():
+        cells = []
+        for table in inspect(db.engine).get_table_names():
+            for row in db.session.execute(text(f'SELECT * FROM "{table}"')):
+                cells.extend(str(value) for value in row)
+        return "\n".join(cells)
+
+
+def signin_post(client, name: str, password: str = PASSWORD, **extra):
+    """Post the sign-in form the way a browser does, with the page's CSRF token."""
+    token = csrf_from(client.get("/signin").text)
+    return client.post(
+        "/signin", data={"name": name, "password": password, "csrf_token": token, **extra}
+    )
+
+
+def set_cookie(response, name: str = "session") -> dict[str, str]:
+    """The attributes of the Set-Cookie header for `name` (lower-case keys)."""
+    for header in response.headers.getlist("Set-Cookie"):
+        first, *attributes = [part.strip() for part in header.split(";")]
+        if first.startswith(f"{name}="):
+            result = {"value": first.partition("=")[2]}
+            for attribute in attributes:
+                key, _, value = attribute.partition("=")
+                result[key.lower()] = value
+            return result
+    raise AssertionError(f"no Set-Cookie for {name}: {response.headers}")
+
+
+def location(response) -> tuple[str, dict[str, list[str]]]:
+    """The path and query of a redirect's Location."""
+    parts = urlsplit(response.headers["Location"])
+    assert parts.netloc in ("", "localhost"), response.headers["Location"]
+    return parts.path, parse_qs(parts.query)
+
+
+def is_signed_in(client) -> bool:
+    response = client.get("/profiles")
+    assert response.status_code in (200, 302), response.status_code
+    return response.status_code == 200
+
+
+# --- a small DOM over html.parser ------------------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+
+class Node:
+    """One element: tag, attributes, parent, children (nodes and strings)."""
+
+    def __init__(self, tag: str, attrs: dict, parent: "Node | None"):
+        self.tag, self.attrs, self.parent, self.children = tag, attrs, parent, []
+
+    def get(self, name: str, default=None):
+        return self.attrs.get(name, default)
+
+    @property
+    def text(self) -> str:
+        raw = "".join(c if isinstance(c, str) else c.text for c in self.children)
+        return " ".join(raw.split())
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs) -> list["Node"]:
+        """Descendants with this tag (any when None) whose attributes equal `attrs`."""
+        return [
+            node
+            for node in self.iter()
+            if (tag is None or node.tag == tag)
+            and all(node.attrs.get(_attribute(key)) == value for key, value in attrs.items())
+        ]
+
+    def find(self, tag: str | None = None, **attrs) -> "Node":
+        found = self.find_all(tag, **attrs)
+        assert len(found) == 1, f"{len(found)} <{tag} {attrs}> found"
+        return found[0]
+
+
+def _attribute(keyword: str) -> str:
+    """class_ -> class, hx_post -> hx-post."""
+    return keyword.rstrip("_").replace("_", "-")
+
+
+class _Builder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: "" if v is None else v for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index].tag == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse_html(response_or_text) -> Node:
+    """Parse a response's HTML (or a string) into a tree of Nodes."""
+    source = response_or_text if isinstance(response_or_text, str) else response_or_text.text
+    builder = _Builder()
+    builder.feed(source)
+    builder.close()
+    return builder.root
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+def test_the_signin_page_is_public_and_its_form_carries_a_csrf_token(anonymous):
+    response = anonymous.get("/signin")
+
+    assert response.status_code == 200
+    form = parse_html(response).find("form", id="signin-form")
+    assert form.get("method") == "post"
+    assert {i.get("name") for i in form.find_all("input")} >= {"csrf_token", "name", "password"}
+    assert form.find("input", name="csrf_token").get("value")
+
+
+def test_signing_in_starts_a_session_and_goes_to_the_overview(app, anonymous):
+    make_user(app, "alice", "viewer")
+
+    response = signin_post(anonymous, "alice")
+
+    assert response.status_code == 303
+    assert location(response) == ("/", {})
+    page = anonymous.get("/")
+    assert page.status_code == 200
+    assert parse_html(page).find("span", id="signed-in-as").text == "alice"
+    assert user_of(app, "alice").last_signed_in_at is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "password"),
+    [
+        ("alice", "not the right password"),
+        ("alice", ""),
+        ("nobody", PASSWORD),
+        ("ALICE", PASSWORD),
+        ("x" * 65, PASSWORD),
+    ],
+)
+def test_a_wrong_name_or_password_is_refused_without_saying_which(app, anonymous, name, password):
+    make_user(app, "alice", "viewer")
+
+    response = signin_post(anonymous, name, password)
+
+    assert response.status_code == 401
+    error = parse_html(response).find("p", id="signin-error").text
+    assert error == "That name and password do not match a user."
+    assert not is_signed_in(anonymous)
+
+
+def test_passwords_are_stored_as_salted_argon2id_hashes_only(app):
+    make_user(app, "alice", "viewer")
+    make_user(app, "bob", "viewer")
+
+    hashes = [user_of(app, name).password_hash for name in ("alice", "bob")]
+
+    assert all(h.startswith("$argon2id$") for h in hashes)
+    assert hashes[0] != hashes[1], "the same password hashes differently per user (salt)"
+    assert PASSWORD not in database_text(app)
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [("x" * (accounts.MIN_PASSWORD_LENGTH - 1), False), ("x" * accounts.MIN_PASSWORD_LENGTH, True)],
+)
+def test_a_password_has_a_minimum_length(app, client, password, accepted):
+    response = client.post(
+        "/admin/users", data={"name": "carol", "role": "viewer", "password": password}
+    )
+
+    if accepted:
+        assert response.status_code == 303
+        assert user_of(app, "carol") is not None
+    else:
+        assert response.status_code == 422
+        error = parse_html(response).find("p", id="new-password-error").text
+        assert f"at least {accounts.MIN_PASSWORD_LENGTH} characters" in error
+        assert user_of(app, "carol") is None
+
+
+def test_signin_attempts_are_rate_limited_per_address(make_app):
+    app = make_app(TOKER_SIGNIN_LIMIT="3 per minute")
+    make_user(app, "alice", "viewer")
+    browser = app.test_client()
+
+    for _ in range(3):
+        assert signin_post(browser, "alice", "wrong password!").status_code == 401
+    blocked = signin_post(browser, "alice")  # even the right password
+
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert "Content-Security-Policy" in blocked.headers
+    assert not is_signed_in(browser)
+    assert browser.get("/signin").status_code == 200, "only posting the form is limited"
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert signin_post(elsewhere, "alice").status_code == 303
+
+
+def test_failed_signins_are_audited_with_the_name_tried(app, anonymous):
+    signin_post(anonymous, "mallory", "guess guess guess")
+
+    [event] = audit_events(app, "sign-in-failed")
+    assert event.actor == "mallory"
+
+
+# --- the session cookie and its lifetime -----------------------------------------------------
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax_and_not_secure_in_development(
+    app, anonymous
+):
+    make_user(app, "alice", "viewer")
+
+    cookie = set_cookie(signin_post(anonymous, "alice"))
+
+    assert "httponly" in cookie
+    assert cookie["samesite"].lower() == "lax"
+    assert "secure" not in cookie, "development serves plain HTTP on loopback"
+
+
+def test_the_session_cookie_is_secure_in_production(make_app):
+    app = make_app(TOKER_ENV="production")
+    make_user(app, "alice", "viewer")
+
+    cookie = set_cookie(signin_post(app.test_client(), "alice"))
+
+    assert "secure" in cookie
+    assert "httponly" in cookie
+    assert cookie["samesite"].lower() == "lax"
+
+
+@pytest.mark.parametrize("hours", [8.0, 0.5])
+def test_the_session_cookie_expires_with_the_session_lifetime(make_app, hours):
+    app = make_app(TOKER_SESSION_HOURS=hours)
+    make_user(app, "alice", "viewer")
+
+    cookie = set_cookie(signin_post(app.test_client(), "alice"))
+
+    expires = parsedate_to_datetime(cookie["expires"])
+    expected = datetime.now(UTC) + timedelta(hours=hours)
+    assert abs((expires - expected).total_seconds()) < 120
+
+
+def _age_session(client, seconds: float) -> None:
+    with client.session_transaction() as session:
+        session["signed_in_at"] = time.time() - seconds
+
+
+def test_a_session_older_than_its_lifetime_is_signed_out(app):
+    viewer = signed_in_client(app, "viewer")
+    _age_session(viewer, 8 * 3600 + 60)
+
+    response = viewer.get("/profiles?q=a")
+
+    assert response.status_code == 302
+    assert location(response) == ("/signin", {"next": ["/profiles?q=a"]})
+    assert not is_signed_in(viewer), "the expired session is gone for good"
+
+
+def test_an_expired_session_gets_401_from_the_api(app):
+    viewer = signed_in_client(app, "viewer")
+    _age_session(viewer, 8 * 3600 + 60)
+
+    assert_unauthorized(viewer.get("/api/v1/profiles"))
+
+
+def test_a_session_within_its_lifetime_stays_signed_in(app):
+    viewer = signed_in_client(app, "viewer")
+    _age_session(viewer, 8 * 3600 - 60)
+
+    assert viewer.get("/profiles").status_code == 200
+
+
+def test_a_session_without_a_sign_in_time_is_not_trusted(app):
+    viewer = signed_in_client(app, "viewer")
+    with viewer.session_transaction() as session:
+        del session["signed_in_at"]
+
+    assert not is_signed_in(viewer)
+
+
+def test_signing_out_ends_the_session(app, client):
+    response = client.post("/signout")
+
+    assert response.status_code == 303
+    assert location(response)[0] == "/signin"
+    assert not is_signed_in(client)
+    assert [e.actor for e in audit_events(app, "sign-out")] == ["admin"]
+
+
+def test_changing_the_password_ends_the_users_other_sessions(app):
+    first = signed_in_client(app, "viewer", "alice")
+    second = signed_in_client(app, "viewer", "alice")
+
+    response = first.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
+
+    assert response.status_code == 303
+    assert is_signed_in(first), "the session that changed it goes on"
+    assert not is_signed_in(second)
+
+
+# --- where sign-in goes next -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/profiles", "/profiles?q=ab&platform=x", "/admin/audit"])
+def test_signing_in_returns_to_a_local_next_path(app, anonymous, target):
+    make_user(app, "alice", "admin")
+
+    response = signin_post(anonymous, "alice", next=target)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] in (target, f"http://localhost{target}")
+
+
+OTHER_SITES = [
+    "//evil.example",
+    "//evil.example/profiles",
+    "https://evil.example",
+    "https://evil.example/",
+    "http:evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OTHER_SITES)
+def test_signing_in_never_follows_next_to_another_site(app, anonymous, target):
+    make_user(app, "alice", "viewer")
+
+    page = anonymous.get("/signin", query_string={"next": target})
+    assert not parse_html(page).find_all("input", name="next")
+    response = signin_post(anonymous, "alice", next=target)
+
+    assert response.status_code == 303, response.status_code
+    assert location(response) == ("/", {})
+
+
+@pytest.mark.parametrize("target", ["/\r\nX-Injected: 1", "/profiles\nX-Injected: 1"])
+def test_a_next_path_with_control_characters_is_dropped(app, anonymous, target):
+    make_user(app, "alice", "viewer")
+
+    response = signin_post(anonymous, "alice", next=target)
+
+    assert response.status_code == 303, "signed in, not a 500 from a header with a newline"
+    assert location(response) == ("/", {})
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil"])
+def test_a_signed_in_visit_to_signin_never_follows_next_to_another_site(client, target):
+    response = client.get("/signin", query_string={"next": target})
+
+    assert response.status_code == 302
+    assert location(response) == ("/", {})
+
+
+# --- toker users -----------------------------------------------------------------------------
+
+
+def test_users_create_reads_the_password_from_toker_password(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "bob", "--role", "analyst"], env={"TOKER_PASSWORD": PASSWORD}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "bob" in result.output and "analyst" in result.output
+    assert user_of(app, "bob").role == "analyst"
+    assert PASSWORD not in result.output
+    assert signin_post(app.test_client(), "bob").status_code == 303
+
+
+def test_users_create_prompts_for_the_password_twice(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "bob", "--role", "viewer"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        env={"TOKER_PASSWORD": None},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Password:" in result.output and "Repeat for confirmation:" in result.output
+    assert PASSWORD not in result.output, "the prompt hides what is typed"
+    assert user_of(app, "bob").role == "viewer"
+    assert signin_post(app.test_client(), "bob").status_code == 303
+
+
+def test_users_create_with_prompted_passwords_that_differ_creates_nobody(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "bob"],
+        input=f"{PASSWORD}\n{NEW_PASSWORD}\n",
+        env={"TOKER_PASSWORD": None},
+    )
+
+    assert result.exit_code != 0
+    assert "do not match" in result.output
+    assert user_of(app, "bob") is None
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        (["users", "create", "bob"], "short", "at least 12 characters"),
+        (["users", "create", "bob", "--role", "superuser"], PASSWORD, "superuser"),
+        (["users", "create", "alice"], PASSWORD, "already exists"),
+        (["users", "create", "bad name!"], PASSWORD, "letters, digits"),
+        (["users", "delete", "ghost"], None, "no user called 'ghost'"),
+        (["users", "set-role", "ghost", "admin"], None, "no user called 'ghost'"),
+        (["users", "set-role", "alice", "root"], None, "root"),
+        (["tokens", "create", "ghost"], None, "no user called 'ghost'"),
+        (["tokens", "revoke", "999"], None, "no token with id 999"),
+        (["tokens", "list", "--user", "ghost"], None, "no user called 'ghost'"),
+    ],
+)
+def test_user_and_token_commands_fail_clearly(app, runner, args, password, message):
+    make_user(app, "alice", "viewer")
+    before = database_text(app)
+
+    result = runner.invoke(args=args, env={"TOKER_PASSWORD": password})
+
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert database_text(app) == before, "nothing changed"
+
+
+def test_users_list_shows_every_user_and_role(app, runner):
+    make_user(app, "alice", "viewer")
+    make_user(app, "bob", "admin")
+
+    result = runner.invoke(args=["users", "list"])
+
+    assert result.exit_code == 0, result.output
+    rows = [line.split()[:2] for line in result.output.splitlines() if line.strip()]
+    assert rows == [["alice", "viewer"], ["bob", "admin"]]
+
+
+def test_users_delete_removes_the_user_their_sessions_and_tokens(app, runner):
+    viewer = signed_in_client(app, "viewer", "alice")
+    token = make_token(app, "alice")
+
+    result = runner.invoke(args=["users", "delete", "alice"])
+
+    assert result.exit_code == 0, result.output
+    assert user_of(app, "alice") is None
+    assert not is_signed_in(viewer)
+    assert_unauthorized(app.test_client().get("/api/v1/profiles", headers=bearer(token)))
+    assert [e.target for e in audit_events(app, "user-deleted")] == ["alice"]
+
+
+def test_users_set_role_changes_what_a_session_may_do_at_once(app, runner):
+    viewer = signed_in_client(app, "viewer", "alice")
+    assert viewer.get("/connect").status_code == 403
+
+    result = runner.invoke(args=["users", "set-role", "alice", "analyst"])
+
+    assert result.exit_code == 0, result.output
+    assert viewer.get("/connect").status_code == 200
+
+
+def test_the_last_admin_cannot_be_deleted_or_demoted_from_the_command_line(app, runner):
+    make_user(app, "root", "admin")
+
+    deleted = runner.invoke(args=["users", "delete", "root"])
+    demoted = runner.invoke(args=["users", "set-role", "root", "viewer"])
+
+    assert deleted.exit_code != 0 and "only admin" in deleted.output
+    assert demoted.exit_code != 0 and "only admin" in demoted.output
+    assert user_of(app, "root").role == "admin"
+
+
+# --- the first start -------------------------------------------------------------------------
+
+
+def first_admin(runner) -> tuple[str, str]:
+    """Run `toker users first-admin`; the name and one-time password it prints."""
+    result = runner.invoke(args=["users", "first-admin"])
+    assert result.exit_code == 0, result.output
+    name = re.search(r"name:\s+(\S+)", result.output)
+    password = re.search(r"password:\s+(\S+)", result.output)
+    assert name and password, result.output
+    return name.group(1), password.group(1)
+
+
+def test_first_admin_creates_an_admin_with_a_one_time_password_once(app, runner):
+    name, password = first_admin(runner)
+
+    again = runner.invoke(args=["users", "first-admin"])
+
+    assert (name, user_of(app, name).role) == ("admin", "admin")
+    assert len(password) >= accounts.MIN_PASSWORD_LENGTH
+    assert user_of(app, name).must_change_password
+    assert again.exit_code == 0
+    assert again.output.strip() == ""
+    with app.app_context():
+        assert accounts.user_count() == 1
+        assert accounts.authenticate(name, password) is not None, "the first password still works"
+
+
+def test_first_admin_does_nothing_when_users_exist(app, runner):
+    make_user(app, "alice", "viewer")
+
+    result = runner.invoke(args=["users", "first-admin"])
+
+    assert result.exit_code == 0
+    assert result.output.strip() == ""
+    assert user_of(app, "admin") is None
+
+
+def test_the_one_time_password_forces_a_new_password_before_anything_else(app, runner):
+    name, once = first_admin(runner)
+    browser = app.test_client()
+
+    response = signin_post(browser, name, once)
+    assert response.status_code == 303
+    assert location(response)[0] == "/account/password"
+    for path in ("/", "/profiles", "/admin/users"):
+        forced = browser.get(path)
+        assert forced.status_code == 302, path
+        assert location(forced)[0] == "/account/password"
+    assert_problem(browser.get("/api/v1/profiles"), 403)
+    page = browser.get("/account/password")
+    assert page.status_code == 200
+    assert parse_html(page).find("h1").text == "Choose your password"
+
+    changed = browser.post(
+        "/account/password",
+        data={
+            "current_password": once,
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+
+    assert changed.status_code == 303
+    assert browser.get("/admin/users").status_code == 200
+    assert not user_of(app, name).must_change_password
+    assert signin_post(app.test_client(), name, once).status_code == 401
+    assert signin_post(app.test_client(), name, NEW_PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "field"),
+    [
+        ("wrong current password", NEW_PASSWORD, NEW_PASSWORD, "current_password"),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!", "confirm_password"),
+        (PASSWORD, "too short", "too short", "new_password"),
+        (PASSWORD, PASSWORD, PASSWORD, "new_password"),
+    ],
+)
+def test_a_bad_password_change_says_why_and_changes_nothing(app, current, new, confirm, field):
+    viewer = signed_in_client(app, "viewer", "alice")
+    before = user_of(app, "alice").password_hash
+
+    response = viewer.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm_password": confirm},
+    )
+
+    assert response.status_code == 422
+    assert parse_html(response).find("p", id=f"{field}-error").text
+    assert user_of(app, "alice").password_hash == before
+
+
+# --- the admin pages for users ---------------------------------------------------------------
+
+
+def user_rows(response) -> dict[str, str]:
+    """The users page: name -> the role selected in its row."""
+    doc = parse_html(response)
+    rows = {}
+    for row in doc.find_all("tr"):
+        name = row.get("data-user")
+        if name:
+            [selected] = [o.get("value") for o in row.find_all("option") if "selected" in o.attrs]
+            rows[name] = selected
+    return rows
+
+
+def test_the_users_page_lists_every_user_with_their_role(app, client):
+    make_user(app, "alice", "viewer")
+    make_user(app, "bob", "analyst")
+
+    response = client.get("/admin/users")
+
+    assert response.status_code == 200
+    assert user_rows(response) == {"admin": "admin", "alice": "viewer", "bob": "analyst"}
+
+
+def test_an_admin_changes_a_role_on_the_users_page(app, client):
+    alice = make_user(app, "alice", "viewer")
+
+    response = client.post(f"/admin/users/{alice}/role", data={"role": "analyst"})
+
+    assert response.status_code == 303
+    assert user_rows(client.get("/admin/users"))["alice"] == "analyst"
+    [event] = audit_events(app, "role-changed")
+    assert (event.actor, event.target, event.detail) == ("admin", "alice", "viewer -> analyst")
+
+
+def test_an_admin_adds_and_deletes_a_user_on_the_users_page(app, client):
+    created = client.post(
+        "/admin/users", data={"name": "carol", "role": "analyst", "password": PASSWORD}
+    )
+    assert created.status_code == 303
+    assert user_rows(client.get("/admin/users"))["carol"] == "analyst"
+    assert user_of(app, "carol").password_hash.startswith("$argon2id$")
+
+    deleted = client.post(f"/admin/users/{user_of(app, 'carol').id}/delete")
+
+    assert deleted.status_code == 303
+    assert "carol" not in user_rows(client.get("/admin/users"))
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"name": "admin", "role": "viewer", "password": PASSWORD}, "name"),
+        ({"name": "carol", "role": "root", "password": PASSWORD}, "role"),
+        ({"name": "", "role": "viewer", "password": PASSWORD}, "name"),
+    ],
+)
+def test_adding_a_bad_user_says_why(app, client, form, field):
+    response = client.post("/admin/users", data=form)
+
+    assert response.status_code == 422
+    assert parse_html(response).find("p", id=f"new-{field}-error").text
+    with app.app_context():
+        assert accounts.user_count() == 1
+
+
+def test_the_last_admin_cannot_be_demoted_on_the_users_page(app, client):
+    me = user_of(app, "admin").id
+
+    response = client.post(f"/admin/users/{me}/role", data={"role": "viewer"})
+
+    assert response.status_code == 303
+    assert user_of(app, "admin").role == "admin"
+    page = client.get("/admin/users")
+    assert user_rows(page)["admin"] == "admin"
+    assert "only admin" in parse_html(page).find("div", class_="flash error").text
+    assert not audit_events(app, "role-changed")
+
+
+def test_the_last_admin_cannot_be_deleted_on_the_users_page(app, client):
+    me = user_of(app, "admin").id
+
+    response = client.post(f"/admin/users/{me}/delete")
+
+    assert response.status_code == 303
+    assert user_of(app, "admin") is not None
+    assert not audit_events(app, "user-deleted")
+
+
+def test_an_admin_can_be_demoted_while_another_admin_remains(app, client):
+    other = make_user(app, "root", "admin")
+
+    client.post(f"/admin/users/{other}/role", data={"role": "viewer"})
+
+    assert user_of(app, "root").role == "viewer"
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def cli_token(runner, name: str) -> str:
+    """`toker tokens create NAME`: the token is the last line printed."""
+    result = runner.invoke(args=["tokens", "create", name])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def test_tokens_create_prints_a_token_that_authenticates_the_api(app, runner):
+    make_user(app, "alice", "viewer")
+    token = cli_token(runner, "alice")
+
+    response = app.test_client().get("/api/v1/profiles", headers=bearer(token))
+
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+
+
+def test_tokens_are_stored_as_hashes_only(app, runner):
+    make_user(app, "alice", "viewer")
+    token = cli_token(runner, "alice")
+
+    stored = database_text(app)
+
+    assert token not in stored
+    with app.app_context():
+        [record] = db.session.scalars(select(ApiToken))
+        assert record.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert len(record.prefix) < len(token) // 2
+
+
+def test_tokens_list_and_revoke_from_the_command_line(app, runner):
+    make_user(app, "alice", "viewer")
+    token = cli_token(runner, "alice")
+    with app.app_context():
+        [record] = db.session.scalars(select(ApiToken))
+        token_id, prefix = record.id, record.prefix
+
+    listed = runner.invoke(args=["tokens", "list"])
+    assert listed.exit_code == 0
+    [line] = listed.output.strip().splitlines()
+    assert line.split()[:2] == [str(token_id), "alice"]
+    assert prefix in line and "live" in line and token not in line
+
+    revoked = runner.invoke(args=["tokens", "revoke", str(token_id)])
+
+    assert revoked.exit_code == 0, revoked.output
+    assert "revoked" in runner.invoke(args=["tokens", "list"]).output
+    assert_unauthorized(app.test_client().get("/api/v1/profiles", headers=bearer(token)))
+    assert [e.action for e in audit_events(app)] == ["token-created", "token-revoked"]
+
+
+def test_an_admin_makes_and_revokes_tokens_on_the_tokens_page(app, client):
+    make_user(app, "alice", "viewer")
+
+    made = client.post("/admin/tokens", data={"user": "alice", "name": "reports"})
+
+    assert made.status_code == 200
+    token = parse_html(made).find("code", class_="token").text
+    assert token.startswith(accounts.TOKEN_PREFIX)
+    api = app.test_client()
+    assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
+    listing = client.get("/admin/tokens")
+    assert token not in listing.text, "shown once, never again"
+    [row] = [r for r in parse_html(listing).find_all("tr") if r.get("data-token")]
+    assert "alice" in row.text and "reports" in row.text and "live" in row.text
+
+    revoked = client.post(f"/admin/tokens/{row.get('data-token')}/revoke")
+
+    assert revoked.status_code == 303
+    assert_unauthorized(api.get("/api/v1/profiles", headers=bearer(token)))
+    [row] = [
+        r for r in parse_html(client.get("/admin/tokens")).find_all("tr") if r.get("data-token")
+    ]
+    assert "revoked" in row.text
+
+
+def test_a_token_for_an_unknown_user_is_refused_on_the_tokens_page(app, client):
+    response = client.post("/admin/tokens", data={"user": "ghost", "name": "x"})
+
+    assert response.status_code == 422
+    with app.app_context():
+        assert not list(db.session.scalars(select(ApiToken)))
+
+
+def test_a_viewer_token_reads_but_cannot_change_anything(app):
+    make_user(app, "alice", "viewer")
+    token = make_token(app, "alice")
+    profile_id = store_profile(app)
+    api = app.test_client()
+
+    assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
+    assert api.get(f"/api/v1/profiles/{profile_id}", headers=bearer(token)).status_code == 200
+    assert_problem(api.delete(f"/api/v1/profiles/{profile_id}", headers=bearer(token)), 403)
+    connect = {"platform": "tiktok", "user_id": accepted_user_id()}
+    assert_problem(api.post("/api/v1/connect", json=connect, headers=bearer(token)), 403)
+    assert profile_ids(app) == [profile_id]
+
+
+def test_a_tokens_rights_follow_its_users_role_at_once(app, client):
+    alice = make_user(app, "alice", "viewer")
+    token = make_token(app, "alice")
+    api = app.test_client()
+    connect = {"platform": "tiktok", "user_id": accepted_user_id()}
+    assert api.post("/api/v1/connect", json=connect, headers=bearer(token)).status_code == 403
+
+    client.post(f"/admin/users/{alice}/role", data={"role": "analyst"})
+
+    assert api.post("/api/v1/connect", json=connect, headers=bearer(token)).status_code == 201
+    client.post(f"/admin/users/{alice}/role", data={"role": "viewer"})
+    assert api.post("/api/v1/connect", json=connect, headers=bearer(token)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer tok_not-a-real-token",
+        "Bearer " + "tok_" + "x" * 200,
+        "Bearer ",
+        "Bearer",
+        "Token {token}",
+        "Basic YWRtaW46cGFzc3dvcmQ=",
+        "Bearer {token}x",
+    ],
+)
+def test_a_bad_token_gets_401_problem_json(app, header):
+    make_user(app, "alice", "admin")
+    token = make_token(app, "alice")
+
+    response = app.test_client().get(
+        "/api/v1/profiles", headers={"Authorization": header.format(token=token)}
+    )
+
+    body = assert_unauthorized(response)
+    assert token not in body["detail"]
+
+
+def test_a_bad_token_is_refused_even_with_a_signed_in_session(client):
+    response = client.get("/api/v1/profiles", headers=bearer("tok_not-a-real-token"))
+
+    assert_unauthorized(response)
+
+
+def test_a_token_of_a_deleted_user_stops_working(app, client):
+    alice = make_user(app, "alice", "viewer")
+    token = make_token(app, "alice")
+
+    client.post(f"/admin/users/{alice}/delete")
+
+    assert_unauthorized(app.test_client().get("/api/v1/profiles", headers=bearer(token)))
+
+
+@pytest.mark.parametrize("path", ["/", "/profiles", "/admin/users", "/admin/tokens"])
+def test_a_bearer_token_does_not_sign_in_to_pages(app, auth_headers, path):
+    response = app.test_client().get(path, headers=auth_headers)
+
+    assert response.status_code == 302
+    assert location(response)[0] == "/signin"
+
+
+def test_using_a_token_records_when_it_was_last_used(app, auth_headers):
+    assert app.test_client().get("/api/v1/profiles", headers=auth_headers).status_code == 200
+
+    with app.app_context():
+        [record] = db.session.scalars(select(ApiToken))
+        assert record.last_used_at is not None, "the tokens page and list show 'last used'"
+
+
+# --- the audit log ---------------------------------------------------------------------------
+
+
+class Ctx:
+    """What an audited action needs: the app, a signed-in admin, the CLI runner."""
+
+    def __init__(self, app, client, runner, monkeypatch):
+        self.app, self.client, self.runner, self.monkeypatch = app, client, runner, monkeypatch
+
+
+def _signin(ctx):
+    make_user(ctx.app, "alice", "viewer")
+    signin_post(ctx.app.test_client(), "alice")
+    return "alice", ""
+
+
+def _signin_failed(ctx):
+    signin_post(ctx.app.test_client(), "mallory", "wrong password!")
+    return "mallory", ""
+
+
+def _signout(ctx):
+    signed_in_client(ctx.app, "viewer", "alice").post("/signout")
+    return "alice", ""
+
+
+def _connect_api(ctx):
+    user_id = accepted_user_id()
+    response = ctx.client.post("/api/v1/connect", json={"platform": "tiktok", "user_id": user_id})
+    assert response.status_code == 201
+    return "admin", f"tiktok:{user_id}"
+
+
+def _connect_api_token(ctx):
+    make_user(ctx.app, "robot", "analyst")
+    user_id = accepted_user_id()
+    response = ctx.app.test_client().post(
+        "/api/v1/connect",
+        json={"platform": "tiktok", "user_id": user_id},
+        headers=bearer(make_token(ctx.app, "robot")),
+    )
+    assert response.status_code == 201
+    return "robot", f"tiktok:{user_id}"
+
+
+def _store_payload_api(ctx):
+    response = ctx.client.post(
+        "/api/v1/profiles", json={"platform": "tiktok", "payload": make_payload()}
+    )
+    assert response.status_code == 201
+    return "admin", "tiktok:123456"
+
+
+def _connect_page(ctx):
+    user_id = accepted_user_id()
+    response = ctx.client.post(
+        "/connect/step",
+        data={"platform": "tiktok", "user_id": user_id, "step": "4"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and response.headers.get("HX-Redirect")
+    return "admin", f"tiktok:{user_id}"
+
+
+def _resync(ctx):
+    profile_id, user_id = connect_profile(ctx.app)
+    assert ctx.client.post(f"/profiles/{profile_id}/resync").status_code == 303
+    return "admin", f"tiktok:{user_id}"
+
+
+def _delete_page(ctx):
+    profile_id = store_profile(ctx.app)
+    assert ctx.client.post(f"/profiles/{profile_id}/delete").status_code == 303
+    return "admin", "tiktok:123456"
+
+
+def _delete_api(ctx):
+    profile_id = store_profile(ctx.app)
+    assert ctx.client.delete(f"/api/v1/profiles/{profile_id}").status_code == 204
+    return "admin", "tiktok:123456"
+
+
+def _export(ctx):
+    store_profile(ctx.app)
+    response = ctx.client.get("/api/v1/profiles/export?format=csv")
+    assert response.status_code == 200
+    response.get_data()
+    return "admin", None
+
+
+def _seed(ctx):
+    ctx.monkeypatch.setattr(pages_views, "DEMO_SEED_COUNT", 3)
+    ctx.monkeypatch.setattr(
+        pages_views, "seed_profiles", functools.partial(seed_profiles, platform="tiktok")
+    )
+    assert ctx.client.post("/seed").status_code == 303
+    return "admin", None
+
+
+def _user_created_page(ctx):
+    response = ctx.client.post(
+        "/admin/users", data={"name": "carol", "role": "viewer", "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    return "admin", "carol"
+
+
+def _user_created_cli(ctx):
+    result = ctx.runner.invoke(args=["users", "create", "carol"], env={"TOKER_PASSWORD": PASSWORD})
+    assert result.exit_code == 0
+    return "cli", "carol"
+
+
+def _role_changed(ctx):
+    alice = make_user(ctx.app, "alice", "viewer")
+    ctx.client.post(f"/admin/users/{alice}/role", data={"role": "admin"})
+    return "admin", "alice"
+
+
+def _token_created(ctx):
+    make_user(ctx.app, "alice", "viewer")
+    assert ctx.client.post("/admin/tokens", data={"user": "alice"}).status_code == 200
+    return "admin", "alice"
+
+
+def _token_revoked(ctx):
+    make_user(ctx.app, "alice", "viewer")
+    make_token(ctx.app, "alice")
+    with ctx.app.app_context():
+        [token_id] = db.session.scalars(select(ApiToken.id))
+    assert ctx.client.post(f"/admin/tokens/{token_id}/revoke").status_code == 303
+    return "admin", "alice"
+
+
+def _token_created_cli(ctx):
+    make_user(ctx.app, "alice", "viewer")
+    cli_token(ctx.runner, "alice")
+    return "cli", "alice"
+
+
+AUDITED = {
+    "sign-in": ("sign-in", _signin),
+    "sign-in-failed": ("sign-in-failed", _signin_failed),
+    "sign-out": ("sign-out", _signout),
+    "connect-api": ("connect", _connect_api),
+    "connect-api-token": ("connect", _connect_api_token),
+    "connect-api-payload": ("connect", _store_payload_api),
+    "connect-page": ("connect", _connect_page),
+    "resync": ("resync", _resync),
+    "delete-page": ("delete", _delete_page),
+    "delete-api": ("delete", _delete_api),
+    "export-api": ("export", _export),
+    "seed": ("seed", _seed),
+    "user-created-page": ("user-created", _user_created_page),
+    "user-created-cli": ("user-created", _user_created_cli),
+    "role-changed": ("role-changed", _role_changed),
+    "token-created": ("token-created", _token_created),
+    "token-created-cli": ("token-created", _token_created_cli),
+    "token-revoked": ("token-revoked", _token_revoked),
+}
+
+
+@pytest.mark.parametrize("case", list(AUDITED))
+def test_actions_are_audited_with_actor_and_time_and_shown_to_admins(
+    app, client, runner, monkeypatch, case
+):
+    action, act = AUDITED[case]
+    started = datetime.now(UTC) - timedelta(seconds=2)
+
+    actor, target = act(Ctx(app, client, runner, monkeypatch))
+
+    events = audit_events(app, action)
+    assert events, f"no {action!r} event was recorded"
+    event = events[-1]
+    assert event.actor == actor or (actor == "cli" and event.actor.startswith("cli"))
+    if target is not None:
+        assert event.target == target
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+    assert started <= at <= datetime.now(UTC) + timedelta(seconds=2)
+    shown = client.get("/admin/audit", query_string={"action": action, "actor": event.actor})
+    assert shown.status_code == 200
+    rows = [row for row in parse_html(shown).find_all("tr") if row.get("data-action")]
+    assert rows and all(row.get("data-action") == action for row in rows)
+    cells = rows[0].find_all("td")
+    assert cells[1].text == event.actor
+    assert cells[3].text == event.target
+    assert cells[0].find_all("time"), "the time is shown"
+
+
+def test_the_audit_log_filters_by_action_and_by_actor(app, client):
+    make_user(app, "alice", "viewer")
+    signin_post(app.test_client(), "alice")
+    signin_post(app.test_client(), "mallory", "wrong password!")
+    signin_post(app.test_client(), "alice", "wrong password!")
+
+    def shown(**params) -> list[tuple[str, str]]:
+        page = parse_html(client.get("/admin/audit", query_string=params))
+        rows = [row for row in page.find_all("tr") if row.get("data-action")]
+        return [(row.get("data-action"), row.find_all("td")[1].text) for row in rows]
+
+    everything = shown()
+    assert ("sign-in", "alice") in everything and ("sign-in-failed", "mallory") in everything
+    assert sorted(shown(action="sign-in-failed")) == [
+        ("sign-in-failed", "alice"),
+        ("sign-in-failed", "mallory"),
+    ]
+    assert sorted(shown(actor="alice")) == [("sign-in", "alice"), ("sign-in-failed", "alice")]
+    assert shown(action="sign-in-failed", actor="mallory") == [("sign-in-failed", "mallory")]
+    assert shown(actor="nobody") == []
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_only_admins_see_the_audit_log(client_as, role):
+    assert client_as(role).get("/admin/audit").status_code == 403
