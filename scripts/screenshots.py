@@ -1,4 +1,4 @@
-"""Save the README's screenshots: the overview, the profiles page and one profile page.
+"""Save the README's screenshots: sign-in, the overview, profiles, one profile, admin users.
 
 Serves Toker on 127.0.0.1 (a free port) from a seeded temporary SQLite database with
 TOKER_ASSETS=local, drives Debian's headless chromium with Playwright, and writes PNGs 1280 px
@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import profiles
+from webapp.services import accounts, profiles
 from webapp.services.seeding import seed_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 WIDTH = 1280
+ADMIN = ("ana", "screenshots password")
 
 
 def serve(database: Path, count: int, seed: int):
@@ -40,10 +41,14 @@ def serve(database: Path, count: int, seed: int):
             "SECRET_KEY": "screenshots",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "TOKER_ASSETS": "local",
+            "TOKER_ENV": "development",
         }
     )
     with app.app_context():
         db.create_all()
+        accounts.create_user(*ADMIN, role="admin")
+        accounts.create_user("victor", ADMIN[1], role="viewer")
+        accounts.create_user("alex", ADMIN[1], role="analyst")
         report = seed_profiles(count, min_likes=app.config["TOKER_MIN_LIKES"], workers=1, seed=seed)
         # The profile page to show: the most followed account, a busy page.
         query = profiles.ListQuery(sort="followers", order="desc", per_page=1)
@@ -79,8 +84,15 @@ def main() -> int:
                     "console",
                     lambda m: errors.append(m.text) if m.type == "error" else None,
                 )
+                page.goto("/signin")
+                page.screenshot(path=args.out / "signin.png", animations="disabled")
+                page.get_by_label("Name").fill(ADMIN[0])
+                page.get_by_label("Password").fill(ADMIN[1])
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.locator("#signed-in-as")).to_have_text(ADMIN[0])
                 shots = [
                     ("overview.png", "/", ["#interests-chart"], True),
+                    ("admin-users.png", "/admin/users", [], True),
                     ("profiles.png", "/profiles", [], False),
                     (
                         "profile.png",

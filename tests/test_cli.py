@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Profile
+from webapp.models import AuditEvent, Profile
 from webapp.services.connectors import get_connector
 from webapp.services.taxonomy import CATEGORIES
 
@@ -355,3 +355,15 @@ def test_commands_on_an_unmigrated_database_say_how_to_fix_it(tmp_path):
     assert result.exit_code == 1
     assert "no such table" in result.output
     assert "toker db upgrade" in result.output
+
+
+def test_connects_and_seeding_from_the_command_line_are_audited(app, runner):
+    user_id = mock_user_id("tiktok", accepted=True)
+    assert runner.invoke(args=["create", "tiktok", "--user-id", user_id]).exit_code == 0
+    assert runner.invoke(args=["seed", "--count", "3", "--seed", "1"]).exit_code == 0
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        seen = [(e.action, e.target, e.detail, e.via) for e in events]
+        assert seen[0] == ("connect", f"tiktok:{user_id}", "created", "cli")
+        assert seen[1][0] == "seed" and seen[1][1] == "3 accounts" and seen[1][3] == "cli"
+        assert all(e.actor.startswith("cli") for e in events)

@@ -9,8 +9,8 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from .cli_users import tokens_group, users_group
-from .services import onboarding, profiles
+from .cli_users import cli_actor, tokens_group, users_group
+from .services import audit, onboarding, profiles
 from .services.connectors import ConnectorError
 from .services.seeding import seed_profiles
 from .services.taxonomy import CATEGORIES
@@ -80,11 +80,17 @@ def create_command(platform: str, user_id: str | None):
     """Connect one account: fetch, validate, vectorise and store it."""
     if user_id is not None and not user_id.strip():
         raise click.BadParameter("must not be empty", param_hint="--user-id")
+    if user_id is not None and "\x00" in user_id:
+        raise click.BadParameter("must not contain a NUL character", param_hint="--user-id")
+    target = f"{platform}:{user_id.strip() if user_id else '(new)'}"
     try:
         outcome = onboarding.connect_account(platform, user_id.strip() if user_id else None)
     except ConnectorError as error:
+        audit.record(cli_actor(), "connect", target, f"failed: {error}", via="cli")
         click.echo(f"Error: {error}. Nothing was stored.", err=True)
         sys.exit(1)
+    detail = outcome.status if outcome.accepted else f"rejected: {outcome.reason}"
+    audit.record(cli_actor(), "connect", f"{platform}:{outcome.user_id}", detail, via="cli")
     _print_outcome(outcome)
     if not outcome.accepted:
         sys.exit(1)
@@ -208,6 +214,13 @@ def seed_command(
             seed=seed,
             progress=lambda done, _report: bar.update(done),
         )
+    audit.record(
+        cli_actor(),
+        "seed",
+        f"{count} accounts" + (f" on {platform}" if platform else ""),
+        f"{report.stored} stored, {report.rejected} rejected",
+        via="cli",
+    )
     click.echo(
         f"Stored {report.stored} profiles ({report.created} created, "
         f"{report.updated} updated); rejected {report.rejected} under the rules."

@@ -11,7 +11,7 @@ from .models import ROLES
 from .services import accounts, audit
 
 
-def _actor() -> str:
+def cli_actor() -> str:
     """Who ran the command, for the audit log."""
     try:
         return f"cli:{getpass.getuser()}"[:64]
@@ -48,7 +48,7 @@ def users_create(name: str, role: str):
         user = accounts.create_user(name, password, role)
     except accounts.AccountError as error:
         _fail(error)
-    audit.record(_actor(), "user-created", user.name, f"role {user.role}", via="cli")
+    audit.record(cli_actor(), "user-created", user.name, f"role {user.role}", via="cli")
     click.echo(f"Created user {user.name} ({user.role}).")
 
 
@@ -77,7 +77,7 @@ def users_delete(name: str):
         accounts.delete_user(accounts.get_user(name))
     except accounts.AccountError as error:
         _fail(error)
-    audit.record(_actor(), "user-deleted", name, via="cli")
+    audit.record(cli_actor(), "user-deleted", name, via="cli")
     click.echo(f"Deleted user {name} and their API tokens.")
 
 
@@ -93,7 +93,7 @@ def users_set_role(name: str, role: str):
         accounts.set_role(user, role)
     except accounts.AccountError as error:
         _fail(error)
-    audit.record(_actor(), "role-changed", name, f"{before} -> {role}", via="cli")
+    audit.record(cli_actor(), "role-changed", name, f"{before} -> {role}", via="cli")
     click.echo(f"{name} is now {role}.")
 
 
@@ -105,7 +105,7 @@ def users_first_admin(name: str):
     created = accounts.ensure_first_admin(name)
     if created is None:
         return
-    audit.record(_actor(), "user-created", created.name, "role admin, first start", via="cli")
+    audit.record(cli_actor(), "user-created", created.name, "role admin, first start", via="cli")
     click.echo(
         "\n".join(
             [
@@ -138,7 +138,7 @@ def tokens_create(name: str, label: str):
     except accounts.AccountError as error:
         _fail(error)
     audit.record(
-        _actor(), "token-created", name, f"token {record.name} ({record.prefix}…)", via="cli"
+        cli_actor(), "token-created", name, f"token {record.name} ({record.prefix}…)", via="cli"
     )
     click.echo(f"Token {record.id} for {name} ({record.user.role}); it is shown only now:")
     click.echo(token)
@@ -177,7 +177,7 @@ def tokens_revoke(token_id: int):
         _fail(error)
     accounts.revoke_token(record)
     audit.record(
-        _actor(),
+        cli_actor(),
         "token-revoked",
         record.user.name,
         f"token {record.name} ({record.prefix}…)",

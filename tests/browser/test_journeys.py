@@ -5,6 +5,7 @@ Each journey ends with a screenshot in its folder under pytest-playwright's --ou
 host but 127.0.0.1.
 """
 
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -459,3 +460,23 @@ def test_the_map_draws_every_profile_and_a_click_opens_one(page: Page, watch, sh
     expect(page).to_have_url(re.compile(r"/profiles/\d+$"), timeout=10_000)
     assert profile_id > 0
     watch.assert_clean()
+
+
+def test_a_failed_htmx_request_says_why_at_the_top_of_the_page(page: Page):
+    """htmx does not swap error answers in: the page says what went wrong instead of nothing."""
+    page.goto("/profiles")
+    problem = {
+        "type": "urn:toker:problem:database-busy",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "The database is busy; nothing was changed. Try again in a few seconds.",
+    }
+    page.route(
+        re.compile(r".*/profiles\?.*q=zzz.*"),
+        lambda route: route.fulfill(
+            status=503, content_type="application/problem+json", body=json.dumps(problem)
+        ),
+    )
+    page.fill("#q", "zzz")
+    alert = page.locator("#request-error[role=alert]")
+    expect(alert).to_have_text(f"Toker could not finish this (503). {problem['detail']}")
