@@ -7,6 +7,10 @@ each endpoint in turn, Toker and datasette alternating, in one run:
 - the list: 50 profiles sorted by followers, descending, with the total count;
 - one profile by id.
 
+Toker's requests carry an API token of the bench user (`Authorization: Bearer ...`, made with
+`toker tokens create`; the user once per database); every endpoint must answer 200 with it
+before wrk starts, and wrk must see no non-2xx answer. datasette needs no credentials.
+
     .venv/bin/python bench/api.py                      # 100,000 profiles
     .venv/bin/python bench/api.py --profiles 20000 --duration 5
 
@@ -15,7 +19,16 @@ Needs wrk (Debian: apt-get install wrk) and the bench extra (pip install -e '.[b
 
 import os
 
-from common import arguments, measure, prepare_database, print_table, servers
+from common import (
+    api_token,
+    arguments,
+    bearer,
+    check_answers,
+    measure,
+    prepare_database,
+    print_table,
+    servers,
+)
 
 from webapp.services.profiles import SUMMARY_NAMES
 
@@ -23,6 +36,7 @@ from webapp.services.profiles import SUMMARY_NAMES
 def main() -> None:
     args, database = arguments(__doc__, duration=True, wrk=True)
     stored, middle_id = prepare_database(database, args.profiles)
+    token = bearer(api_token(database))
     with servers(database) as (toker, datasette):
         # datasette's table JSON always carries the primary key; ask for the other columns.
         columns = "".join(f"&_col={name}" for name in SUMMARY_NAMES if name != "id")
@@ -32,6 +46,7 @@ def main() -> None:
                     "list, 50 by followers",
                     "Toker",
                     f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50",
+                    token,
                 ),
                 (
                     "list, 50 by followers",
@@ -43,13 +58,15 @@ def main() -> None:
                     "Toker",
                     f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50"
                     "&interest=Music:0.3",
+                    token,
                 ),
                 (
                     "list, 50 by followers",
                     "Toker (again, same run)",
                     f"{toker}/api/v1/profiles?sort=followers&order=desc&per_page=50",
+                    token,
                 ),
-                ("one profile", "Toker", f"{toker}/api/v1/profiles/{middle_id}"),
+                ("one profile", "Toker", f"{toker}/api/v1/profiles/{middle_id}", token),
                 ("one profile", "datasette", f"{datasette}/profiles/{middle_id}.json"),
             ],
             args.duration,
@@ -70,6 +87,7 @@ def main() -> None:
     )
     filtered = rps[("list, 50 by followers, Music >= 30 %", "Toker")]
     print(f"interest-filtered list / plain list = {filtered / plain:.0%}")
+    check_answers(rows)
 
 
 if __name__ == "__main__":

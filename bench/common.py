@@ -1,21 +1,30 @@
-"""What the benchmark scripts share: a seeded database, servers side by side, wrk runs."""
+"""What the benchmark scripts share: a seeded database, servers side by side, wrk runs, and
+the credentials Toker asks for (an API token for the JSON API, a session cookie for pages)."""
 
 import argparse
 import contextlib
+import html.parser
 import math
 import os
 import re
+import secrets
 import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The instance folder of the benchmarks' servers and CLI runs (secret key, bench password),
+# apart from the developer's instance/.
+INSTANCE = ROOT / "bench" / "results" / "instance"
+BENCH_USER = "bench"
 
 
 def free_port() -> int:
@@ -63,18 +72,41 @@ def wait_until_up(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not come up within {seconds} s")
 
 
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        if response.status != 200:
-            raise SystemExit(f"{url} answered {response.status}")
-        return response.read()
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Hand 3xx answers back instead of following them: a redirect to /signin is a failure."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
-def run_wrk(url: str, duration: int, connections: int = 16) -> dict:
-    """One wrk run: requests per second, average and tail latency, errors."""
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def request(url: str, headers: dict | None = None, data: bytes | None = None):
+    """(status, headers, body) of one request, redirects not followed, 4xx/5xx not raised."""
+    try:
+        with _opener.open(urllib.request.Request(url, data, headers or {}), timeout=10) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def fetch(url: str, headers: dict | None = None) -> bytes:
+    """The body of a 200 answer to GET url (with these headers); anything else ends the run."""
+    status, _headers, body = request(url, headers)
+    if status != 200:
+        raise SystemExit(f"{url} answered {status}, not 200: {body[:300]!r}")
+    return body
+
+
+def run_wrk(url: str, duration: int, connections: int = 16, headers: dict | None = None) -> dict:
+    """One wrk run (each header sent with -H): requests per second, tail latency, errors."""
     threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        [*command, url],
         check=True,
         capture_output=True,
         text=True,
@@ -131,12 +163,123 @@ def prepare_database(database: Path, wanted: int) -> tuple[int, int]:
     return stored, middle_id
 
 
+def toker_environment(database: Path, extra: dict | None = None) -> dict:
+    """The environment of the bench's gunicorn and of its `toker` commands: the same database
+    and instance folder; development, so the session cookie is not Secure-only on plain HTTP."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{database}",
+        TOKER_INSTANCE_PATH=str(INSTANCE),
+        TOKER_ENV="development",
+        OPENBLAS_NUM_THREADS="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+def toker_command(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run a toker command; its result, whatever its exit status."""
+    return subprocess.run([BIN / "toker", *args], env=env, cwd=ROOT, capture_output=True, text=True)
+
+
+def bench_password() -> str:
+    """The bench user's password: random, made once and kept in the bench instance folder."""
+    path = INSTANCE / "bench-password"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(24) + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+def ensure_bench_user(database: Path) -> dict:
+    """Make the bench user (an admin, password from bench_password()) unless this database has
+    it already, after migrating it; returns the environment for `toker` commands on it."""
+    env = toker_environment(database)
+    # A database seeded before sign-in existed lacks the users and tokens tables.
+    result = toker_command(env, "db", "upgrade")
+    if result.returncode != 0:
+        raise SystemExit(f"toker db upgrade failed:\n{result.stdout}{result.stderr}")
+    created = toker_command(
+        dict(env, TOKER_PASSWORD=bench_password()), "users", "create", BENCH_USER, "--role", "admin"
+    )
+    if created.returncode != 0 and "already exists" not in created.stderr:
+        raise SystemExit(f"toker users create failed:\n{created.stdout}{created.stderr}")
+    return env
+
+
+def api_token(database: Path) -> str:
+    """A fresh API token of the bench user, made with the CLI (the user too, the first time)."""
+    env = ensure_bench_user(database)
+    result = toker_command(env, "tokens", "create", BENCH_USER, "--label", "bench")
+    if result.returncode != 0:
+        raise SystemExit(f"toker tokens create failed:\n{result.stdout}{result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def bearer(token: str) -> dict:
+    """The header that carries an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+class _CsrfField(html.parser.HTMLParser):
+    """Finds the value of the form's hidden csrf_token input."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("name") == "csrf_token":
+            self.value = attributes.get("value")
+
+
+def _cookie(headers, name: str) -> str | None:
+    for header in headers.get_all("Set-Cookie") or []:
+        key, _, rest = header.partition("=")
+        if key.strip() == name:
+            return rest.split(";", 1)[0]
+    return None
+
+
+def sign_in(toker: str, password: str | None = None) -> dict:
+    """Sign the bench user in through the form (GET /signin, then POST it with its CSRF token);
+    the Cookie header of the signed-in session."""
+    status, headers, body = request(f"{toker}/signin")
+    if status != 200:
+        raise SystemExit(f"GET /signin answered {status}")
+    form = _CsrfField()
+    form.feed(body.decode("utf-8"))
+    cookie = _cookie(headers, "session")
+    if not form.value or not cookie:
+        raise SystemExit("GET /signin gave no csrf_token field or no session cookie")
+    fields = {
+        "name": BENCH_USER,
+        "password": password or bench_password(),
+        "csrf_token": form.value,
+    }
+    status, headers, body = request(
+        f"{toker}/signin",
+        {"Cookie": f"session={cookie}", "Content-Type": "application/x-www-form-urlencoded"},
+        urllib.parse.urlencode(fields).encode(),
+    )
+    signed_in = _cookie(headers, "session")
+    if status != 303 or not signed_in:
+        raise SystemExit(
+            f"POST /signin answered {status}, not 303 with a session cookie "
+            f"(was the bench user made with another bench-password?): {body[:300]!r}"
+        )
+    return {"Cookie": f"session={signed_in}"}
+
+
 @contextlib.contextmanager
 def servers(database: Path, toker_env: dict | None = None):
     """Toker under gunicorn (2 workers) and datasette on the same file; yields base URLs."""
     toker_port, datasette_port = free_port(), free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", OPENBLAS_NUM_THREADS="1")
-    env.update(toker_env or {})
+    env = toker_environment(database, toker_env)
     processes = [
         subprocess.Popen(
             [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{toker_port}", "wsgi:app"],
@@ -176,13 +319,15 @@ def servers(database: Path, toker_env: dict | None = None):
             process.wait(timeout=10)
 
 
-def measure(targets: list[tuple[str, str, str]], duration: int) -> list[tuple]:
-    """Fetch each URL once (its size), warm up 2 s, then one wrk run each, in order."""
+def measure(targets: list[tuple], duration: int) -> list[tuple]:
+    """Check every URL answers 200 with its headers (its size), then, in order, warm up 2 s
+    and make one wrk run each. A target is (name, server, url) or (name, server, url, headers)."""
+    targets = [(*target, {}) if len(target) == 3 else target for target in targets]
+    sizes = [len(fetch(url, headers)) for _name, _server, url, headers in targets]
     rows = []
-    for name, server, url in targets:
-        body = fetch(url)
-        run_wrk(url, 2)
-        rows.append((name, server, len(body), run_wrk(url, duration)))
+    for (name, server, url, headers), size in zip(targets, sizes, strict=True):
+        run_wrk(url, 2, headers=headers)
+        rows.append((name, server, size, run_wrk(url, duration, headers=headers)))
     return rows
 
 
@@ -194,3 +339,14 @@ def print_table(rows: list[tuple]) -> None:
             f"| {name} | {server} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
             f"{r['non_2xx']} | {size:,} |"
         )
+
+
+def check_answers(rows: list[tuple]) -> None:
+    """End with an error if wrk saw any non-2xx answer or socket error (after the table)."""
+    bad = [
+        f"{name} ({server}): {r['non_2xx']} non-2xx; {r['socket_errors']}".rstrip("; ")
+        for name, server, _size, r in rows
+        if r["non_2xx"] or r["socket_errors"]
+    ]
+    if bad:
+        raise SystemExit("wrk saw failures:\n" + "\n".join(bad))

@@ -3,7 +3,8 @@
 Service time: `similarity.top_k` (the exact top-10 by cosine over the in-memory matrix) for
 1,000 random profiles, beside a pure-Python loop computing the same ranking over the same
 vectors for 20 of them, in one run. HTTP: `GET /api/v1/profiles/<id>/similar` under gunicorn
-(2 workers), one client at a time (`wrk -t1 -c1`), so the latency is the request's own.
+(2 workers), one client at a time (`wrk -t1 -c1`), so the latency is the request's own; the
+requests carry an API token of the bench user, and must answer 200 with it before wrk starts.
 
     .venv/bin/python bench/similarity.py     # uses bench/results/bench-100000.sqlite
 """
@@ -16,7 +17,15 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from common import arguments, prepare_database, run_wrk, servers  # noqa: E402
+from common import (  # noqa: E402
+    api_token,
+    arguments,
+    bearer,
+    fetch,
+    prepare_database,
+    run_wrk,
+    servers,
+)
 
 from webapp import create_app  # noqa: E402
 from webapp.services import similarity  # noqa: E402
@@ -61,10 +70,14 @@ def main() -> None:
             got = [pk for pk, _ in similarity.top_k(matrix, matrix.vectors[row], 10, row)]
             assert got == expected, (row, got, expected)
 
+    token = bearer(api_token(database))
     with servers(database) as (toker, _datasette):
         url = f"{toker}/api/v1/profiles/{middle_id}/similar?k=10"
-        run_wrk(url, 2)
-        http = run_wrk(url, 10, connections=1)
+        fetch(url, token)  # 200 with the token, or the run ends here
+        run_wrk(url, 2, headers=token)
+        http = run_wrk(url, 10, connections=1, headers=token)
+    if http["non_2xx"] or http["socket_errors"]:
+        raise SystemExit(f"wrk saw {http['non_2xx']} non-2xx answers; {http['socket_errors']}")
 
     p50 = statistics.median(times) * 1e3
     p99 = sorted(times)[int(len(times) * 0.99)] * 1e3

@@ -263,6 +263,9 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # Browsers send Secure cookies over HTTPS only; development serves plain HTTP on loopback.
     app.config["SESSION_COOKIE_SECURE"] = not development
+    # The lifetime is enforced from session["signed_in_at"]; the cookie need not be re-signed
+    # on every answer.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         hours=float(app.config["TOKER_SESSION_HOURS"])
     )

@@ -12,6 +12,7 @@ from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, is_valid_id, utcnow
@@ -266,7 +267,10 @@ def user_for_token(token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     digest = _token_hash(token)
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    # The token and its user in one query: this runs on every API request.
+    record = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == digest)
+    )
     if record is None or record.revoked_at is not None:
         return None
     if not hmac.compare_digest(record.token_hash, digest):
