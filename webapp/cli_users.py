@@ -114,7 +114,8 @@ def users_first_admin(name: str):
                 "First start: created the admin user.",
                 f"  name:     {created.name}",
                 f"  password: {created.password}",
-                "This one-time password works once: at the first sign-in Toker asks for a new one.",
+                "Sign in with it at the address below: Toker then asks for a password of your own",
+                "before anything else, and this one stops working.",
                 "=" * 64,
                 "",
             ]
