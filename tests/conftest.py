@@ -17,7 +17,16 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.services import onboarding
 
-from .factories import PASSWORD, SignedInClient, make_payload, make_token, make_user, sign_in
+from .factories import (
+    PASSWORD,
+    SignedInClient,
+    app_config,
+    build_app,
+    make_payload,
+    make_token,
+    make_user,
+    sign_in,
+)
 
 TEST_DATABASE_URL = os.environ.get("TOKER_TEST_DATABASE_URL", "")
 
@@ -45,17 +54,7 @@ def database_url(tmp_path) -> str:
 @pytest.fixture
 def app(database_url, tmp_path):
     """An app on a fresh, empty database with the schema created."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TOKER_MIN_LIKES": 100,
-            "TOKER_CATALOGUE_MAX_STALE": 0,
-            "TOKER_ENV": "development",
-            "TOKER_PASSWORD_HASHING": "cheapest",
-        }
-    )
+    app = create_app(app_config(database_url))
     with app.app_context():
         if database_url.startswith("postgresql"):
             _reset_postgres()
@@ -67,6 +66,25 @@ def app(database_url, tmp_path):
             _reset_postgres()
         for engine in db.engines.values():
             engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build further apps with extra settings on this test's database."""
+    made = []
+
+    def build(**config):
+        app = build_app(database_url, **config)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture

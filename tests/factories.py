@@ -5,6 +5,8 @@ import re
 
 from flask.testing import FlaskClient
 
+from webapp import create_app
+from webapp.extensions import db
 from webapp.services import accounts
 from webapp.services.connectors import get_connector
 
@@ -145,3 +147,26 @@ def signed_in_client(app, role: str = "admin", name: str | None = None):
     name = name or f"{role}-user"
     make_user(app, name, role)
     return sign_in(app.test_client(), name)
+
+
+def app_config(database_url: str, **overrides) -> dict:
+    """The settings every test app runs with, on `database_url`, then `overrides`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TOKER_MIN_LIKES": 100,
+        "TOKER_CATALOGUE_MAX_STALE": 0,
+        "TOKER_ENV": "development",
+        "TOKER_PASSWORD_HASHING": "cheapest",
+        **overrides,
+    }
+
+
+def build_app(database_url: str, **config):
+    """An app like the `app` fixture's, plus `config`, with its tables created."""
+    app = create_app(app_config(database_url, **config))
+    app.test_client_class = SignedInClient
+    with app.app_context():
+        db.create_all()
+    return app

@@ -80,38 +80,6 @@ def population(client) -> list[dict]:
     return made
 
 
-@pytest.fixture
-def make_app(database_url):
-    """Build extra apps on this test's database, the way the `app` fixture does."""
-    made = []
-
-    def build(**config):
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test",
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "TOKER_MIN_LIKES": 100,
-                "TOKER_CATALOGUE_MAX_STALE": 0,
-                "TOKER_ENV": "development",
-                "TOKER_PASSWORD_HASHING": "cheapest",
-                **config,
-            }
-        )
-        with app.app_context():
-            db.create_all()
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            for engine in db.engines.values():
-                engine.dispose()
-
-
 # --- GET /api/v1/profiles ------------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import inspect, select, text
 
-from webapp import create_app
 from webapp.extensions import db
 from webapp.models import ApiToken, AuditEvent, Profile, User
 from webapp.services import accounts, onboarding
@@ -25,7 +24,6 @@ from webapp.views import pages as pages_views
 
 from .factories import (
     PASSWORD,
-    SignedInClient,
     csrf_from,
     make_payload,
     make_token,
@@ -57,44 +55,6 @@ def assert_unauthorized(response) -> dict:
     body = assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
     return body
-
-
-def build_app(database_url: str, **config):
-    """An app on this test's database, configured like the `app` fixture plus `config`."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TOKER_MIN_LIKES": 100,
-            "TOKER_ENV": "development",
-            "TOKER_PASSWORD_HASHING": "cheapest",
-            **config,
-        }
-    )
-    app.test_client_class = SignedInClient
-    with app.app_context():
-        db.create_all()
-    return app
-
-
-@pytest.fixture
-def make_app(database_url):
-    """Build apps with extra settings on this test's database (not with the `app` fixture)."""
-    made = []
-
-    def build(**config):
-        app = build_app(database_url, **config)
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            for engine in db.engines.values():
-                engine.dispose()
 
 
 def store_profile(app, **overrides) -> int:

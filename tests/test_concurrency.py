@@ -41,7 +41,7 @@ from webapp.services.storage import pack_vector, unpack_vector
 from webapp.services.taxonomy import CATEGORIES
 from webapp.services.validation import PayloadRejected
 
-from .factories import make_token, make_user
+from .factories import app_config, make_token, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = 4
@@ -80,18 +80,6 @@ def contested_accounts() -> list[tuple[str, str]]:
 def resync_only_account() -> tuple[str, str]:
     """An account stored before the workers start and then only re-synced, never deleted."""
     return PLATFORMS[1], _user_ids(PLATFORMS[1], True, 4)[3]
-
-
-def app_config(database_url: str) -> dict:
-    """The test app's settings (as the `app` fixture's) on `database_url`."""
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TOKER_MIN_LIKES": 100,
-        "TOKER_ENV": "development",
-        "TOKER_PASSWORD_HASHING": "cheapest",
-    }
 
 
 @dataclass

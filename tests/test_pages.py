@@ -10,8 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from webapp import assets, create_app
-from webapp.extensions import db
+from webapp import assets
 from webapp.services.connectors import get_connector
 
 from .factories import make_payload, mock_user_id, signed_in_client, video
@@ -346,35 +345,6 @@ def form_request(page: Element, form: Element) -> list[tuple[str, str]]:
         elif control.tag == "textarea":
             pairs.append((name, control.raw_text))
     return pairs
-
-
-@pytest.fixture
-def make_app(app, database_url):
-    """Build further apps on this test's database (created and dropped by `app`)."""
-    made = []
-
-    def build(**config):
-        new = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test",
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "TOKER_MIN_LIKES": 100,
-                "TOKER_CATALOGUE_MAX_STALE": 0,
-                "TOKER_ENV": "development",
-                "TOKER_PASSWORD_HASHING": "cheapest",
-                **config,
-            }
-        )
-        made.append(new)
-        return new
-
-    yield build
-    for new in made:
-        with new.app_context():
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from webapp.views import pages as pages_views
 from .factories import (
     PASSWORD,
     SignedInClient,
+    build_app,
     csrf_from,
     make_payload,
     make_token,
@@ -34,7 +35,6 @@ from .test_auth import (
     assert_problem,
     assert_unauthorized,
     bearer,
-    build_app,
     connect_profile,
     location,
     parse_html,
@@ -132,25 +132,6 @@ class World:
 @pytest.fixture
 def world(app) -> World:
     return World(app)
-
-
-@pytest.fixture
-def make_app(database_url):
-    """Build apps with extra settings on this test's database (not with the `app` fixture)."""
-    made = []
-
-    def build(**config):
-        app = build_app(database_url, **config)
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            for engine in db.engines.values():
-                engine.dispose()
 
 
 @pytest.fixture
