@@ -17,8 +17,6 @@ before wrk starts, and wrk must see no non-2xx answer. datasette needs no creden
 Needs wrk (Debian: apt-get install wrk) and the bench extra (pip install -e '.[bench]').
 """
 
-import os
-
 from common import (
     api_token,
     arguments,
@@ -26,7 +24,7 @@ from common import (
     check_answers,
     measure,
     prepare_database,
-    print_table,
+    print_run,
     servers,
 )
 
@@ -71,13 +69,7 @@ def main() -> None:
             ],
             args.duration,
         )
-    print(
-        f"{stored:,} profiles; wrk -t2 -c16 -d{args.duration}s; gunicorn 2 workers; "
-        f"{os.cpu_count()} cores"
-    )
-    print()
-    print_table(rows)
-    print()
+    print_run(rows, stored, args.duration)
     rps = {(name, server): r["rps"] for name, server, _size, r in rows}
     plain = rps[("list, 50 by followers", "Toker")]
     print(f"list: Toker / datasette = {plain / rps[('list, 50 by followers', 'datasette')]:.1f}x")

@@ -341,6 +341,17 @@ def print_table(rows: list[tuple]) -> None:
         )
 
 
+def print_run(rows: list[tuple], stored: int, duration: int) -> None:
+    """The run's set-up in one line, then its table."""
+    print(
+        f"{stored:,} profiles; wrk -t2 -c16 -d{duration}s; gunicorn 2 workers; "
+        f"{os.cpu_count()} cores"
+    )
+    print()
+    print_table(rows)
+    print()
+
+
 def check_answers(rows: list[tuple]) -> None:
     """End with an error if wrk saw any non-2xx answer or socket error (after the table)."""
     bad = [

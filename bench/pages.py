@@ -14,8 +14,6 @@ before wrk starts. datasette needs no credentials.
     .venv/bin/python bench/pages.py
 """
 
-import os
-
 from common import (
     arguments,
     check_answers,
@@ -23,7 +21,7 @@ from common import (
     measure,
     prepare_database,
     print_ratios,
-    print_table,
+    print_run,
     servers,
     sign_in,
 )
@@ -55,13 +53,7 @@ def main() -> None:
             ],
             args.duration,
         )
-    print(
-        f"{stored:,} profiles; wrk -t2 -c16 -d{args.duration}s; gunicorn 2 workers; "
-        f"{os.cpu_count()} cores"
-    )
-    print()
-    print_table(rows)
-    print()
+    print_run(rows, stored, args.duration)
     print_ratios(rows)
     check_answers(rows)
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy import text as sql_text
 
 from webapp import __version__
+from webapp.api.docs import resolve
 from webapp.api.openapi import build_document
 from webapp.extensions import db
 from webapp.models import Profile
@@ -75,15 +76,6 @@ def documented_operations(document: dict) -> set[tuple[str, str]]:
         for method in item
         if method.upper() in HTTP_METHODS
     }
-
-
-def resolve(document: dict, item: dict) -> dict:
-    while "$ref" in item:
-        node = document
-        for part in item["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        item = node
-    return item
 
 
 def operations(document: dict):

@@ -89,8 +89,8 @@ def create_command(platform: str, user_id: str | None):
         audit.record(cli_actor(), "connect", target, f"failed: {error}", via="cli")
         click.echo(f"Error: {error}. Nothing was stored.", err=True)
         sys.exit(1)
-    detail = outcome.status if outcome.accepted else f"rejected: {outcome.reason}"
-    audit.record(cli_actor(), "connect", f"{platform}:{outcome.user_id}", detail, via="cli")
+    target = f"{platform}:{outcome.user_id}"
+    audit.record(cli_actor(), "connect", target, outcome.summary, via="cli")
     _print_outcome(outcome)
     if not outcome.accepted:
         sys.exit(1)

@@ -8,7 +8,6 @@ needs `viewer`, the least role.
 
 import time
 from datetime import timedelta
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
@@ -31,12 +30,8 @@ def requires(role: str):
     accounts.check_role(role)
 
     def decorate(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            return view(*args, **kwargs)
-
-        wrapper.required_role = role
-        return wrapper
+        view.required_role = role
+        return view
 
     return decorate
 

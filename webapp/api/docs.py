@@ -30,7 +30,7 @@ def api_docs():
 # --- turning the document into what the page shows -------------------------------------------
 
 
-def _resolve(document: dict, item: dict) -> dict:
+def resolve(document: dict, item: dict) -> dict:
     """Follow a local $ref (#/components/...) to the object it names."""
     while "$ref" in item:
         node = document
@@ -145,7 +145,7 @@ def _field(name: str, schema: dict, required: bool, description: str | None = No
 
 
 def _parameters(document: dict, operation: dict) -> list[dict]:
-    found = [_resolve(document, item) for item in operation.get("parameters", [])]
+    found = [resolve(document, item) for item in operation.get("parameters", [])]
     found.sort(key=lambda item: PARAMETER_ORDER.get(item["in"], 9))
     return [
         {
@@ -168,7 +168,7 @@ def _content(content: dict) -> list[dict]:
 def _responses(document: dict, operation: dict) -> list[dict]:
     rows = []
     for status, item in operation["responses"].items():
-        response = _resolve(document, item)
+        response = resolve(document, item)
         rows.append(
             {
                 "status": status,
@@ -182,7 +182,7 @@ def _responses(document: dict, operation: dict) -> list[dict]:
 
 def _operation(document: dict, method: str, path: str, operation: dict) -> dict:
     body = operation.get("requestBody")
-    body = _resolve(document, body) if body else None
+    body = resolve(document, body) if body else None
     security = operation.get("security", document.get("security", []))
     return {
         "id": operation["operationId"],
@@ -209,7 +209,7 @@ def _schema_fields(document: dict, schema: dict) -> list[dict]:
     parts = schema.get("allOf", [schema])
     for part in parts:
         if "$ref" in part:
-            fields.extend(_schema_fields(document, _resolve(document, part)))
+            fields.extend(_schema_fields(document, resolve(document, part)))
             continue
         required = set(part.get("required", []))
         for name, item in part.get("properties", {}).items():

@@ -260,8 +260,7 @@ def connect():
 
 
 def _record_outcome(outcome: onboarding.Outcome) -> None:
-    detail = outcome.status if outcome.accepted else f"rejected: {outcome.reason}"
-    record_action("connect", f"{outcome.platform}:{outcome.user_id}", detail)
+    record_action("connect", f"{outcome.platform}:{outcome.user_id}", outcome.summary)
 
 
 def _platform_problem(error: ConnectorError) -> Problem:

@@ -1,7 +1,6 @@
 """Users, their roles and passwords, and API tokens: the rules and the transactions."""
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -140,19 +139,21 @@ def create_user(name: str, password: str, role: str, must_change_password: bool 
     return user
 
 
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher().verify(password_hash, (password or "")[:MAX_PASSWORD_LENGTH])
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(name: str, password: str) -> User | None:
     """The user if the name and password match, else None; takes as long either way."""
     user = find_user((name or "").strip()) if len(name or "") <= MAX_NAME_LENGTH else None
-    password = (password or "")[:MAX_PASSWORD_LENGTH]
-    ph = hasher()
-    try:
-        ph.verify(user.password_hash if user else _dummy_hash(), password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    matched = _verify(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not matched:
         return None
-    if user is None:
-        return None
-    if ph.check_needs_rehash(user.password_hash):
-        user.password_hash = ph.hash(password)
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hasher().hash((password or "")[:MAX_PASSWORD_LENGTH])
     user.last_signed_in_at = utcnow()
     db.session.commit()
     return user
@@ -165,6 +166,24 @@ def set_password(user: User, password: str) -> None:
     user.must_change_password = False
     user.session_version += 1
     db.session.commit()
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    """A user's own password change: the current one, then the new one twice and different.
+
+    AccountError names the form field at fault: current_password, confirm_password or
+    new_password.
+    """
+    if not _verify(user.password_hash, current):
+        raise AccountError("this is not your current password", "current_password")
+    if new != confirm:
+        raise AccountError("the two new passwords differ", "confirm_password")
+    if new == current:
+        raise AccountError("choose a password different from the current one", "new_password")
+    try:
+        set_password(user, new)
+    except AccountError as error:
+        raise AccountError(str(error), "new_password") from None
 
 
 def set_role(user: User, role: str) -> None:
@@ -272,8 +291,6 @@ def user_for_token(token: str) -> User | None:
         select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == digest)
     )
     if record is None or record.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(record.token_hash, digest):
         return None
     now = utcnow()
     last = record.last_used_at

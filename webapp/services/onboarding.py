@@ -57,6 +57,11 @@ class Outcome:
         """Why the account was rejected, in one line; None when it was accepted."""
         return PayloadRejected(self.problems).reason if self.problems else None
 
+    @property
+    def summary(self) -> str:
+        """What happened, in one line: created, updated, or rejected with the reason."""
+        return self.status if self.accepted else f"rejected: {self.reason}"
+
 
 def check_platform(platform: str) -> str:
     """Return the platform name if Toker knows it, else raise UnknownPlatformError."""
@@ -235,6 +240,15 @@ class StepReport:
     @property
     def finished(self) -> bool:
         return self.outcome is not None or bool(self.problems) or self.error is not None
+
+    @property
+    def summary(self) -> str | None:
+        """What happened once finished (failed, rejected or stored), in one line; else None."""
+        if self.error is not None:
+            return f"failed: {self.error}"
+        if self.problems:
+            return f"rejected: {PayloadRejected(self.problems).reason}"
+        return self.outcome.summary if self.outcome is not None else None
 
     @property
     def next_step(self) -> int:

@@ -293,6 +293,11 @@ def iter_profiles(platform: str | None = None, limit: int | None = None, batch: 
         db.session.expunge_all()
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill at `per_page` a page; at least one."""
+    return max(1, -(-total // per_page))
+
+
 def get_profile(profile_id: int) -> Profile | None:
     """The profile with that id, or None."""
     if not is_valid_id(profile_id):
@@ -420,7 +425,7 @@ def profile_videos(profile_id: int, kind: str, page: int = 1, per_page: int = VI
         }
         for video, _position in rows
     ]
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     return {
         "items": items,
         "page": page,

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..models import ROLES, User
 from ..security import record_action, requires
-from ..services import accounts, audit
+from ..services import accounts, audit, profiles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
@@ -145,7 +145,7 @@ def audit_log():
     if action not in audit.ACTIONS:
         action = ""
     events, total = audit.events(page, AUDIT_PAGE_SIZE, action or None, actor or None)
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    pages = profiles.page_count(total, AUDIT_PAGE_SIZE)
     return render_template(
         "admin/audit.html",
         section="admin",

@@ -79,26 +79,21 @@ def change_password():
     """Replace the signed-in user's password; other sessions of the user end."""
     errors: dict[str, str] = {}
     if request.method == "POST":
-        current = request.form.get("current_password", "")
-        new = request.form.get("new_password", "")
-        confirm = request.form.get("confirm_password", "")
         user = current_user._get_current_object()
-        if accounts.authenticate(user.name, current) is None:
-            errors["current_password"] = "This is not your current password."
-        elif new != confirm:
-            errors["confirm_password"] = "The two new passwords differ."
-        elif new == current:
-            errors["new_password"] = "Choose a password different from the current one."
+        try:
+            accounts.change_password(
+                user,
+                request.form.get("current_password", ""),
+                request.form.get("new_password", ""),
+                request.form.get("confirm_password", ""),
+            )
+        except accounts.AccountError as error:
+            errors[error.field] = str(error).capitalize() + "."
         else:
-            try:
-                accounts.set_password(user, new)
-            except accounts.AccountError as error:
-                errors["new_password"] = str(error).capitalize() + "."
-            else:
-                start_session(user)
-                audit.record(user.name, "password-changed", user.name, address=client_address())
-                flash("Password changed.", "success")
-                return redirect(url_for("pages.index"), code=303)
+            start_session(user)
+            audit.record(user.name, "password-changed", user.name, address=client_address())
+            flash("Password changed.", "success")
+            return redirect(url_for("pages.index"), code=303)
     status = 422 if errors else 200
     body = render_template(
         "change_password.html",

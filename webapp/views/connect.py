@@ -92,14 +92,8 @@ def step():
     if not _checked(platform, user_id):
         return make_response("Unknown platform or bad user id.", 400)
     report = onboarding.run_steps(platform, user_id, upto)
-    target = f"{platform}:{user_id}"
-    if report.error is not None:
-        record_action("connect", target, f"failed: {report.error}")
-    elif report.problems:
-        reason = onboarding.PayloadRejected(report.problems).reason
-        record_action("connect", target, f"rejected: {reason}")
-    elif report.outcome is not None:
-        record_action("connect", target, report.outcome.status)
+    if report.finished:
+        record_action("connect", f"{platform}:{user_id}", report.summary)
     if report.outcome is not None:
         verb = "Connected" if report.outcome.status == "created" else "Updated"
         flash(

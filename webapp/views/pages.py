@@ -104,7 +104,7 @@ def profile_list():
             query.q, query.platform, "updated", "desc", 1, query.per_page, query.interests
         )
     page = profiles.list_profiles(query)
-    pages = max(1, -(-page["total"] // query.per_page))
+    pages = profiles.page_count(page["total"], query.per_page)
     return render_page_or_partial(
         "profiles.html",
         "partials/_profiles_table.html",
@@ -227,7 +227,7 @@ def video_list():
         section="videos",
         result=result,
         args=args,
-        pages=max(1, -(-result["total"] // result["per_page"])),
+        pages=profiles.page_count(result["total"], result["per_page"]),
         categories=CATEGORIES,
     )
 
@@ -320,7 +320,7 @@ def resync(profile_id: int):
         record_action("resync", target, f"failed: {error}")
         flash(f"Re-sync failed: {error}", "error")
         return redirect(url_for("pages.profile", profile_id=profile_id), code=303)
-    record_action("resync", target, outcome.status)
+    record_action("resync", target, outcome.summary)
     if not outcome.accepted:
         flash(f"Re-sync rejected, the stored profile is unchanged: {outcome.reason}", "error")
     else:
