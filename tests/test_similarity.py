@@ -37,8 +37,7 @@ def _matrix(ids, vectors, platforms) -> Matrix:
     norms = np.linalg.norm(raw, axis=1)
     raw[norms > 0] /= norms[norms > 0, None]
     codes = np.array([("tiktok", "instagram", "x").index(p) for p in platforms], dtype=np.int8)
-    ids_array = np.array(ids, dtype=np.int64)
-    return Matrix(ids_array, codes, raw, {pk: i for i, pk in enumerate(ids)})
+    return Matrix(np.array(ids, dtype=np.int64), codes, raw)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -61,7 +60,7 @@ def test_top_k_equals_a_brute_force_ranking_on_random_data(seed):
     matrix = _matrix(ids, vectors, platforms)
     for row in rng.sample(range(n), 40) + [5]:
         for k, platform in ((10, None), (25, "x"), (1, None)):
-            got = top_k(matrix, matrix.vectors[row], k, exclude_row=row, platform=platform)
+            got = top_k(matrix, matrix.unit([row])[0], k, exclude_row=row, platform=platform)
             want = _brute_force(ids, vectors, platforms, row, k, platform)
             assert [pk for pk, _ in got] == [pk for pk, _ in want]
             assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-12)
@@ -70,7 +69,7 @@ def test_top_k_equals_a_brute_force_ranking_on_random_data(seed):
 def test_ties_are_broken_by_id():
     vectors = [[1.0] + [0.0] * (len(CATEGORIES) - 1)] * 5
     matrix = _matrix([40, 10, 30, 20, 50], vectors, ["x"] * 5)
-    got = top_k(matrix, matrix.vectors[0], 3, exclude_row=0)
+    got = top_k(matrix, matrix.unit([0])[0], 3, exclude_row=0)
     assert [pk for pk, _ in got] == [10, 20, 30]
     assert [score for _, score in got] == [1.0, 1.0, 1.0]
 
@@ -153,15 +152,16 @@ def test_answers_reflect_writes_made_by_another_process(app, client, database_ur
     assert newcomer not in [i["id"] for i in items]
 
 
-def test_the_matrix_is_reused_until_the_data_changes(app):
+def test_the_matrix_is_built_once_then_patched_when_the_data_changes(app):
     with app.app_context():
         _store("a", [["Music"]])
         first = similarity.current_matrix()
         assert similarity.current_matrix() is first
-        _store("b", [["Dance"]])
+        builds = similarity.live.builds
+        b = _store("b", [["Dance"]])
         second = similarity.current_matrix()
-        assert second is not first
-        assert len(second.ids) == 2
+        assert second is first and similarity.live.builds == builds  # patched, not rebuilt
+        assert len(second.ids) == 2 and b in second.row_of
 
 
 def test_vectors_from_a_smaller_taxonomy_are_padded(app):
@@ -175,8 +175,8 @@ def test_vectors_from_a_smaller_taxonomy_are_padded(app):
         versions.bump(db.session)
         db.session.commit()
         matrix = similarity.current_matrix()
-        assert matrix.vectors.shape == (1, len(CATEGORIES))
-        assert matrix.vectors[0, 0] == 1.0
+        assert matrix.raw.shape == (1, len(CATEGORIES))
+        assert matrix.raw[0, 0] == 1.0
 
 
 def test_profile_page_lists_similar_profiles(app, client):

@@ -74,6 +74,7 @@ def _sqlite_pragmas(
     foreign_keys: bool = True,
     wal_autocheckpoint: int = 1000,
     busy_timeout_ms: int = 30_000,
+    cache_mb: int = 16,
 ) -> None:
     """WAL so readers never block the writer; a busy timeout so writers queue, not fail."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -83,7 +84,9 @@ def _sqlite_pragmas(
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+    # Each connection's private page cache; the operating system's file cache, shared by every
+    # worker, holds the rest of the database.
+    cursor.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
     cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
     cursor.close()
     # SQLite's own lower() folds only A-Z; searches compare lower-cased text, so "ÑANDÚ" must
@@ -118,6 +121,7 @@ def register_extensions(app: Flask) -> None:
                     foreign_keys=app.config["TOKER_SQLITE_FOREIGN_KEYS"],
                     wal_autocheckpoint=app.config["TOKER_SQLITE_WAL_AUTOCHECKPOINT"],
                     busy_timeout_ms=app.config["TOKER_SQLITE_BUSY_TIMEOUT_MS"],
+                    cache_mb=app.config["TOKER_SQLITE_CACHE_MB"],
                 )
                 event.listen(engine, "connect", pragmas)
     security.init_app(app)

@@ -22,6 +22,7 @@ ENV_SETTINGS = {
     "TOKER_CONNECTOR_MAX_WAIT": ("TOKER_CONNECTOR_MAX_WAIT", float),
     "TOKER_CONNECTOR_FAULTS": ("TOKER_CONNECTOR_FAULTS", str),
     "TOKER_SQLITE_BUSY_TIMEOUT_MS": ("TOKER_SQLITE_BUSY_TIMEOUT_MS", int),
+    "TOKER_SQLITE_CACHE_MB": ("TOKER_SQLITE_CACHE_MB", int),
 }
 
 
@@ -43,6 +44,9 @@ def default_config(instance_path: str) -> dict:
         "TOKER_SQLITE_FOREIGN_KEYS": True,
         # WAL pages before SQLite copies them back into the database file (SQLite's default).
         "TOKER_SQLITE_WAL_AUTOCHECKPOINT": 1000,
+        # Page cache per SQLite connection, MiB: small in web workers (each thread has a
+        # connection, and the OS file cache is shared); bulk seeding workers take 64.
+        "TOKER_SQLITE_CACHE_MB": 16,
         # "production" (Secure session cookies) or "development" (plain-HTTP loopback serving).
         "TOKER_ENV": "production",
         # A signed-in session lasts this long without a new sign-in.

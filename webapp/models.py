@@ -105,6 +105,23 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ProfileChange(db.Model):
+    """That a write created, updated or deleted a profile, numbered by the write's data version.
+
+    The change feed: a process holding state built at one version catches up by reading the
+    changes of the later versions, instead of reloading every profile.
+    """
+
+    __tablename__ = "profile_changes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # No foreign key: a deletion's change outlives its profile.
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change: Mapped[str] = mapped_column(String(8))  # created, updated or deleted
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Video(db.Model):
     """A video of a platform's catalogue, unique by (platform, video_id); latest counts win."""
 

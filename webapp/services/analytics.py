@@ -2,10 +2,10 @@
 
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ProfileInterest, Video
+from ..models import Video
 from . import profiles, similarity, versions
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
@@ -13,18 +13,16 @@ from .validation import PLATFORMS
 
 def interest_shares(limit: int = 12) -> list[dict]:
     """Each category's share of all profiles' interest (the mean weight), largest first."""
-    total = profiles.count_profiles()
+    matrix = similarity.current_matrix()
+    total = matrix.count()
     if not total:
         return []
-    rows = db.session.execute(
-        select(ProfileInterest.category, func.sum(ProfileInterest.weight))
-        .group_by(ProfileInterest.category)
-        .order_by(func.sum(ProfileInterest.weight).desc(), ProfileInterest.category)
-        .limit(limit)
-    ).all()
+    sums = matrix.interest_sums()
     order = {name: i for i, name in enumerate(CATEGORIES)}
-    shares = [{"category": name, "share": weight / total} for name, weight in rows]
-    shares.sort(key=lambda s: (-s["share"], order.get(s["category"], len(order))))
+    present = [(name, float(sums[i])) for i, name in enumerate(CATEGORIES) if sums[i] > 1e-12]
+    present.sort(key=lambda item: (-item[1], item[0]))
+    shares = [{"category": name, "share": weight / total} for name, weight in present[:limit]]
+    shares.sort(key=lambda s: (-s["share"], order[s["category"]]))
     return shares
 
 
@@ -32,10 +30,9 @@ _cache = versions.VersionedCache()
 
 
 def overview(recent: int = 8) -> dict:
-    """Everything the overview page shows; aggregates are computed once per data version."""
-    counts = _cache.get_or_compute(db.session, ("platform-counts",), profiles.count_by_platform)
-    interests = _cache.get_or_compute(db.session, ("interest-shares",), interest_shares)
-    heatmap = _cache.get_or_compute(db.session, ("interest-by-platform",), interest_by_platform)
+    """Everything the overview page shows: counts, interest shares and the heatmap from the
+    live matrix, the hashtags once per data version."""
+    counts = similarity.current_matrix().counts_by_platform()
     hashtags = _cache.get_or_compute(db.session, ("hashtag-cooccurrence",), hashtag_cooccurrence)
     latest = profiles.list_profiles(
         profiles.ListQuery(sort="updated", order="desc", per_page=recent)
@@ -43,18 +40,16 @@ def overview(recent: int = 8) -> dict:
     return {
         "counts": counts,
         "total": sum(counts.values()),
-        "interests": interests,
-        "heatmap": heatmap,
+        "interests": interest_shares(),
+        "heatmap": interest_by_platform(),
         "hashtags": hashtags,
         "latest": latest["items"],
     }
 
 
 def interest_by_platform() -> dict:
-    """Each platform's mean interest weight per category (rows: platforms, columns: categories).
-
-    Computed from the look-alike matrix, which already holds every vector for this version.
-    """
+    """Each platform's mean interest weight per category (rows: platforms, columns: categories),
+    from the sums the live matrix keeps."""
     means = similarity.current_matrix().mean_interest_by_platform()
     platforms = [p for p in PLATFORMS if p in means]
     return {

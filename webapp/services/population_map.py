@@ -1,33 +1,35 @@
 """The population map: every profile as a point (PCA of interest vectors) with k-means clusters.
 
 Deterministic: PCA components have a fixed sign (largest loading positive) and k-means starts
-from a seeded k-means++; the result is cached per data version and k.
+from a seeded k-means++. The fit (the mean, the two components and the k centroids) is made
+once per k; new and changed profiles are projected onto the fitted components and given the
+nearest centroid at once. When more than REFIT_SHARE of the rows changed since the fit, a
+background thread fits again and the new fit replaces the old one when it is ready.
 """
+
+import threading
+import weakref
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..extensions import db
-from . import similarity, versions
+from . import similarity
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
 MAX_CLUSTERS = 12
 ITERATIONS = 25
-_cache = versions.VersionedCache()
+REFIT_SHARE = 0.1
+# Below this many profiles a fit takes milliseconds: refit on the spot rather than later.
+INLINE_REFIT_ROWS = 20_000
 
 
 def pca_2d(data: np.ndarray) -> np.ndarray:
     """Project rows onto their two principal components (signs fixed, so it is repeatable)."""
     if len(data) == 0:
         return np.zeros((0, 2))
-    centred = data - data.mean(axis=0)
-    covariance = centred.T @ centred / max(1, len(data) - 1)
-    values, vectors = np.linalg.eigh(covariance)
-    components = vectors[:, np.argsort(values)[::-1][:2]]
-    for j in range(components.shape[1]):
-        if components[np.argmax(np.abs(components[:, j])), j] < 0:
-            components[:, j] = -components[:, j]
-    return centred @ components
+    mean, components = components_2d(data)
+    return (data - mean) @ components
 
 
 def kmeans(data: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -66,41 +68,130 @@ def cluster_name(centroid: np.ndarray) -> str:
     return " & ".join(names) or "Unclassified"
 
 
-def _compute(k: int) -> dict:
-    matrix = similarity.current_matrix()
-    raw = matrix.vectors * matrix.norms[:, None]
-    points = pca_2d(raw)
+@dataclass(frozen=True)
+class Fit:
+    """A fitted map: the projection and the clusters, and the matrix state it was fitted on."""
+
+    mean: np.ndarray
+    components: np.ndarray  # WIDTH x 2
+    centroids: np.ndarray  # k x WIDTH
+    names: list[str]
+    changed: int  # the matrix's change count when fitted
+    rows: int
+
+
+def components_2d(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and the two principal components of the rows (signs fixed, as pca_2d)."""
+    mean = data.mean(axis=0)
+    centred = data - mean
+    covariance = centred.T @ centred / max(1, len(data) - 1)
+    values, vectors = np.linalg.eigh(covariance)
+    components = vectors[:, np.argsort(values)[::-1][:2]]
+    for j in range(components.shape[1]):
+        if components[np.argmax(np.abs(components[:, j])), j] < 0:
+            components[:, j] = -components[:, j]
+    return mean, components
+
+
+def fit(raw: np.ndarray, k: int, changed: int) -> Fit:
+    """PCA and k-means over these rows."""
+    if not len(raw):
+        width = len(CATEGORIES)
+        return Fit(np.zeros(width), np.zeros((width, 2)), np.zeros((0, width)), [], changed, 0)
+    mean, components = components_2d(raw)
     # float32 is plenty for clustering and a third faster.
-    labels, centroids = (
-        kmeans(raw.astype(np.float32), k) if len(raw) else (np.zeros(0, dtype=int), np.zeros(0))
-    )
-    ids = matrix.ids.tolist()
-    # Each profile's two largest interests, for the hover label.
-    if len(raw):
-        top = np.argsort(-raw, axis=1)[:, :2]
-        shares = np.rint(np.take_along_axis(raw, top, axis=1) * 100).astype(int).tolist()
-        top = top.tolist()
-    else:
-        shares, top = [], []
-    tops = [
-        ", ".join(f"{CATEGORIES[j]} {p}%" for j, p in zip(cats, pcts, strict=True) if p > 0)
-        or "Unclassified"
-        for cats, pcts in zip(top, shares, strict=True)
-    ]
-    return {
-        "ids": ids,
-        "x": np.round(points[:, 0], 5).tolist() if len(ids) else [],
-        "y": np.round(points[:, 1], 5).tolist() if len(ids) else [],
-        "username": list(matrix.usernames or []),
-        "dominant": [name or "Unclassified" for name in matrix.dominant or []],
-        "top": tops,
-        "platform": [PLATFORMS[code] for code in matrix.platforms.tolist()],
-        "cluster": labels.tolist(),
-        "clusters": [cluster_name(c) for c in centroids] if len(ids) else [],
-    }
+    _, centroids = kmeans(raw.astype(np.float32), k)
+    centroids = centroids.astype(np.float64)
+    return Fit(mean, components, centroids, [cluster_name(c) for c in centroids], changed, len(raw))
+
+
+def nearest_centroid(raw: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each row's closest centroid (squared Euclidean distance)."""
+    distances = (raw**2).sum(axis=1)[:, None] - 2 * raw @ centroids.T + (centroids**2).sum(axis=1)
+    return distances.argmin(axis=1)
+
+
+class Maps:
+    """Per database and k: the current fit and the answer for the matrix's version."""
+
+    def __init__(self):
+        self._fits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._refitting: set = set()
+        self._lock = threading.Lock()
+        # Fits made since the process started: on a request, and in the background.
+        self.inline_fits = 0
+        self.background_fits = 0
+
+    def answer(self, matrix: similarity.Matrix, k: int) -> dict:
+        """Every profile's point and cluster for k clusters, at the matrix's version."""
+        with matrix.lock:
+            cached = self._answers.setdefault(matrix, {}).get(k)
+            if cached is not None and cached[0] == (matrix.version, matrix.n):
+                return cached[1]
+            raw = matrix.raw.copy()
+            ids = matrix.ids.tolist()
+            platforms = matrix.platforms.tolist()
+            usernames = list(matrix.usernames)
+            dominant = [name or "Unclassified" for name in matrix.dominant]
+            labels = list(matrix.labels)
+            state = (matrix.version, matrix.n)
+            changed = matrix.changed
+        model = self._fit_for(matrix, k, raw, changed)
+        if len(raw) == 0:
+            points = np.zeros((0, 2))
+            clusters: list[int] = []
+        else:
+            points = (raw - model.mean) @ model.components
+            clusters = nearest_centroid(raw, model.centroids).tolist()
+        result = {
+            "ids": ids,
+            "x": np.round(points[:, 0], 5).tolist(),
+            "y": np.round(points[:, 1], 5).tolist(),
+            "username": usernames,
+            "dominant": dominant,
+            "top": labels,
+            "platform": [PLATFORMS[code] for code in platforms],
+            "cluster": clusters,
+            "clusters": model.names if ids else [],
+        }
+        with matrix.lock:
+            self._answers.setdefault(matrix, {})[k] = (state, result)
+        return result
+
+    def _fit_for(self, matrix, k: int, raw: np.ndarray, changed: int) -> Fit:
+        fits = self._fits.setdefault(matrix, {})
+        model = fits.get(k)
+        outdated = model is not None and changed - model.changed > REFIT_SHARE * model.rows
+        if model is None or (outdated and len(raw) < INLINE_REFIT_ROWS):
+            model = fits[k] = fit(raw, k, changed)  # first use of this k, or a small map
+            self.inline_fits += 1
+        elif outdated:
+            self._refit_later(matrix, k, raw, changed)
+        return model
+
+    def _refit_later(self, matrix, k: int, raw: np.ndarray, changed: int) -> None:
+        key = (id(matrix), k)
+        with self._lock:
+            if key in self._refitting:
+                return
+            self._refitting.add(key)
+
+        def run():
+            try:
+                self._fits.setdefault(matrix, {})[k] = fit(raw, k, changed)
+                self.background_fits += 1
+            finally:
+                with self._lock:
+                    self._refitting.discard(key)
+
+        threading.Thread(target=run, name=f"map-refit-{k}", daemon=True).start()
+
+
+maps = Maps()
 
 
 def population_map(k: int = 6) -> dict:
     """Every profile's map position, platform, dominant interest and cluster (k clusters)."""
     k = max(2, min(int(k), MAX_CLUSTERS))
-    return _cache.get_or_compute(db.session, ("map", k), lambda: _compute(k))
+    return maps.answer(similarity.current_matrix(), k)

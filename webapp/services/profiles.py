@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, intersect, or_, select
 
 from ..extensions import db
 from ..models import Profile, ProfileInterest, ProfileVideo, Video, is_valid_id
-from . import versions
+from . import changes, similarity, versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS, STAT_FIELDS
@@ -191,7 +191,12 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
             )
         )
     if query.platform:
-        conditions.append(Profile.platform == query.platform)
+        platform = Profile.platform
+        if scan and SORTS[query.sort] is not Profile.followers_count:
+            # Keep the planner on the sort order's index: left to itself, SQLite takes the
+            # (platform, followers) index and sorts every profile of the platform instead.
+            platform = platform.concat("")
+        conditions.append(platform == query.platform)
     if query.interests and scan:
         # Walk the sort order's index and test each profile: one primary-key probe of
         # profile_interests per interest, stopping once the page is full.
@@ -236,7 +241,13 @@ _counts = versions.VersionedCache()
 
 
 def _total(query: ListQuery, conditions: list) -> int:
-    """The number of matching profiles; counted once per filter and data version."""
+    """The number of matching profiles.
+
+    Platform and interest filters are counted by the live matrix, which keeps each count
+    current as profiles change; a text search is counted once per search and data version.
+    """
+    if not query.q:
+        return similarity.current_matrix().count(query.platform, query.interests)
     return _counts.get_or_compute(
         db.session,
         ("count", query.q, query.platform, query.interests),
@@ -366,22 +377,12 @@ def delete_profile(profile_id: int) -> bool:
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
         if deleted:
-            versions.bump(db.session)
+            changes.record(db.session, [(profile_id, changes.DELETED)])
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     return deleted > 0
-
-
-def count_by_platform() -> dict[str, int]:
-    """How many profiles each platform has."""
-    rows = db.session.execute(
-        select(Profile.platform, func.count(Profile.id)).group_by(Profile.platform)
-    ).all()
-    counts = dict.fromkeys(PLATFORMS, 0)
-    counts.update({platform: count for platform, count in rows})
-    return counts
 
 
 def count_profiles(platform: str | None = None) -> int:

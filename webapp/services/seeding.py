@@ -181,6 +181,8 @@ def seed_profiles(
         # Checkpoint every ~200 MB of WAL rather than every 4 MB: pages that every batch
         # touches (the link indexes) are copied back once per checkpoint, not once per batch.
         config["TOKER_SQLITE_WAL_AUTOCHECKPOINT"] = 50_000
+        # Bulk writes revisit the same index pages batch after batch: keep more of them.
+        config["TOKER_SQLITE_CACHE_MB"] = 64
     context = multiprocessing.get_context("spawn")
     # SQLite takes one writer at a time and makes the others poll with growing sleeps; a lock
     # hands the turn over at once. PostgreSQL writers run side by side.

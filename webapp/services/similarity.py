@@ -1,18 +1,24 @@
 """Look-alike profiles: exact top-k by cosine of interest vectors over an in-memory matrix.
 
-The matrix is built once per process from every stored vector and rebuilt when the profiles
-version stamp moved, so every answer reflects every committed write, including those of other
-worker processes and of the CLI.
+Each process keeps one live matrix per database: built in full once, then kept current by the
+change feed (services/changes.py). When the data version moved, the matrix reads only the
+profiles changed since its own version and patches their rows (insert, update, delete), so
+every answer reflects every committed write, including those of other worker processes and
+of the CLI, at a cost proportional to what changed. The same matrix maintains the counts and
+interest sums the lists, the overview and the map read.
 """
 
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Profile
-from . import versions
+from . import changes, versions
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
@@ -21,90 +27,390 @@ from .validation import PLATFORMS
 SCORE_DECIMALS = 12
 MAX_K = 100
 CANDIDATE_MARGIN = 1e-4
+WIDTH = len(CATEGORIES)
+PLATFORM_CODE = {name: code for code, name in enumerate(PLATFORMS)}
+# Interest-filter counts kept current, most recently used first.
+MAX_FILTER_COUNTS = 256
+READ_CHUNK = 500
+_CATEGORY_NAME = {name: name for name in CATEGORIES}
 
 
 class NotFound(LookupError):
     """No profile has that id."""
 
 
-@dataclass
+@dataclass(frozen=True)
+class Row:
+    """What the matrix keeps of one profile."""
+
+    id: int
+    platform: int  # index into PLATFORMS, -1 for an unknown one
+    raw: np.ndarray  # the interest weights, float64, taxonomy order
+    username: str
+    dominant: str | None
+
+
+def decode_vector(blob: bytes) -> np.ndarray:
+    """A stored vector as float64 weights; an older, smaller taxonomy's is padded with zeros."""
+    values = np.frombuffer(blob, dtype="<f8")[:WIDTH]
+    if len(values) == WIDTH:
+        return values.astype(np.float64)
+    padded = np.zeros(WIDTH)
+    padded[: len(values)] = values
+    return padded
+
+
+def hover_label(raw: np.ndarray) -> str:
+    """A profile's two largest interests with their shares, for the map's hover label."""
+    top = np.argsort(-raw, kind="stable")[:2]
+    parts = [f"{CATEGORIES[j]} {p}%" for j in top if (p := int(np.rint(raw[j] * 100))) > 0]
+    return ", ".join(parts) or "Unclassified"
+
+
+def _matches(platform: int, raw: np.ndarray, key: tuple) -> bool:
+    wanted, interests = key
+    if wanted is not None and platform != wanted:
+        return False
+    return all(raw[c] >= minimum and raw[c] > 0 for c, minimum in interests)
+
+
 class Matrix:
-    """Unit interest vectors of all profiles, with their ids and platforms."""
+    """Every profile's interest weights, one row each, with what the counts and the map need.
 
-    ids: np.ndarray  # int64, ascending
-    platforms: np.ndarray  # int8 index into PLATFORMS
-    vectors: np.ndarray  # float64, one unit row per profile (zero rows stay zero)
-    row_of: dict[int, int]
-    # The same rows in float32: half the memory to stream through for the first pass.
-    vectors32: np.ndarray | None = None
-    # Each row's length before it was made a unit vector (the raw weights sum to 1).
-    norms: np.ndarray | None = None
-    # Read in the same scan, for the population map's hover labels.
-    usernames: list[str] | None = None
-    dominant: list[str | None] | None = None
+    Rows are in no fixed order: a new profile is appended, a deleted profile's row takes the
+    last row. The arrays keep spare capacity, so appending costs O(1) amortised. `lock`
+    guards every read that spans rows against a concurrent patch.
+    """
 
-    def __post_init__(self):
-        if self.vectors32 is None:
-            self.vectors32 = self.vectors.astype(np.float32)
-        if self.norms is None:
-            self.norms = np.ones(len(self.ids))
+    def __init__(
+        self,
+        ids=(),
+        platforms=(),
+        raw=None,
+        usernames=None,
+        dominant=None,
+        labels=None,
+        capacity: int = 0,
+    ):
+        self.n = 0
+        self._ids = np.zeros(capacity, dtype=np.int64)
+        self._platforms = np.zeros(capacity, dtype=np.int8)
+        self._raw = np.zeros((capacity, WIDTH))
+        self._norms = np.zeros(capacity)
+        self._unit32 = np.zeros((capacity, WIDTH), dtype=np.float32)
+        self.row_of: dict[int, int] = {}
+        self.usernames: list[str] = []
+        self.dominant: list[str | None] = []
+        self.labels: list[str] = []
+        self.version = 0
+        # How many row changes were applied since the build (the map refits after enough).
+        self.changed = 0
+        self.lock = threading.RLock()
+        self.platform_counts = np.zeros(len(PLATFORMS), dtype=np.int64)
+        self.platform_sums = np.zeros((len(PLATFORMS), WIDTH))
+        self._filter_counts: OrderedDict[tuple, int] = OrderedDict()
+        if len(ids):
+            self.extend(ids, platforms, raw, usernames, dominant, labels)
+
+    def extend(self, ids, platforms, raw, usernames=None, dominant=None, labels=None) -> None:
+        """Append a block of new rows (while building; patches use `apply`)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        count = len(ids)
+        raw = np.asarray(raw, dtype=np.float64).reshape(count, WIDTH)
+        platforms = np.asarray(platforms, dtype=np.int8)
+        start, end = self.n, self.n + count
+        self._grow(end)
+        self._ids[start:end] = ids
+        self._platforms[start:end] = platforms
+        self._raw[start:end] = raw
+        norms = np.linalg.norm(raw, axis=1)
+        self._norms[start:end] = norms
+        self._unit32[start:end] = self._unit(raw, norms)
+        self.row_of.update((int(pk), start + i) for i, pk in enumerate(ids.tolist()))
+        self.usernames.extend(usernames if usernames is not None else [""] * count)
+        # Category names repeat: keep one string object per name, not one per row.
+        self.dominant.extend(
+            _CATEGORY_NAME.get(name, name)
+            for name in (dominant if dominant is not None else [None] * count)
+        )
+        self.labels.extend(labels if labels is not None else _labels(raw))
+        self.n = end
+        self.platform_counts += np.bincount(
+            platforms[platforms >= 0], minlength=len(PLATFORMS)
+        ).astype(np.int64)
+        for code in range(len(PLATFORMS)):
+            self.platform_sums[code] += raw[platforms == code].sum(axis=0)
+
+    @staticmethod
+    def _unit(raw: np.ndarray, norms: np.ndarray) -> np.ndarray:
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        return raw * scale[:, None]
+
+    # Views of the live rows.
+    @property
+    def ids(self) -> np.ndarray:
+        return self._ids[: self.n]
+
+    @property
+    def platforms(self) -> np.ndarray:
+        return self._platforms[: self.n]
+
+    @property
+    def raw(self) -> np.ndarray:
+        return self._raw[: self.n]
+
+    @property
+    def norms(self) -> np.ndarray:
+        return self._norms[: self.n]
+
+    @property
+    def vectors32(self) -> np.ndarray:
+        return self._unit32[: self.n]
+
+    def unit(self, rows) -> np.ndarray:
+        """The unit interest vectors of some rows, in float64 (zero rows stay zero)."""
+        return self._unit(self._raw[rows], self._norms[rows])
+
+    # Patching.
+    def apply(self, rows: list[Row], gone: set[int], version: int) -> None:
+        """Bring the matrix to `version`: `rows` are the changed profiles as stored now,
+        `gone` the changed ones no longer stored."""
+        with self.lock:
+            for pk in gone:
+                if pk in self.row_of:
+                    self._remove(pk)
+            for row in rows:
+                self._put(row)
+            self.changed += len(rows) + len(gone)
+            self.version = max(self.version, version)
+
+    def _count(self, row: int, sign: int) -> None:
+        platform, raw = int(self._platforms[row]), self._raw[row]
+        if platform >= 0:
+            self.platform_counts[platform] += sign
+            self.platform_sums[platform] += sign * raw
+        for key in self._filter_counts:
+            if _matches(platform, raw, key):
+                self._filter_counts[key] += sign
+
+    def _remove(self, pk: int) -> None:
+        row = self.row_of.pop(pk)
+        self._count(row, -1)
+        last = self.n - 1
+        if row != last:  # the last row fills the gap
+            self._ids[row] = self._ids[last]
+            self._platforms[row] = self._platforms[last]
+            self._raw[row] = self._raw[last]
+            self._norms[row] = self._norms[last]
+            self._unit32[row] = self._unit32[last]
+            self.usernames[row] = self.usernames[last]
+            self.dominant[row] = self.dominant[last]
+            self.labels[row] = self.labels[last]
+            self.row_of[int(self._ids[row])] = row
+        self.usernames.pop()
+        self.dominant.pop()
+        self.labels.pop()
+        self.n = last
+
+    def _put(self, new: Row) -> None:
+        row = self.row_of.get(new.id)
+        if row is None:
+            row = self.n
+            self._grow(row + 1)
+            self.n += 1
+            self.row_of[new.id] = row
+            self.usernames.append(new.username)
+            self.dominant.append(new.dominant)
+            self.labels.append(hover_label(new.raw))
+        else:
+            self._count(row, -1)
+            self.usernames[row] = new.username
+            self.dominant[row] = new.dominant
+            self.labels[row] = hover_label(new.raw)
+        norm = float(np.linalg.norm(new.raw))
+        self._ids[row] = new.id
+        self._platforms[row] = new.platform
+        self._raw[row] = new.raw
+        self._norms[row] = norm
+        self._unit32[row] = (new.raw / norm if norm else new.raw).astype(np.float32)
+        self._count(row, +1)
+
+    def _grow(self, size: int) -> None:
+        capacity = len(self._ids)
+        if size <= capacity:
+            return
+        capacity = max(size, 1024, capacity + capacity // 4)
+
+        def grown(array):
+            bigger = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+            bigger[: self.n] = array[: self.n]
+            return bigger
+
+        self._ids, self._platforms = grown(self._ids), grown(self._platforms)
+        self._raw, self._norms, self._unit32 = (
+            grown(self._raw),
+            grown(self._norms),
+            grown(self._unit32),
+        )
+
+    # Counts and sums, kept current by every patch.
+    def count(self, platform: str | None = None, interests: tuple = ()) -> int:
+        """How many profiles are on `platform` (all when None) and hold every (category,
+        minimum share) of `interests`, as the list's SQL filter decides."""
+        wanted = PLATFORM_CODE.get(platform, -2) if platform is not None else None
+        if not interests:
+            with self.lock:
+                if wanted is None:
+                    return int(self.n)
+                return int(self.platform_counts[wanted]) if wanted >= 0 else 0
+        key = (wanted, tuple((CATEGORIES.index(c), m) for c, m in interests))
+        with self.lock:
+            found = self._filter_counts.get(key)
+            if found is None:
+                # Counted once over the rows, then kept current by the patches.
+                keep = np.ones(self.n, dtype=bool)
+                if wanted is not None:
+                    keep &= self.platforms == wanted
+                for c, minimum in key[1]:
+                    column = self.raw[:, c]
+                    keep &= (column >= minimum) & (column > 0)
+                found = int(keep.sum())
+                self._filter_counts[key] = found
+                if len(self._filter_counts) > MAX_FILTER_COUNTS:
+                    self._filter_counts.popitem(last=False)
+            else:
+                self._filter_counts.move_to_end(key)
+            return found
+
+    def counts_by_platform(self) -> dict[str, int]:
+        """How many profiles each platform has."""
+        with self.lock:
+            return {p: int(self.platform_counts[code]) for code, p in enumerate(PLATFORMS)}
+
+    def interest_sums(self) -> np.ndarray:
+        """The sum of every profile's interest weights, per category."""
+        with self.lock:
+            return self.platform_sums.sum(axis=0)
 
     def mean_interest_by_platform(self) -> dict[str, np.ndarray]:
         """Each platform's mean raw interest vector."""
-        raw = self.vectors * self.norms[:, None]
-        means = {}
-        for code, platform in enumerate(PLATFORMS):
-            rows = self.platforms == code
-            if rows.any():
-                means[platform] = raw[rows].mean(axis=0)
-        return means
+        with self.lock:
+            return {
+                platform: self.platform_sums[code] / self.platform_counts[code]
+                for code, platform in enumerate(PLATFORMS)
+                if self.platform_counts[code] > 0
+            }
 
 
-def _load() -> Matrix:
-    rows = db.session.execute(
-        select(
-            Profile.id,
-            Profile.platform,
-            Profile.vector,
-            Profile.username,
-            Profile.dominant_interest,
-        ).order_by(Profile.id)
-    ).all()
-    width = len(CATEGORIES)
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    platform_code = {name: code for code, name in enumerate(PLATFORMS)}
-    platforms = np.fromiter(
-        (platform_code.get(row[1], -1) for row in rows), dtype=np.int8, count=len(rows)
+def _rows(columns_of_rows) -> list[Row]:
+    return [
+        Row(int(pk), PLATFORM_CODE.get(platform, -1), decode_vector(blob), username, dominant)
+        for pk, platform, blob, username, dominant in columns_of_rows
+    ]
+
+
+_COLUMNS = (
+    Profile.id,
+    Profile.platform,
+    Profile.vector,
+    Profile.username,
+    Profile.dominant_interest,
+)
+
+
+def _read(ids: set[int]) -> list[Row]:
+    """The matrix rows of these profiles as stored now (deleted ones are simply absent)."""
+    found = []
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), READ_CHUNK):
+        chunk = wanted[start : start + READ_CHUNK]
+        found.extend(
+            _rows(db.session.execute(select(*_COLUMNS).where(Profile.id.in_(chunk))).all())
+        )
+    return found
+
+
+def build_matrix(chunk: int = 10_000) -> Matrix:
+    """A matrix of every stored profile, read in one scan, a chunk of rows at a time."""
+    expected = db.session.scalar(select(func.count(Profile.id)))
+    matrix = Matrix(capacity=expected + 1024)
+    result = db.session.execute(
+        select(*_COLUMNS).order_by(Profile.id).execution_options(yield_per=chunk)
     )
-    blobs = [row[2] for row in rows]
-    if all(len(blob) == width * 8 for blob in blobs):
-        # Every vector has the current taxonomy's width: one buffer, one reshape.
-        vectors = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(len(rows), width).copy()
-    else:  # vectors stored under an older, smaller taxonomy are padded with zeros
-        vectors = np.zeros((len(rows), width), dtype=np.float64)
-        for index, blob in enumerate(blobs):
-            values = np.frombuffer(blob, dtype="<f8")[:width]
-            vectors[index, : len(values)] = values
-    norms = np.linalg.norm(vectors, axis=1)
-    nonzero = norms > 0
-    vectors[nonzero] /= norms[nonzero, None]
-    return Matrix(
-        ids,
-        platforms,
-        vectors,
-        {int(pk): i for i, pk in enumerate(ids)},
-        norms=norms,
-        usernames=[row[3] for row in rows],
-        dominant=[row[4] for row in rows],
-    )
+    for rows in result.partitions():
+        blobs = [row[2] for row in rows]
+        if all(len(blob) == WIDTH * 8 for blob in blobs):
+            # Every vector has the current taxonomy's width: one buffer, one reshape.
+            raw = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(len(rows), WIDTH)
+        else:
+            raw = np.array([decode_vector(blob) for blob in blobs]).reshape(-1, WIDTH)
+        matrix.extend(
+            [row[0] for row in rows],
+            [PLATFORM_CODE.get(row[1], -1) for row in rows],
+            raw,
+            [row[3] for row in rows],
+            [row[4] for row in rows],
+        )
+    return matrix
 
 
-_matrices = versions.VersionedCache()
+def _labels(raw: np.ndarray) -> list[str]:
+    """hover_label for every row at once."""
+    if not len(raw):
+        return []
+    top = np.argsort(-raw, axis=1, kind="stable")[:, :2]
+    shares = np.rint(np.take_along_axis(raw, top, axis=1) * 100).astype(int).tolist()
+    return [
+        ", ".join(f"{CATEGORIES[j]} {p}%" for j, p in zip(cats, pcts, strict=True) if p > 0)
+        or "Unclassified"
+        for cats, pcts in zip(top.tolist(), shares, strict=True)
+    ]
+
+
+class LiveMatrices:
+    """One live matrix per database engine, caught up with the change feed on every use."""
+
+    def __init__(self):
+        self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._guard = threading.Lock()
+        # Full builds since the process started (a test checks writes cause none).
+        self.builds = 0
+
+    def current(self) -> Matrix:
+        """The matrix at (at least) the data version this session sees."""
+        session = db.session
+        version = versions.current(session)
+        engine = session.get_bind()
+        matrix = self._by_engine.get(engine)
+        if matrix is not None and matrix.version >= version:
+            return matrix
+        with self._guard:
+            lock = self._locks.setdefault(engine, threading.Lock())
+        with lock:  # one catch-up at a time; it is proportional to the change, so short
+            matrix = self._by_engine.get(engine)
+            if matrix is not None and matrix.version >= version:
+                return matrix
+            ids = None
+            if matrix is not None:
+                ids = changes.changed_since(session, matrix.version, version)
+            if ids is None:  # first use, or too far behind the feed
+                matrix = build_matrix()
+                matrix.version = version
+                self.builds += 1
+                self._by_engine[engine] = matrix
+            else:
+                rows = _read(ids)
+                matrix.apply(rows, ids - {row.id for row in rows}, version)
+            return matrix
+
+
+live = LiveMatrices()
 
 
 def current_matrix() -> Matrix:
-    """The matrix for the current data version, rebuilt only when the version moved."""
-    return _matrices.get_or_compute(db.session, ("matrix",), _load)
+    """The live matrix, caught up to the current data version."""
+    return live.current()
 
 
 def top_k(
@@ -114,26 +420,30 @@ def top_k(
     exclude_row: int | None = None,
     platform: str | None = None,
 ) -> list[tuple[int, float]]:
-    """The k rows most similar to a unit query vector: [(profile id, cosine)], ties by id."""
-    if len(matrix.ids) == 0 or k <= 0:
-        return []
-    # First pass in float32 to find the candidates, with a margin far wider than float32's
-    # error on unit vectors; then the candidates are scored exactly in float64.
-    scores = matrix.vectors32 @ query.astype(np.float32)  # fresh: safe to mask in place
-    if exclude_row is not None:
-        scores[exclude_row] = -np.inf
-    if platform is not None:
-        scores[matrix.platforms != PLATFORMS.index(platform)] = -np.inf
-    k = min(k, len(scores))
-    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
-    rows = np.flatnonzero(scores >= threshold - CANDIDATE_MARGIN)
-    rows = rows[np.isfinite(scores[rows])]
-    if len(rows) == 0:
-        return []
-    picked = matrix.vectors[rows] @ query
-    picked = np.round(picked, SCORE_DECIMALS)
-    order = np.lexsort((matrix.ids[rows], -picked))[:k]
-    return [(int(matrix.ids[rows[i]]), float(picked[i])) for i in order]
+    """The k rows most similar to a unit query vector: [(profile id, cosine)], ties by id.
+
+    The caller holds `matrix.lock` when a row number came from the matrix."""
+    with matrix.lock:
+        n = matrix.n
+        if n == 0 or k <= 0:
+            return []
+        # First pass in float32 to find the candidates, with a margin far wider than
+        # float32's error on unit vectors; then the candidates are scored exactly in float64.
+        scores = matrix.vectors32 @ query.astype(np.float32)  # fresh: safe to mask in place
+        if exclude_row is not None:
+            scores[exclude_row] = -np.inf
+        if platform is not None:
+            scores[matrix.platforms != PLATFORMS.index(platform)] = -np.inf
+        k = min(k, n)
+        threshold = np.partition(scores, n - k)[n - k]
+        rows = np.flatnonzero(scores >= threshold - CANDIDATE_MARGIN)
+        rows = rows[np.isfinite(scores[rows])]
+        if len(rows) == 0:
+            return []
+        picked = np.round(matrix.unit(rows) @ query, SCORE_DECIMALS)
+        ids = matrix.ids[rows]
+        order = np.lexsort((ids, -picked))[:k]
+        return [(int(ids[i]), float(picked[i])) for i in order]
 
 
 def _jaccard(a: set, b: set) -> float:
@@ -144,11 +454,12 @@ def _jaccard(a: set, b: set) -> float:
 def similar_profiles(profile_id: int, k: int = 10, platform: str | None = None) -> list[dict]:
     """The k profiles most like this one, with the cosine and a breakdown of why."""
     matrix = current_matrix()
-    row = matrix.row_of.get(profile_id)
-    if row is None:
-        raise NotFound(profile_id)
     k = max(1, min(int(k), MAX_K))
-    found = top_k(matrix, matrix.vectors[row], k, exclude_row=row, platform=platform)
+    with matrix.lock:  # the row number stays valid until the ranking is done
+        row = matrix.row_of.get(profile_id)
+        if row is None:
+            raise NotFound(profile_id)
+        found = top_k(matrix, matrix.unit([row])[0], k, exclude_row=row, platform=platform)
     if not found:
         return []
     wanted = [profile_id] + [pk for pk, _ in found]
@@ -220,11 +531,7 @@ def pairwise(profile_ids: list[int]) -> list[list[float]]:
     missing = [pk for pk in profile_ids if pk not in rows]
     if missing:
         raise NotFound(missing[0])
-    width = len(CATEGORIES)
-    vectors = np.zeros((len(profile_ids), width))
-    for i, pk in enumerate(profile_ids):
-        values = np.frombuffer(rows[pk], dtype="<f8")[:width]
-        vectors[i, : len(values)] = values
+    vectors = np.array([decode_vector(rows[pk]) for pk in profile_ids])
     norms = np.linalg.norm(vectors, axis=1)
     vectors[norms > 0] /= norms[norms > 0, None]
     return np.round(vectors @ vectors.T, SCORE_DECIMALS).tolist()

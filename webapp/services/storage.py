@@ -8,7 +8,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.orm import Session
 
 from ..models import Profile, ProfileInterest, ProfileVideo, Video
-from . import versions
+from . import changes
 from .processing import ProcessedProfile
 from .sql import upsert_statement
 from .taxonomy import CATEGORIES
@@ -274,7 +274,13 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         session, ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), links
     )
     _insert_many(session, ProfileInterest.__table__, ("profile_id", "category", "weight"), weights)
-    versions.bump(session)
+    changes.record(
+        session,
+        (
+            (pk, changes.CREATED if version == 1 else changes.UPDATED)
+            for pk, version in profiles.values()
+        ),
+    )
 
     outcomes = []
     seen: set[tuple[str, str]] = set()

@@ -17,12 +17,28 @@ from .sql import upsert_statement
 PROFILES = "profiles"
 
 
-def bump(session: Session, name: str = PROFILES) -> None:
-    """Increment a stamp inside the caller's transaction (call it last, to hold the row briefly)."""
+def bump(session: Session, name: str = PROFILES) -> int:
+    """Increment a stamp inside the caller's transaction; return its new value.
+
+    The stamp's row stays locked until the transaction ends, so writers that bump take turns
+    and their versions commit in order. Call it late, to hold the row briefly.
+    """
     table = DataVersion.__table__
     stmt = upsert_statement(session, table)
-    stmt = stmt.values(name=name, version=1).on_conflict_do_update(
-        index_elements=[table.c.name], set_={"version": table.c.version + 1}
+    stmt = (
+        stmt.values(name=name, version=1)
+        .on_conflict_do_update(index_elements=[table.c.name], set_={"version": table.c.version + 1})
+        .returning(table.c.version)
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def set_value(session: Session, name: str, value: int) -> None:
+    """Set a stamp to a value inside the caller's transaction."""
+    table = DataVersion.__table__
+    stmt = upsert_statement(session, table)
+    stmt = stmt.values(name=name, version=value).on_conflict_do_update(
+        index_elements=[table.c.name], set_={"version": value}
     )
     session.execute(stmt)
 
@@ -34,15 +50,22 @@ def current(session: Session, name: str = PROFILES) -> int:
 
 
 class VersionedCache:
-    """Answers computed once per data version: valid until the next write, in any process."""
+    """Answers computed once per data version: valid until the next write, in any process.
+
+    Each key has its own lock, so a slow build of one answer never holds up another. While one
+    thread builds a key's new answer, other threads asking for it are served its previous
+    answer rather than waiting; only a key with no answer yet makes them wait.
+    """
 
     SIZE = 512
 
     def __init__(self):
         # One cache per engine, so two apps in one process (tests) never share answers.
         self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        # Builds can take a second at 100,000 profiles: threads wait for one, not each build.
-        self._lock = threading.Lock()
+        self._locks: dict[tuple[int, tuple], threading.Lock] = {}
+        self._guard = threading.Lock()
+        # Answers computed since the process started, per key (tests count rebuilds).
+        self.builds: dict[tuple, int] = {}
 
     def get_or_compute(
         self,
@@ -56,22 +79,31 @@ class VersionedCache:
 
         With `max_stale` seconds, an answer built at an older version is still served until it
         is that old: under a stream of writes, a costly build runs at most that often.
-        `compute` must not ask this same cache for another answer: the lock is not reentrant.
         """
         version = current(session, name)
         engine = session.get_bind()
-        entry = self._by_engine.get(engine, {}).get(key)
+        with self._guard:
+            entries = self._by_engine.setdefault(engine, {})
+            if len(self._locks) > 4 * self.SIZE:  # keys come and go (searches): forget idle ones
+                self._locks = {k: held for k, held in self._locks.items() if held.locked()}
+            lock = self._locks.setdefault((id(engine), key), threading.Lock())
+        entry = entries.get(key)
         if entry is not None and self._fresh(entry, version, max_stale):
             return entry[1]
-        with self._lock:
-            entries = self._by_engine.setdefault(engine, {})
+        if not lock.acquire(blocking=entry is None):
+            return entry[1]  # another thread is building the new answer: serve the previous
+        try:
             entry = entries.get(key)
             if entry is not None and self._fresh(entry, version, max_stale):
                 return entry[1]
             value = compute()
-            if len(entries) >= self.SIZE:
-                entries.clear()
-            entries[key] = (version, value, time.monotonic())
+            self.builds[key] = self.builds.get(key, 0) + 1
+            with self._guard:
+                if len(entries) >= self.SIZE:
+                    entries.clear()
+                entries[key] = (version, value, time.monotonic())
+        finally:
+            lock.release()
         return value
 
     @staticmethod

@@ -1,0 +1,247 @@
+"""State kept current by the change feed: fresh in every worker, equal to a fresh build, and
+never rebuilt in full on the request path because profiles changed."""
+
+import random
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import DataVersion, ProfileChange
+from webapp.services import analytics, changes, population_map, profiles, similarity
+from webapp.services.onboarding import submit_payload
+from webapp.services.taxonomy import CATEGORIES
+
+from .factories import make_payload, signed_in_client, video
+
+FILTERS = [
+    (None, ()),
+    ("x", ()),
+    ("tiktok", ()),
+    (None, (("Music", 0.3),)),
+    ("instagram", (("Gaming", 0.1),)),
+    (None, (("Music", 0.1), ("Dance", 0.1))),
+    ("x", (("Food", 0.5),)),
+]
+
+
+def _payload(user_id: str, categories: list[list[str]], **fields) -> dict:
+    liked = [video(f"{user_id}-{i}", categories=c) for i, c in enumerate(categories)]
+    return make_payload(
+        user_id=user_id, username=user_id, liked_videos=liked, shared_videos=[], **fields
+    )
+
+
+def _store(user_id: str, categories: list[list[str]], platform: str = "tiktok") -> int:
+    outcome = submit_payload(platform, _payload(user_id, categories))
+    assert outcome.accepted, outcome
+    return outcome.profile_id
+
+
+def test_every_write_records_its_changes_under_its_version(app):
+    with app.app_context():
+        a = _store("a", [["Music"]])
+        version = db.session.get(DataVersion, "profiles").version
+        assert [
+            (c.version, c.profile_id, c.change) for c in db.session.scalars(select(ProfileChange))
+        ] == [(version, a, changes.CREATED)]
+        _store("a", [["Dance"]])  # a re-sync
+        assert profiles.delete_profile(a)
+        rows = db.session.execute(
+            select(ProfileChange.version, ProfileChange.change).order_by(ProfileChange.version)
+        ).all()
+        assert rows == [
+            (version, changes.CREATED),
+            (version + 1, changes.UPDATED),
+            (version + 2, changes.DELETED),
+        ]
+        # Deleting a profile that is not there writes nothing and moves no version.
+        assert not profiles.delete_profile(a)
+        assert db.session.scalar(select(func.count()).select_from(ProfileChange)) == 3
+
+
+def test_seeding_records_one_change_per_stored_account(app):
+    from webapp.services.seeding import seed_profiles
+
+    with app.app_context():
+        report = seed_profiles(60, min_likes=100, workers=1, seed=7)
+        assert db.session.scalar(select(func.count()).select_from(ProfileChange)) == (report.stored)
+
+
+def test_state_older_than_the_pruned_feed_is_rebuilt(app):
+    with app.app_context():
+        _store("a", [["Music"]])
+        matrix = similarity.current_matrix()
+        builds = similarity.live.builds
+        b = _store("b", [["Dance"]])
+        current = db.session.get(DataVersion, "profiles").version
+        changes.prune(db.session, current)
+        db.session.commit()
+        # The change that adds b is gone from the feed: the matrix cannot patch, so it
+        # is built again, and still sees b.
+        rebuilt = similarity.current_matrix()
+        assert similarity.live.builds == builds + 1
+        assert rebuilt is not matrix and b in rebuilt.row_of
+
+
+def _assert_equal_to_a_fresh_build(patched: similarity.Matrix) -> None:
+    fresh = similarity.build_matrix()
+    assert sorted(patched.ids.tolist()) == fresh.ids.tolist()
+    for pk, row in fresh.row_of.items():
+        mine = patched.row_of[pk]
+        assert patched.platforms[mine] == fresh.platforms[row]
+        assert np.array_equal(patched.raw[mine], fresh.raw[row])
+        assert patched.usernames[mine] == fresh.usernames[row]
+        assert patched.dominant[mine] == fresh.dominant[row]
+        assert patched.labels[mine] == fresh.labels[row]
+    assert patched.counts_by_platform() == fresh.counts_by_platform()
+    for platform, interests in FILTERS:
+        assert patched.count(platform, interests) == fresh.count(platform, interests)
+    assert np.allclose(patched.interest_sums(), fresh.interest_sums(), atol=1e-9)
+    for code in range(3):
+        assert np.allclose(patched.platform_sums[code], fresh.platform_sums[code], atol=1e-9)
+    for pk in list(fresh.row_of)[:10]:
+        query = fresh.unit([fresh.row_of[pk]])[0]
+        for platform in (None, "x"):
+            assert similarity.top_k(patched, query, 5, patched.row_of[pk], platform) == (
+                similarity.top_k(fresh, query, 5, fresh.row_of[pk], platform)
+            )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed):
+    rng = random.Random(seed)
+    with app.app_context():
+        _store("start", [["Music"]])
+        matrix = similarity.current_matrix()
+        for platform, interests in FILTERS:
+            matrix.count(platform, interests)  # counted now, then kept current by patches
+        builds = similarity.live.builds
+        stored: dict[str, int] = {}
+        for step in range(60):
+            action = rng.random()
+            if action < 0.5 or not stored:
+                user_id = f"u{step}"
+                cats = [rng.sample(CATEGORIES, rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
+                stored[user_id] = _store(user_id, cats, rng.choice(("tiktok", "instagram", "x")))
+            elif action < 0.8:
+                user_id = rng.choice(sorted(stored))
+                platform = db.session.get(similarity.Profile, stored[user_id]).platform
+                cats = [rng.sample(CATEGORIES, rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
+                assert _store(user_id, cats, platform) == stored[user_id]  # a re-sync
+            else:
+                user_id = rng.choice(sorted(stored))
+                assert profiles.delete_profile(stored.pop(user_id))
+            if step % 7 == 0:  # catch up now and then, several changes at a time otherwise
+                assert similarity.current_matrix() is matrix
+        assert similarity.current_matrix() is matrix
+        assert similarity.live.builds == builds
+        _assert_equal_to_a_fresh_build(matrix)
+
+
+def test_a_stream_of_writes_causes_no_full_build(app, client, monkeypatch):
+    """After start, writes are caught up by patching: the matrix is never rebuilt, and the
+    map is projected onto its fit (refitting, when due, happens off the request path)."""
+    monkeypatch.setattr(population_map, "INLINE_REFIT_ROWS", 0)
+    with app.app_context():
+        me = _store("me", [["Music"]])
+        _store("other", [["Gaming"]], "x")
+    reads = [
+        "/api/v1/profiles?per_page=5",
+        "/api/v1/profiles?platform=x",
+        "/api/v1/profiles?interest=Music:0.2",
+        f"/api/v1/profiles/{me}/similar",
+        "/api/v1/profiles/nearest?mix=Gaming:1",
+        "/api/v1/map",
+        "/",
+    ]
+    for path in reads:
+        assert client.get(path).status_code == 200
+    builds, fits = similarity.live.builds, population_map.maps.inline_fits
+    for i in range(25):
+        body = {"platform": "x", "payload": _payload(f"w{i}", [["Gaming"], ["Food"]])}
+        response = client.post("/api/v1/profiles", json=body)
+        assert response.status_code == 201
+        if i % 3 == 0:
+            assert client.delete(f"/api/v1/profiles/{response.get_json()['profile']['id']}")
+        for path in reads:
+            assert client.get(path).status_code == 200
+    assert similarity.live.builds == builds
+    assert population_map.maps.inline_fits == fits
+    points = client.get("/api/v1/map").get_json()
+    with app.app_context():
+        assert sorted(points["ids"]) == sorted(similarity.build_matrix().ids.tolist())
+
+
+def _answers(client, me: int) -> dict:
+    """What one worker answers, for the checks below."""
+    listed = client.get("/api/v1/profiles?per_page=100&sort=id&order=asc").get_json()
+    return {
+        "list": [item["username"] for item in listed["items"]],
+        "total": listed["total"],
+        "total x": client.get("/api/v1/profiles?platform=x").get_json()["total"],
+        "total Gaming": client.get("/api/v1/profiles?interest=Gaming:0.5").get_json()["total"],
+        "similar": [
+            i["username"] for i in client.get(f"/api/v1/profiles/{me}/similar").json["items"]
+        ],
+        "mix": [
+            i["username"]
+            for i in client.get("/api/v1/profiles/nearest?mix=Gaming:1&k=3").json["items"]
+        ],
+        "videos": [v["video_id"] for v in client.get("/api/v1/videos?q=freshtag").json["items"]],
+        "map": sorted(client.get("/api/v1/map").get_json()["username"]),
+        "overview": client.get("/").status_code,
+    }
+
+
+def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
+    """Two apps on one database stand for two worker processes, each with its own state."""
+    other = make_app()
+    writer = signed_in_client(other, "admin", "writer")
+    with app.app_context():
+        me = _store("me", [["Gaming"]], "x")
+        _store("bystander", [["Music"]])
+    before = _answers(client, me)  # every cache of this worker is warm
+    _answers(writer, me)
+    assert before["total"] == 2 and before["total x"] == 1
+
+    fresh = video("fresh-video", categories=["Gaming"], hashtags=["#freshtag"])
+    payload = make_payload(
+        user_id="newcomer", username="newcomer", liked_videos=[fresh], shared_videos=[]
+    )
+    created = writer.post("/api/v1/profiles", json={"platform": "x", "payload": payload})
+    assert created.status_code == 201
+    newcomer = created.get_json()["profile"]["id"]
+    after = _answers(client, me)
+    assert after["list"] == ["me", "bystander", "newcomer"]
+    assert (after["total"], after["total x"], after["total Gaming"]) == (3, 2, 2)
+    assert after["similar"][0] == "newcomer" and after["mix"][:2] == ["me", "newcomer"]
+    assert after["videos"] == ["fresh-video"]
+    assert after["map"] == ["bystander", "me", "newcomer"]
+    with app.app_context():
+        assert analytics.overview()["counts"]["x"] == 2
+
+    # A re-sync that moves the newcomer from Gaming to Food.
+    payload["liked_videos"] = [video("fresh-video-2", categories=["Food"])]
+    payload["username"] = "renamed"
+    assert (
+        writer.post("/api/v1/profiles", json={"platform": "x", "payload": payload}).status_code
+        == 200
+    )
+    after = _answers(client, me)
+    assert "renamed" in after["list"] and "newcomer" not in after["map"]
+    assert after["total Gaming"] == 1 and "renamed" not in after["mix"][:1]
+    assert client.get(f"/api/v1/profiles/{newcomer}").get_json()["username"] == "renamed"
+    with app.app_context():
+        shares = {s["category"]: s["share"] for s in analytics.overview()["interests"]}
+        assert shares["Food"] == pytest.approx(1 / 3)
+
+    assert writer.delete(f"/api/v1/profiles/{newcomer}").status_code == 204
+    after = _answers(client, me)
+    assert after["list"] == ["me", "bystander"] and after["total"] == 2
+    assert after["total x"] == 1 and "renamed" not in after["similar"]
+    assert after["map"] == ["bystander", "me"]
+    assert client.get(f"/api/v1/profiles/{newcomer}").status_code == 404
+    with app.app_context():
+        assert analytics.overview()["counts"] == {"tiktok": 1, "instagram": 0, "x": 1}
