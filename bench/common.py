@@ -25,6 +25,8 @@ BIN = Path(sys.executable).parent
 # apart from the developer's instance/.
 INSTANCE = ROOT / "bench" / "results" / "instance"
 BENCH_USER = "bench"
+# Every bench serves Toker as scripts/serve does: gthread workers from gunicorn.conf.py.
+GUNICORN_CONFIG = ("--config", str(ROOT / "gunicorn.conf.py"), "--no-control-socket")
 
 
 def free_port() -> int:
@@ -277,12 +279,21 @@ def sign_in(toker: str, password: str | None = None) -> dict:
 
 @contextlib.contextmanager
 def servers(database: Path, toker_env: dict | None = None):
-    """Toker under gunicorn (2 workers) and datasette on the same file; yields base URLs."""
+    """Toker under gunicorn (gunicorn.conf.py, 2 workers) and datasette on the same file;
+    yields base URLs."""
     toker_port, datasette_port = free_port(), free_port()
     env = toker_environment(database, toker_env)
     processes = [
         subprocess.Popen(
-            [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{toker_port}", "wsgi:app"],
+            [
+                BIN / "gunicorn",
+                *GUNICORN_CONFIG,
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{toker_port}",
+                "wsgi:app",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

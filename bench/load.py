@@ -39,7 +39,7 @@ from array import array
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from common import BIN, ROOT, free_port, wait_until_up
+from common import BIN, GUNICORN_CONFIG, ROOT, free_port, wait_until_up
 from sqlalchemy import create_engine, text
 
 PLATFORMS = ("tiktok", "instagram", "x")
@@ -67,6 +67,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured seconds first")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--clients", type=int, default=8, help="client processes")
     parser.add_argument("--count", type=int, default=5000, help="accounts to seed")
     parser.add_argument("--seed", type=int, default=2026)
@@ -130,7 +131,7 @@ def snapshot(engine) -> dict:
 class Gunicorn:
     """gunicorn serving wsgi:app, as scripts/serve starts it; stops only the process it started."""
 
-    def __init__(self, env: dict, workers: int, log: Path):
+    def __init__(self, env: dict, workers: int, threads: int, log: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -138,11 +139,13 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [
                     BIN / "gunicorn",
+                    *GUNICORN_CONFIG,
                     "--workers",
                     str(workers),
+                    "--threads",
+                    str(threads),
                     "--bind",
                     f"127.0.0.1:{self.port}",
-                    "--no-control-socket",
                     "wsgi:app",
                 ],
                 cwd=ROOT,
@@ -458,6 +461,17 @@ def check_store(engine, before: dict, reports: list[dict]) -> list[tuple[str, ob
     return rows
 
 
+def worker_memory(master_pid: int) -> list[tuple[float, float]]:
+    """(RSS, unique set size) in MiB of each gunicorn worker, after the load."""
+    import psutil
+
+    found = []
+    for worker in psutil.Process(master_pid).children():
+        info = worker.memory_full_info()
+        found.append((info.rss / 2**20, info.uss / 2**20))
+    return sorted(found)
+
+
 def report_table(args, reports: list[dict]) -> tuple[int, int]:
     """Print the per-kind table; return (5xx answers, connection errors and timeouts)."""
     latencies, statuses, errors = defaultdict(list), defaultdict(Counter), defaultdict(Counter)
@@ -516,22 +530,25 @@ def main() -> int:
         token = prepare(args, env)
         engine = create_engine(url)
         before = snapshot(engine)
-        server = Gunicorn(env, args.workers, instance / "gunicorn.log")
+        server = Gunicorn(env, args.workers, args.threads, instance / "gunicorn.log")
         try:
             wait_until_up(f"{server.url}/healthz")
             print(
                 f"load: {args.clients} clients, {args.duration:g} s (+{args.warmup:g} s warm-up), "
-                f"gunicorn {args.workers} workers, {len(before):,} profiles, "
+                f"gunicorn {args.workers} workers x {args.threads} threads, "
+                f"{len(before):,} profiles, "
                 f"{os.cpu_count()} cores",
                 file=sys.stderr,
             )
             reports = run_clients(args, server.port, token, before)
+            memory = worker_memory(server.process.pid)
         finally:
             server.stop()
         log = server.log.read_text()
         print(
             f"\n{len(before):,} profiles seeded ({url.split(':')[0]}); gunicorn {args.workers} "
-            f"sync workers; {args.clients} client processes for {args.duration:g} s after "
+            f"gthread workers x {args.threads} threads; {args.clients} client processes for "
+            f"{args.duration:g} s after "
             f"{args.warmup:g} s of warm-up; {os.cpu_count()} cores\n"
         )
         total_5xx, total_errors = report_table(args, reports)
@@ -544,6 +561,11 @@ def main() -> int:
             f"\nAcknowledged writes (warm-up included): {created:,} created (201), "
             f"{resyncs:,} re-synced (200), {deleted:,} deleted (204), {rejected:,} rejected "
             f"(422, under the likes minimum); {uncertain} writes without an answer.\n"
+        )
+        print(
+            "Worker memory after the load, MiB (RSS / unique): "
+            + ", ".join(f"{rss:.0f} / {uss:.0f}" for rss, uss in memory)
+            + "\n"
         )
         rows = check_store(engine, before, reports)
         engine.dispose()

@@ -245,3 +245,18 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     assert client.get(f"/api/v1/profiles/{newcomer}").status_code == 404
     with app.app_context():
         assert analytics.overview()["counts"] == {"tiktok": 1, "instagram": 0, "x": 1}
+
+
+def test_a_served_worker_builds_its_state_at_start(app):
+    """gunicorn.conf.py calls warm_up when a worker starts: the first request finds the
+    matrix built."""
+    from webapp import warm_up
+
+    with app.app_context():
+        _store("a", [["Music"]])
+    builds = similarity.live.builds
+    warm_up(app)
+    assert similarity.live.builds == builds + 1
+    with app.app_context():
+        similarity.current_matrix()
+    assert similarity.live.builds == builds + 1

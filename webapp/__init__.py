@@ -21,6 +21,18 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 log = logging.getLogger(__name__)
 
 
+def warm_up(app: Flask) -> None:
+    """Build the app's live state now (a served worker calls it at start, in a thread)."""
+    from .services import similarity
+
+    try:
+        with app.app_context():
+            similarity.current_matrix()
+            db.session.remove()
+    except Exception:  # the first request builds it instead, and reports what is wrong
+        log.exception("warming up the live state failed")
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the environment, then `config`.
 
