@@ -27,7 +27,7 @@ def _number(name: str, default, kind=int):
 # whole worker, and the threads of a worker share its in-memory state (the live matrix).
 worker_class = "gthread"
 workers = _number("TOKER_WORKERS", 2)
-threads = _number("TOKER_THREADS", 4)
+threads = _number("TOKER_THREADS", 8)
 bind = f"{os.environ.get('TOKER_HOST', '127.0.0.1')}:{_number('TOKER_PORT', 5000)}"
 # A worker that does not report for this long is restarted; no request takes seconds.
 timeout = _number("TOKER_TIMEOUT", 30)

@@ -86,7 +86,7 @@ def _sqlite_pragmas(
     foreign_keys: bool = True,
     wal_autocheckpoint: int = 1000,
     busy_timeout_ms: int = 30_000,
-    cache_mb: int = 16,
+    cache_mb: int = 8,
 ) -> None:
     """WAL so readers never block the writer; a busy timeout so writers queue, not fail."""
     if not isinstance(dbapi_connection, sqlite3.Connection):

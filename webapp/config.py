@@ -46,7 +46,7 @@ def default_config(instance_path: str) -> dict:
         "TOKER_SQLITE_WAL_AUTOCHECKPOINT": 1000,
         # Page cache per SQLite connection, MiB: small in web workers (each thread has a
         # connection, and the OS file cache is shared); bulk seeding workers take 64.
-        "TOKER_SQLITE_CACHE_MB": 16,
+        "TOKER_SQLITE_CACHE_MB": 8,
         # "production" (Secure session cookies) or "development" (plain-HTTP loopback serving).
         "TOKER_ENV": "production",
         # A signed-in session lasts this long without a new sign-in.
