@@ -1,5 +1,6 @@
 """State kept current by the change feed: fresh in every worker, equal to a fresh build, and
-never rebuilt in full on the request path because profiles changed."""
+never rebuilt in full on the request path because profiles changed; the videos' profile
+counts kept by the writes equal a recount."""
 
 import random
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import DataVersion, ProfileChange
+from webapp.models import DataVersion, ProfileChange, ProfileVideo, VideoStats
 from webapp.services import analytics, changes, population_map, profiles, similarity
 from webapp.services.onboarding import submit_payload
 from webapp.services.taxonomy import CATEGORIES
@@ -33,10 +34,28 @@ def _payload(user_id: str, categories: list[list[str]], **fields) -> dict:
     )
 
 
-def _store(user_id: str, categories: list[list[str]], platform: str = "tiktok") -> int:
-    outcome = submit_payload(platform, _payload(user_id, categories))
+def _store(
+    user_id: str, categories: list[list[str]], platform: str = "tiktok", video_ids=None
+) -> int:
+    payload = _payload(user_id, categories)
+    for item, video_id in zip(payload["liked_videos"], video_ids or (), strict=False):
+        item["video_id"] = video_id  # videos shared with other profiles
+    outcome = submit_payload(platform, payload)
     assert outcome.accepted, outcome
     return outcome.profile_id
+
+
+def _assert_video_counts_equal_a_recount() -> None:
+    recount = dict(
+        db.session.execute(
+            select(
+                ProfileVideo.video_pk, func.count(func.distinct(ProfileVideo.profile_id))
+            ).group_by(ProfileVideo.video_pk)
+        ).all()
+    )
+    kept = dict(db.session.execute(select(VideoStats.video_pk, VideoStats.profile_count)).all())
+    assert {pk: n for pk, n in kept.items() if n} == recount
+    assert min(kept.values(), default=0) >= 0
 
 
 def test_every_write_records_its_changes_under_its_version(app):
@@ -124,12 +143,14 @@ def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed)
             if action < 0.5 or not stored:
                 user_id = f"u{step}"
                 cats = [rng.sample(CATEGORIES, rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
-                stored[user_id] = _store(user_id, cats, rng.choice(("tiktok", "instagram", "x")))
+                pool = [f"v{n}" for n in rng.sample(range(12), len(cats))]
+                stored[user_id] = _store(user_id, cats, rng.choice(("tiktok", "x")), pool)
             elif action < 0.8:
                 user_id = rng.choice(sorted(stored))
                 platform = db.session.get(similarity.Profile, stored[user_id]).platform
                 cats = [rng.sample(CATEGORIES, rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
-                assert _store(user_id, cats, platform) == stored[user_id]  # a re-sync
+                pool = [f"v{n}" for n in rng.sample(range(12), len(cats))]
+                assert _store(user_id, cats, platform, pool) == stored[user_id]  # a re-sync
             else:
                 user_id = rng.choice(sorted(stored))
                 assert profiles.delete_profile(stored.pop(user_id))
@@ -138,6 +159,7 @@ def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed)
         assert similarity.current_matrix() is matrix
         assert similarity.live.builds == builds
         _assert_equal_to_a_fresh_build(matrix)
+        _assert_video_counts_equal_a_recount()
 
 
 def test_a_stream_of_writes_causes_no_full_build(app, client, monkeypatch):

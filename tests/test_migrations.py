@@ -57,3 +57,55 @@ def test_the_change_feed_starts_at_the_current_version_of_existing_data(database
         similarity.current_matrix()  # builds, then patches as writes come
         db.session.remove()
         db.engine.dispose()
+
+
+def test_existing_videos_get_their_score_profile_count_and_search_text(database_url):
+    from webapp.services.scores import engagement_score
+
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, platform, video_id, categories, hashtags, likes, "
+                    "comments, shares, caption, first_seen_at, updated_at) VALUES "
+                    "(1, 'x', 'v1', '[]', '[\"#fun\", \"#cats\"]', 999, 0, 0, 'Big CATS', "
+                    "'2026-01-01', '2026-01-01'), "
+                    "(2, 'x', 'v2', '[]', '[]', 0, 0, 0, NULL, '2026-01-01', '2026-01-01')"
+                )
+            )
+            for pk in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                        "verified, followers_count, following_count, likes_count, videos_count, "
+                        "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                        "number_of_shares, liked_count, shared_count, unclassified_count, "
+                        "version, created_at, updated_at, vector, top_categories, "
+                        "top_hashtags, raw_payload) VALUES (:pk, 'x', :pk, 'u', 'u', false, "
+                        "0, 0, 0, 0, 0, 0, 100, 0, 1, 1, 0, 1, '2026-01-01', '2026-01-01', "
+                        "'', '[]', '[]', '{}')"
+                    ),
+                    {"pk": pk},
+                )
+                for kind in ("liked", "shared"):  # both kinds: one profile, counted once
+                    connection.execute(
+                        text(
+                            "INSERT INTO profile_videos (profile_id, kind, video_pk, position) "
+                            "VALUES (:pk, :kind, 1, 0)"
+                        ),
+                        {"pk": pk, "kind": kind},
+                    )
+        flask_migrate.upgrade()
+        rows = db.session.execute(
+            text(
+                "SELECT id, score, coalesce(profile_count, 0), search_text FROM videos "
+                "LEFT JOIN video_stats ON video_pk = id ORDER BY id"
+            )
+        ).all()
+        assert rows[0][1] == engagement_score(999, 0, 0)
+        assert rows[0][2:] == (2, "big cats #fun #cats")
+        assert rows[1][1:] == (0.0, 0, "")
+        db.session.remove()
+        db.engine.dispose()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from webapp.services import versions
+from webapp.services import recommendations, versions
 from webapp.services.onboarding import submit_payload
 
-from .factories import make_payload, video
+from .factories import make_payload, signed_in_client, video
 
 
 def _video(video_id, categories, hashtags, likes, caption, posted):
@@ -90,22 +90,45 @@ def test_catalogue_follows_writes(client, catalogue, app):
     assert client.get("/api/v1/videos").get_json()["total"] == 4
 
 
-def test_under_writes_the_catalogue_is_rebuilt_at_most_every_max_stale_seconds(
-    client, catalogue, app, monkeypatch
-):
+def test_a_write_shows_in_the_catalogue_at_once_in_every_worker(client, catalogue, app, make_app):
+    """The catalogue is searched in SQL: no index to rebuild, no staleness, in any process."""
     app.config["TOKER_CATALOGUE_MAX_STALE"] = 30
-    clock = [1000.0]
-    monkeypatch.setattr(versions.time, "monotonic", lambda: clock[0])
-    assert client.get("/api/v1/videos").get_json()["total"] == 3  # built at t=1000
+    other = make_app(TOKER_CATALOGUE_MAX_STALE=30)
+    other_client = signed_in_client(other, "viewer", "elsewhere")
+    assert other_client.get("/api/v1/videos").get_json()["total"] == 3
     with app.app_context():
         payload = make_payload(
             user_id="e", username="e", shared_videos=[], liked_videos=[video("fresh")]
         )
         assert submit_payload("tiktok", payload).accepted
-    clock[0] += 29
-    assert client.get("/api/v1/videos").get_json()["total"] == 3  # 29 s old: still served
-    clock[0] += 2
-    assert client.get("/api/v1/videos").get_json()["total"] == 4  # 31 s old: rebuilt
+    for reader in (client, other_client):
+        assert reader.get("/api/v1/videos").get_json()["total"] == 4
+        # A re-sync that drops the video takes its profile off the count at once.
+        items = {i["video_id"]: i for i in reader.get("/api/v1/videos").get_json()["items"]}
+        assert items["fresh"]["profiles"] == 1
+    with app.app_context():
+        payload["liked_videos"] = [video("pop")]
+        assert submit_payload("tiktok", payload).accepted
+    items = {i["video_id"]: i for i in other_client.get("/api/v1/videos").get_json()["items"]}
+    assert items["fresh"]["profiles"] == 0 and items["pop"]["profiles"] == 4
+
+
+def test_under_writes_the_recommendation_arrays_are_rebuilt_at_most_every_max_stale_seconds(
+    client, catalogue, app, monkeypatch
+):
+    app.config["TOKER_CATALOGUE_MAX_STALE"] = 30
+    clock = [1000.0]
+    monkeypatch.setattr(versions.time, "monotonic", lambda: clock[0])
+    with app.app_context():
+        assert len(recommendations.current_catalogue().pks["tiktok"]) == 2  # built at t=1000
+        payload = make_payload(
+            user_id="e", username="e", shared_videos=[], liked_videos=[video("fresh")]
+        )
+        assert submit_payload("tiktok", payload).accepted
+        clock[0] += 29
+        assert len(recommendations.current_catalogue().pks["tiktok"]) == 2  # 29 s old: served
+        clock[0] += 2
+        assert len(recommendations.current_catalogue().pks["tiktok"]) == 3  # 31 s old: rebuilt
 
 
 def test_videos_page_and_partial(client, catalogue):

@@ -62,8 +62,8 @@ def default_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Said explicitly: the limiter is one object, and init_app keeps what it was given last.
         "RATELIMIT_ENABLED": True,
-        # How old the video catalogue index (video search, recommendations) may get while
-        # writes go on, in seconds: it takes seconds to rebuild. 0: rebuilt after every write.
+        # How old the recommendation arrays (every stored video of a platform) may get while
+        # writes go on, in seconds: they take a second to rebuild. 0: after every write.
         "TOKER_CATALOGUE_MAX_STALE": 30.0,
         # Tries of a platform call that timed out or was rate limited, and the longest wait.
         "TOKER_CONNECTOR_RETRIES": 3,

@@ -126,7 +126,10 @@ class Video(db.Model):
     """A video of a platform's catalogue, unique by (platform, video_id); latest counts win."""
 
     __tablename__ = "videos"
-    __table_args__ = (UniqueConstraint("platform", "video_id", name="uq_videos_platform_video_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "video_id", name="uq_videos_platform_video_id"),
+        Index("ix_videos_score", "score", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -141,6 +144,26 @@ class Video(db.Model):
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The engagement score (services/videos.py), kept with the counts it is computed from.
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    # What the text search matches: the lower-cased caption and the hashtags, space-separated.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class VideoStats(db.Model):
+    """How many stored profiles liked or shared a video, kept current by every write of links.
+
+    Apart from `videos`: writers update these rows only after taking the data version's lock,
+    so they never wait for each other's video rows in opposite orders (a deadlock).
+    """
+
+    __tablename__ = "video_stats"
+    __table_args__ = (Index("ix_video_stats_profile_count", "profile_count", "video_pk"),)
+
+    video_pk: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProfileVideo(db.Model):

@@ -1,5 +1,6 @@
 """Queries over stored profiles: the filtered, sorted, paginated list, one profile, its vector."""
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,7 +9,7 @@ from sqlalchemy import delete, func, intersect, or_, select
 
 from ..extensions import db
 from ..models import Profile, ProfileInterest, ProfileVideo, Video, is_valid_id
-from . import changes, similarity, versions
+from . import changes, similarity, storage, versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS, STAT_FIELDS
@@ -169,7 +170,8 @@ def parse_list_query(args: Mapping) -> ListQuery:
     return ListQuery(q, platform, sort, order, page, per_page, interests)
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """Text to match literally inside a LIKE pattern with ESCAPE '\\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -183,7 +185,7 @@ SCAN_ROWS = 5_000
 def _filters(query: ListQuery, scan: bool = False) -> list:
     conditions = []
     if query.q:
-        pattern = f"%{_escape_like(query.q.lower())}%"
+        pattern = f"%{escape_like(query.q.lower())}%"
         conditions.append(
             or_(
                 func.lower(Profile.username).like(pattern, escape="\\"),
@@ -373,11 +375,13 @@ def delete_profile(profile_id: int) -> bool:
         if found is None:
             db.session.rollback()
             return False
+        counts = storage.video_profile_counts(db.session, [profile_id])
         db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])
+            storage.add_to_profile_counts(db.session, Counter({pk: -n for pk, n in counts.items()}))
         db.session.commit()
     except BaseException:
         db.session.rollback()

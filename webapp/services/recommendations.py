@@ -6,7 +6,7 @@ score = 0.6 x interest match + 0.2 x recency + 0.2 x engagement, each term in [0
   the profile's interest vector;
 - recency: 0.5 ** (age in days / 90), a 90-day half-life from the posting date (0 if unknown,
   1 for a date in the future);
-- engagement: the video's engagement score / 100 (see services/videos.py).
+- engagement: the video's engagement score / 100 (see services/scores.py).
 
 Candidates are the stored videos of the profile's platform that it has not liked or shared.
 """
@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Profile, ProfileVideo, Video, is_valid_id
-from . import versions, videos
+from . import versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 from .validation import PLATFORMS
@@ -52,23 +52,33 @@ class Catalogue:
 
 
 def _load() -> Catalogue:
-    """Split the catalogue index by platform and add each video's category vector."""
-    index = videos.current_index()
+    """Every stored video by platform, with its category vector, date and engagement score."""
+    rows = db.session.execute(
+        select(Video.id, Video.platform, Video.categories, Video.posted_at, Video.score).order_by(
+            Video.id
+        )
+    ).all()
     pks, cats, posted, engagement = {}, {}, {}, {}
-    for code, platform in enumerate(PLATFORMS):
-        rows = np.flatnonzero(index.platforms == code)
-        if not len(rows):
+    for platform in PLATFORMS:
+        mine = [row for row in rows if row.platform == platform]
+        if not mine:
             continue
-        matrix = np.zeros((len(rows), len(CATEGORIES)))
-        for i, row in enumerate(rows):
-            names = [n for n in index.rows[row].categories or [] if n in CATEGORY_INDEX]
+        matrix = np.zeros((len(mine), len(CATEGORIES)))
+        for i, row in enumerate(mine):
+            names = [n for n in row.categories or [] if n in CATEGORY_INDEX]
             for name in names:
                 matrix[i, CATEGORY_INDEX[name]] = 1.0 / math.sqrt(len(names))
-        pks[platform] = index.ids[rows]
+        pks[platform] = np.array([row.id for row in mine], dtype=np.int64)
         cats[platform] = matrix
-        posted[platform] = index.posted[rows]
-        engagement[platform] = index.scores[rows]
+        posted[platform] = np.array([_timestamp(row.posted_at) for row in mine])
+        engagement[platform] = np.array([row.score for row in mine], dtype=np.float64)
     return Catalogue(pks, cats, posted, engagement)
+
+
+def _timestamp(value) -> float:
+    if value is None:
+        return math.nan
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 _catalogues = versions.VersionedCache()

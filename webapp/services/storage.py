@@ -1,15 +1,17 @@
 """Writing processed profiles: profiles, videos, links and interest weights in one transaction."""
 
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Profile, ProfileInterest, ProfileVideo, Video
+from ..models import Profile, ProfileInterest, ProfileVideo, Video, VideoStats
 from . import changes
 from .processing import ProcessedProfile
+from .scores import engagement_score, search_text
 from .sql import upsert_statement
 from .taxonomy import CATEGORIES
 
@@ -135,6 +137,8 @@ def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None
                 "posted_at": video.posted_at,
                 "first_seen_at": now,
                 "updated_at": now,
+                "score": engagement_score(video.likes, video.comments, video.shares),
+                "search_text": search_text(video.caption, video.hashtags),
             }
     profile_rows = [
         {
@@ -188,6 +192,8 @@ def _upsert_videos(session: Session, plan: WritePlan, known: KnownVideos | None)
             "caption": func.coalesce(stmt.excluded.caption, table.c.caption),
             "posted_at": func.coalesce(stmt.excluded.posted_at, table.c.posted_at),
             "updated_at": stmt.excluded.updated_at,
+            "score": stmt.excluded.score,
+            "search_text": stmt.excluded.search_text,
         },
     ).returning(table.c.id, table.c.platform, table.c.video_id)
     for pk, platform, video_id in session.execute(stmt, plan.video_rows):
@@ -195,7 +201,57 @@ def _upsert_videos(session: Session, plan: WritePlan, known: KnownVideos | None)
         pks[key] = pk
         if known is not None:
             known.remember(key, pk, plan.fingerprints[key])
+    # A video seen without its caption keeps the stored one: its search text must too.
+    uncaptioned = [
+        pks[(r["platform"], r["video_id"])] for r in plan.video_rows if r["caption"] is None
+    ]
+    for start in range(0, len(uncaptioned), 500):
+        chunk = uncaptioned[start : start + 500]
+        rows = session.execute(
+            select(table.c.id, table.c.caption, table.c.hashtags).where(
+                table.c.id.in_(chunk), table.c.caption.is_not(None)
+            )
+        ).all()
+        if rows:
+            session.execute(
+                update(table).where(table.c.id == bindparam("pk")),
+                [{"pk": pk, "search_text": search_text(c, tags)} for pk, c, tags in rows],
+            )
     return pks
+
+
+def video_profile_counts(session: Session, profile_ids: list[int]) -> Counter:
+    """How many of these profiles link each video: {video pk: profiles}."""
+    counts: Counter = Counter()
+    for start in range(0, len(profile_ids), 500):
+        chunk = profile_ids[start : start + 500]
+        counts.update(
+            pk
+            for (pk,) in session.execute(
+                select(ProfileVideo.video_pk)
+                .where(ProfileVideo.profile_id.in_(chunk))
+                .group_by(ProfileVideo.profile_id, ProfileVideo.video_pk)
+            )
+        )
+    return counts
+
+
+def add_to_profile_counts(session: Session, deltas: Counter) -> None:
+    """Apply per-video changes to the number of profiles that liked or shared each video.
+
+    Call it after changes.record: the data version's lock orders the writers that get here.
+    """
+    changed = [
+        {"video_pk": pk, "profile_count": delta} for pk, delta in sorted(deltas.items()) if delta
+    ]
+    if changed:
+        table = VideoStats.__table__
+        stmt = upsert_statement(session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.video_pk],
+            set_={"profile_count": table.c.profile_count + stmt.excluded.profile_count},
+        )
+        session.execute(stmt, changed)
 
 
 def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
@@ -255,7 +311,9 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
     profiles = _upsert_profiles(session, plan)
 
     resynced = [pk for pk, version in profiles.values() if version > 1]
+    counts: Counter = Counter()
     if resynced:
+        counts.subtract(video_profile_counts(session, resynced))
         session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id.in_(resynced)))
         session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id.in_(resynced)))
 
@@ -273,6 +331,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
     _insert_many(
         session, ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), links
     )
+    counts.update(Counter(video for _profile, video in {(link[0], link[2]) for link in links}))
     _insert_many(session, ProfileInterest.__table__, ("profile_id", "category", "weight"), weights)
     changes.record(
         session,
@@ -281,6 +340,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
             for pk, version in profiles.values()
         ),
     )
+    add_to_profile_counts(session, counts)
 
     outcomes = []
     seen: set[tuple[str, str]] = set()

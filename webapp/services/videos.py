@@ -1,105 +1,36 @@
 """The video catalogue: every stored video, searchable and ranked by its engagement score.
 
-engagement score = 100 x log10(1 + likes + 2 x comments + 3 x shares) / 7, capped at 100
-(comments and shares cost the viewer more than a like; 10^7 weighted interactions score 100).
-
-The index of all videos, their scores and how many stored profiles liked or shared each is
-built once per data version; recommendations score from it too.
+The catalogue is searched in SQL: each video row carries its engagement score (see
+services/scores.py), how many stored profiles liked or shared it (kept current by every write
+of links) and its search text, so a search costs what its matches cost, in every worker, and
+shows every committed write at once.
 """
 
-import math
-from dataclasses import dataclass
-from datetime import UTC
-
-import numpy as np
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import db
-from ..models import ProfileVideo, Video
-from . import versions
-from .profiles import MAX_PER_PAGE, BadQuery, int_arg, platform_arg
+from ..models import Video, VideoStats
+from .profiles import MAX_PER_PAGE, BadQuery, escape_like, int_arg, platform_arg
+from .scores import ENGAGEMENT_DECADES, engagement_score  # noqa: F401 (the catalogue's formula)
 from .taxonomy import CATEGORIES, normalise_hashtag
-from .validation import PLATFORMS
 
-SORTS = ("score", "profiles", "posted", "likes")
-ENGAGEMENT_DECADES = 7.0
-
-
-def engagement_score(likes: int, comments: int, shares: int) -> float:
-    """0 to 100: log-scaled likes + 2 x comments + 3 x shares (see the module docstring)."""
-    weighted = max(0, likes) + 2 * max(0, comments) + 3 * max(0, shares)
-    return min(100.0, 100.0 * math.log10(1 + weighted) / ENGAGEMENT_DECADES)
-
-
+PROFILE_COUNT = func.coalesce(VideoStats.profile_count, 0)
+SORTS = {
+    "score": Video.score,
+    "profiles": PROFILE_COUNT,
+    "posted": Video.posted_at,
+    "likes": Video.likes,
+}
 MAX_QUERY = 100
 
 
-@dataclass
-class VideoIndex:
-    """Every stored video as parallel arrays, in id order."""
-
-    rows: list  # (id, platform, video_id, categories, hashtags, caption, likes, comments,
-    #            shares, posted_at)
-    ids: np.ndarray
-    platforms: np.ndarray
-    scores: np.ndarray
-    profiles: np.ndarray
-    likes: np.ndarray
-    posted: np.ndarray  # POSIX seconds, NaN when unknown
-    text: list[str]  # lower-case caption and hashtags, for the text search
-
-
-def _build() -> VideoIndex:
-    rows = db.session.execute(
-        select(
-            Video.id,
-            Video.platform,
-            Video.video_id,
-            Video.categories,
-            Video.hashtags,
-            Video.caption,
-            Video.likes,
-            Video.comments,
-            Video.shares,
-            Video.posted_at,
-        ).order_by(Video.id)
-    ).all()
-    counts = dict(
-        db.session.execute(
-            select(
-                ProfileVideo.video_pk, func.count(func.distinct(ProfileVideo.profile_id))
-            ).group_by(ProfileVideo.video_pk)
-        ).all()
-    )
-    code = {name: i for i, name in enumerate(PLATFORMS)}
-    return VideoIndex(
-        rows=rows,
-        ids=np.array([r.id for r in rows], dtype=np.int64),
-        platforms=np.array([code.get(r.platform, -1) for r in rows], dtype=np.int8),
-        scores=np.array([engagement_score(r.likes, r.comments, r.shares) for r in rows]),
-        profiles=np.array([counts.get(r.id, 0) for r in rows], dtype=np.int64),
-        likes=np.array([r.likes for r in rows], dtype=np.int64),
-        posted=np.array([_timestamp(r.posted_at) for r in rows]),
-        text=[" ".join([(r.caption or "").lower(), *(r.hashtags or [])]) for r in rows],
-    )
-
-
-def _timestamp(value) -> float:
-    if value is None:
-        return math.nan
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-
-
-_indexes = versions.VersionedCache()
-
-
-def current_index() -> VideoIndex:
-    """The catalogue index for the current data version, or one at most
-    TOKER_CATALOGUE_MAX_STALE seconds old: a rebuild takes seconds, and under a stream of
-    connects it would otherwise run on nearly every request."""
-    max_stale = float(current_app.config.get("TOKER_CATALOGUE_MAX_STALE", 0))
-    return _indexes.get_or_compute(db.session, ("index",), _build, max_stale=max_stale)
+def _has_element(column, value: str):
+    """Whether a JSON list column holds `value` as one of its elements."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, JSONB).contains([value])
+    element = func.json_each(column).table_valued("value")
+    return select(1).select_from(element).where(element.c.value == value).exists()
 
 
 def _number(args, name: str, default: float, low: float, high: float) -> float:
@@ -139,55 +70,52 @@ def search(args) -> dict:
     page = int_arg(args, "page", 1, 1, 1_000_000)
     per_page = min(int_arg(args, "per_page", 20, 1, 10**6), MAX_PER_PAGE)
 
-    index = current_index()
-    keep = index.scores >= min_score
+    conditions = []
+    if min_score > 0:
+        conditions.append(Video.score >= min_score)
     if platform is not None:
-        keep &= index.platforms == PLATFORMS.index(platform)
-    rows = np.flatnonzero(keep)
-    if category is not None or hashtag is not None or q:
-        rows = np.array(
-            [
-                i
-                for i in rows
-                if (category is None or category in (index.rows[i].categories or ()))
-                and (hashtag is None or hashtag in (index.rows[i].hashtags or ()))
-                and (not q or q in index.text[i])
-            ],
-            dtype=np.int64,
-        )
-    key = {
-        "score": index.scores,
-        "profiles": index.profiles,
-        "posted": index.posted,
-        "likes": index.likes,
-    }[sort][rows]
-    ids = index.ids[rows]
-    ordering = np.lexsort((ids, key)) if order == "asc" else np.lexsort((-ids, -key))
-    start = (page - 1) * per_page
-    chosen = rows[ordering[start : start + per_page]]
-    items = []
-    for i in chosen:
-        r = index.rows[i]
-        items.append(
-            {
-                "video_id": r.video_id,
-                "platform": r.platform,
-                "categories": r.categories,
-                "hashtags": r.hashtags,
-                "caption": r.caption,
-                "likes": r.likes,
-                "comments": r.comments,
-                "shares": r.shares,
-                "posted_at": r.posted_at.isoformat() if r.posted_at else None,
-                "score": round(float(index.scores[i]), 2),
-                "profiles": int(index.profiles[i]),
-            }
-        )
+        conditions.append(Video.platform == platform)
+    if category is not None:
+        conditions.append(_has_element(Video.categories, category))
+    if hashtag is not None:
+        conditions.append(_has_element(Video.hashtags, hashtag))
+    if q:
+        conditions.append(Video.search_text.like(f"%{escape_like(q)}%", escape="\\"))
+    column = SORTS[sort]
+    if order == "asc":
+        ordering = (column.asc().nulls_last(), Video.id.asc())
+    else:
+        ordering = (column.desc().nulls_last(), Video.id.desc())
+    total = db.session.scalar(select(func.count(Video.id)).where(*conditions))
+    found = db.session.execute(
+        select(Video, PROFILE_COUNT)
+        .outerjoin(VideoStats, VideoStats.video_pk == Video.id)
+        .where(*conditions)
+        .order_by(*ordering)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [
+        {
+            "video_id": video.video_id,
+            "platform": video.platform,
+            "categories": video.categories,
+            "hashtags": video.hashtags,
+            "caption": video.caption,
+            "likes": video.likes,
+            "comments": video.comments,
+            "shares": video.shares,
+            "posted_at": video.posted_at.isoformat() if video.posted_at else None,
+            "score": round(float(video.score), 2),
+            "profiles": int(profile_count),
+        }
+        for video, profile_count in found
+    ]
     return {
         "items": items,
         "page": page,
         "per_page": per_page,
-        "total": int(len(rows)),
+        "total": int(total),
         "sort": sort,
         "order": order,
     }
