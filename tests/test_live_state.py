@@ -1,21 +1,31 @@
 """State kept current by the change feed: fresh in every worker, equal to a fresh build, and
 never rebuilt in full on the request path because profiles changed; the videos' profile
-counts kept by the writes equal a recount."""
+counts and the hashtag counts kept by the writes equal a recount."""
 
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import DataVersion, ProfileChange, ProfileVideo, VideoStats
+from webapp.models import (
+    DataVersion,
+    HashtagCount,
+    HashtagPair,
+    ProfileChange,
+    ProfileVideo,
+    Video,
+    VideoStats,
+)
 from webapp.services import analytics, changes, population_map, profiles, similarity
 from webapp.services.onboarding import submit_payload
 from webapp.services.taxonomy import CATEGORIES
 
 from .factories import make_payload, signed_in_client, video
 
+TAGS = ["#a", "#b", "#c", "#d", "#e"]
 FILTERS = [
     (None, ()),
     ("x", ()),
@@ -35,11 +45,17 @@ def _payload(user_id: str, categories: list[list[str]], **fields) -> dict:
 
 
 def _store(
-    user_id: str, categories: list[list[str]], platform: str = "tiktok", video_ids=None
+    user_id: str,
+    categories: list[list[str]],
+    platform: str = "tiktok",
+    video_ids=None,
+    hashtags=None,
 ) -> int:
     payload = _payload(user_id, categories)
     for item, video_id in zip(payload["liked_videos"], video_ids or (), strict=False):
         item["video_id"] = video_id  # videos shared with other profiles
+    for item, tags in zip(payload["liked_videos"], hashtags or (), strict=False):
+        item["hashtags"] = tags
     outcome = submit_payload(platform, payload)
     assert outcome.accepted, outcome
     return outcome.profile_id
@@ -56,6 +72,17 @@ def _assert_video_counts_equal_a_recount() -> None:
     kept = dict(db.session.execute(select(VideoStats.video_pk, VideoStats.profile_count)).all())
     assert {pk: n for pk, n in kept.items() if n} == recount
     assert min(kept.values(), default=0) >= 0
+    tags, pairs = Counter(), Counter()
+    for (stored,) in db.session.execute(select(Video.hashtags)):
+        unique = set(stored or ())
+        tags.update(unique)
+        pairs.update((a, b) for a in unique for b in unique if a != b)
+    kept_tags = dict(db.session.execute(select(HashtagCount.hashtag, HashtagCount.videos)).all())
+    assert {t: n for t, n in kept_tags.items() if n} == tags
+    kept_pairs = db.session.execute(
+        select(HashtagPair.hashtag, HashtagPair.other, HashtagPair.videos)
+    ).all()
+    assert {(a, b): n for a, b, n in kept_pairs if n} == pairs
 
 
 def test_every_write_records_its_changes_under_its_version(app):
@@ -144,13 +171,15 @@ def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed)
                 user_id = f"u{step}"
                 cats = [rng.sample(CATEGORIES, rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
                 pool = [f"v{n}" for n in rng.sample(range(12), len(cats))]
-                stored[user_id] = _store(user_id, cats, rng.choice(("tiktok", "x")), pool)
+                tags = [rng.sample(TAGS, rng.randint(0, 3)) for _ in cats]
+                stored[user_id] = _store(user_id, cats, rng.choice(("tiktok", "x")), pool, tags)
             elif action < 0.8:
                 user_id = rng.choice(sorted(stored))
                 platform = db.session.get(similarity.Profile, stored[user_id]).platform
                 cats = [rng.sample(CATEGORIES, rng.randint(1, 3)) for _ in range(rng.randint(1, 4))]
                 pool = [f"v{n}" for n in rng.sample(range(12), len(cats))]
-                assert _store(user_id, cats, platform, pool) == stored[user_id]  # a re-sync
+                tags = [rng.sample(TAGS, rng.randint(0, 3)) for _ in cats]
+                assert _store(user_id, cats, platform, pool, tags) == stored[user_id]  # re-sync
             else:
                 user_id = rng.choice(sorted(stored))
                 assert profiles.delete_profile(stored.pop(user_id))

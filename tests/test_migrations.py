@@ -59,7 +59,7 @@ def test_the_change_feed_starts_at_the_current_version_of_existing_data(database
         db.engine.dispose()
 
 
-def test_existing_videos_get_their_score_profile_count_and_search_text(database_url):
+def test_existing_videos_get_their_score_profile_count_search_text_and_hashtags(database_url):
     from webapp.services.scores import engagement_score
 
     app = _fresh_app(database_url)
@@ -107,5 +107,12 @@ def test_existing_videos_get_their_score_profile_count_and_search_text(database_
         assert rows[0][1] == engagement_score(999, 0, 0)
         assert rows[0][2:] == (2, "big cats #fun #cats")
         assert rows[1][1:] == (0.0, 0, "")
+        # And the hashtags are counted (0006): both on video 1, each beside the other.
+        assert db.session.execute(
+            text("SELECT hashtag, videos FROM hashtag_counts ORDER BY hashtag")
+        ).all() == [("#cats", 1), ("#fun", 1)]
+        assert db.session.execute(
+            text("SELECT hashtag, other, videos FROM hashtag_pairs ORDER BY hashtag")
+        ).all() == [("#cats", "#fun", 1), ("#fun", "#cats", 1)]
         db.session.remove()
         db.engine.dispose()

@@ -166,6 +166,27 @@ class VideoStats(db.Model):
     profile_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class HashtagCount(db.Model):
+    """How many stored videos carry a hashtag, kept current as videos are stored."""
+
+    __tablename__ = "hashtag_counts"
+    __table_args__ = (Index("ix_hashtag_counts_videos", "videos", "hashtag"),)
+
+    hashtag: Mapped[str] = mapped_column(String(128), primary_key=True)
+    videos: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HashtagPair(db.Model):
+    """How many stored videos carry both hashtags (each pair kept in both orders)."""
+
+    __tablename__ = "hashtag_pairs"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    hashtag: Mapped[str] = mapped_column(String(128), primary_key=True)
+    other: Mapped[str] = mapped_column(String(128), primary_key=True)
+    videos: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ProfileVideo(db.Model):
     """That a profile liked or shared a video, at a position in its list."""
 

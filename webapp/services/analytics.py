@@ -1,12 +1,10 @@
 """Population summaries for the overview: counts, the most common interests, recent profiles."""
 
-from collections import Counter
-
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Video
-from . import profiles, similarity, versions
+from ..models import HashtagCount, HashtagPair
+from . import profiles, similarity
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
@@ -26,14 +24,10 @@ def interest_shares(limit: int = 12) -> list[dict]:
     return shares
 
 
-_cache = versions.VersionedCache()
-
-
 def overview(recent: int = 8) -> dict:
     """Everything the overview page shows: counts, interest shares and the heatmap from the
-    live matrix, the hashtags once per data version."""
+    live matrix, the hashtags from the counts the writes keep."""
     counts = similarity.current_matrix().counts_by_platform()
-    hashtags = _cache.get_or_compute(db.session, ("hashtag-cooccurrence",), hashtag_cooccurrence)
     latest = profiles.list_profiles(
         profiles.ListQuery(sort="updated", order="desc", per_page=recent)
     )
@@ -42,7 +36,7 @@ def overview(recent: int = 8) -> dict:
         "total": sum(counts.values()),
         "interests": interest_shares(),
         "heatmap": interest_by_platform(),
-        "hashtags": hashtags,
+        "hashtags": hashtag_cooccurrence(),
         "latest": latest["items"],
     }
 
@@ -60,26 +54,27 @@ def interest_by_platform() -> dict:
 
 
 def hashtag_cooccurrence(top: int = 10, partners: int = 5) -> list[dict]:
-    """The most common hashtags over stored videos, each with the hashtags seen beside it."""
-    frequency: Counter = Counter()
-    together: dict[str, Counter] = {}
-    for (tags,) in db.session.execute(select(Video.hashtags)):
-        unique = sorted(set(tags or ()))
-        frequency.update(unique)
-        for tag in unique:
-            partner_counts = together.setdefault(tag, Counter())
-            partner_counts.update(other for other in unique if other != tag)
-    ranked = sorted(frequency.items(), key=lambda item: (-item[1], item[0]))[:top]
-    return [
-        {
-            "hashtag": tag,
-            "videos": count,
-            "with": [
-                {"hashtag": other, "videos": n}
-                for other, n in sorted(
-                    together.get(tag, Counter()).items(), key=lambda item: (-item[1], item[0])
-                )[:partners]
-            ],
-        }
-        for tag, count in ranked
-    ]
+    """The most common hashtags over stored videos, each with the hashtags seen beside it,
+    read from the counts the writes keep."""
+    ranked = db.session.execute(
+        select(HashtagCount.hashtag, HashtagCount.videos)
+        .where(HashtagCount.videos > 0)
+        .order_by(HashtagCount.videos.desc(), HashtagCount.hashtag)
+        .limit(top)
+    ).all()
+    result = []
+    for tag, count in ranked:
+        beside = db.session.execute(
+            select(HashtagPair.other, HashtagPair.videos)
+            .where(HashtagPair.hashtag == tag, HashtagPair.videos > 0)
+            .order_by(HashtagPair.videos.desc(), HashtagPair.other)
+            .limit(partners)
+        ).all()
+        result.append(
+            {
+                "hashtag": tag,
+                "videos": count,
+                "with": [{"hashtag": other, "videos": n} for other, n in beside],
+            }
+        )
+    return result

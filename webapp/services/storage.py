@@ -5,10 +5,18 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from ..models import Profile, ProfileInterest, ProfileVideo, Video, VideoStats
+from ..models import (
+    HashtagCount,
+    HashtagPair,
+    Profile,
+    ProfileInterest,
+    ProfileVideo,
+    Video,
+    VideoStats,
+)
 from . import changes
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
@@ -173,11 +181,54 @@ def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None
     )
 
 
-def _upsert_videos(session: Session, plan: WritePlan, known: KnownVideos | None) -> dict:
-    """Insert or refresh the plan's videos; return {(platform, video_id): pk} for all."""
+@dataclass
+class TagChanges:
+    """How a write changes the hashtag counts: per hashtag and per ordered pair."""
+
+    tags: Counter
+    pairs: Counter
+
+    def add(self, hashtags, sign: int) -> None:
+        unique = sorted(set(hashtags or ()))
+        for tag in unique:
+            self.tags[tag] += sign
+            for other in unique:
+                if other != tag:
+                    self.pairs[(tag, other)] += sign
+
+
+def _hashtags_before(session: Session, plan: WritePlan) -> dict:
+    """The stored hashtags of the plan's videos that exist, locked until the write commits."""
+    table = Video.__table__
+    keys = [(row["platform"], row["video_id"]) for row in plan.video_rows]
+    found = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = session.execute(
+            select(table.c.platform, table.c.video_id, table.c.hashtags)
+            .where(tuple_(table.c.platform, table.c.video_id).in_(chunk))
+            .order_by(table.c.platform, table.c.video_id)
+            .with_for_update()
+        )
+        found.update({(platform, video_id): tags for platform, video_id, tags in rows})
+    return found
+
+
+def _upsert_videos(
+    session: Session, plan: WritePlan, known: KnownVideos | None, tags: TagChanges
+) -> dict:
+    """Insert or refresh the plan's videos; return {(platform, video_id): pk} for all, and
+    note in `tags` how the stored hashtags change."""
     pks = dict(plan.known_pks)
     if not plan.video_rows:
         return pks
+    before = _hashtags_before(session, plan)
+    for row in plan.video_rows:
+        old = before.get((row["platform"], row["video_id"]))
+        if old is None or set(old) != set(row["hashtags"] or ()):
+            if old is not None:
+                tags.add(old, -1)
+            tags.add(row["hashtags"], +1)
     table = Video.__table__
     stmt = upsert_statement(session, table)
     stmt = stmt.on_conflict_do_update(
@@ -236,22 +287,48 @@ def video_profile_counts(session: Session, profile_ids: list[int]) -> Counter:
     return counts
 
 
+def _add_counts(session: Session, table, keys: tuple[str, ...], column: str, rows) -> None:
+    """Add (*key, delta) rows to a counter table's `column`, inserting missing keys, in key
+    order, straight through the driver's executemany (a seeding batch has thousands)."""
+    rows = sorted(row for row in rows if row[-1])
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    names = (*keys, column)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"VALUES ({', '.join([marker] * len(names))}) "
+        f"ON CONFLICT ({', '.join(keys)}) "
+        f"DO UPDATE SET {column} = {table.name}.{column} + excluded.{column}"
+    )
+    connection.exec_driver_sql(sql, rows)
+
+
+def add_to_hashtag_counts(session: Session, tag_changes: TagChanges) -> None:
+    """Apply a write's hashtag changes (after changes.record, as the profile counts)."""
+    _add_counts(
+        session,
+        HashtagCount.__table__,
+        ("hashtag",),
+        "videos",
+        [(tag, n) for tag, n in tag_changes.tags.items()],
+    )
+    _add_counts(
+        session,
+        HashtagPair.__table__,
+        ("hashtag", "other"),
+        "videos",
+        [(tag, other, n) for (tag, other), n in tag_changes.pairs.items()],
+    )
+
+
 def add_to_profile_counts(session: Session, deltas: Counter) -> None:
     """Apply per-video changes to the number of profiles that liked or shared each video.
 
     Call it after changes.record: the data version's lock orders the writers that get here.
     """
-    changed = [
-        {"video_pk": pk, "profile_count": delta} for pk, delta in sorted(deltas.items()) if delta
-    ]
-    if changed:
-        table = VideoStats.__table__
-        stmt = upsert_statement(session, table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.video_pk],
-            set_={"profile_count": table.c.profile_count + stmt.excluded.profile_count},
-        )
-        session.execute(stmt, changed)
+    _add_counts(session, VideoStats.__table__, ("video_pk",), "profile_count", list(deltas.items()))
 
 
 def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
@@ -307,7 +384,8 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
     """Run a prepared write in the caller's transaction; one outcome per planned record."""
     if not plan.records:
         return []
-    video_pks = _upsert_videos(session, plan, known)
+    tags = TagChanges(Counter(), Counter())
+    video_pks = _upsert_videos(session, plan, known, tags)
     profiles = _upsert_profiles(session, plan)
 
     resynced = [pk for pk, version in profiles.values() if version > 1]
@@ -341,6 +419,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         ),
     )
     add_to_profile_counts(session, counts)
+    add_to_hashtag_counts(session, tags)
 
     outcomes = []
     seen: set[tuple[str, str]] = set()
