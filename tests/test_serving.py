@@ -58,11 +58,20 @@ def served(tmp_path):
         TOKER_INSTANCE_PATH=str(tmp_path / "instance"),
         TOKER_ASSETS="local",
         TOKER_WORKERS="2",
+        TOKER_THREADS="8",  # the default, whatever the developer's shell says
     )
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [GUNICORN, "-c", ROOT / "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            [
+                GUNICORN,
+                "-c",
+                ROOT / "gunicorn.conf.py",
+                "--no-control-socket",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "wsgi:app",
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,

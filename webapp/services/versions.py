@@ -64,8 +64,6 @@ class VersionedCache:
         self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._locks: dict[tuple[int, tuple], threading.Lock] = {}
         self._guard = threading.Lock()
-        # Answers computed since the process started, per key (tests count rebuilds).
-        self.builds: dict[tuple, int] = {}
 
     def get_or_compute(
         self,
@@ -97,7 +95,6 @@ class VersionedCache:
             if entry is not None and self._fresh(entry, version, max_stale):
                 return entry[1]
             value = compute()
-            self.builds[key] = self.builds.get(key, 0) + 1
             with self._guard:
                 if len(entries) >= self.SIZE:
                     entries.clear()
