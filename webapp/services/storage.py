@@ -208,7 +208,9 @@ def _hashtags_before(session: Session, plan: WritePlan) -> dict:
             select(table.c.platform, table.c.video_id, table.c.hashtags)
             .where(tuple_(table.c.platform, table.c.video_id).in_(chunk))
             .order_by(table.c.platform, table.c.video_id)
-            .with_for_update()
+            # FOR NO KEY UPDATE, as the upsert itself locks them: a plain FOR UPDATE would
+            # block other writers' links and counts that only reference these rows.
+            .with_for_update(key_share=True)
         )
         found.update({(platform, video_id): tags for platform, video_id, tags in rows})
     return found
