@@ -311,3 +311,19 @@ def test_a_served_worker_builds_its_state_at_start(app):
     with app.app_context():
         similarity.current_matrix()
     assert similarity.live.builds == builds + 1
+
+
+def test_a_bulk_load_that_changed_most_profiles_is_read_in_one_scan(app, monkeypatch):
+    monkeypatch.setattr(similarity, "PATCH_LIMIT", 2)
+    with app.app_context():
+        _store("a", [["Music"]])
+        similarity.current_matrix()
+        builds = similarity.live.builds
+        _store("b", [["Dance"]])  # one change of two profiles: patched
+        similarity.current_matrix()
+        assert similarity.live.builds == builds
+        for name in ("c", "d", "e"):  # three changes of five: built anew
+            _store(name, [["Gaming"]])
+        matrix = similarity.current_matrix()
+        assert similarity.live.builds == builds + 1
+        assert len(matrix.ids) == 5

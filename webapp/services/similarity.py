@@ -32,6 +32,8 @@ PLATFORM_CODE = {name: code for code, name in enumerate(PLATFORMS)}
 # Interest-filter counts kept current, most recently used first.
 MAX_FILTER_COUNTS = 256
 READ_CHUNK = 500
+# Past this many changed profiles (and a quarter of the matrix), building anew beats patching.
+PATCH_LIMIT = 20_000
 _CATEGORY_NAME = {name: name for name in CATEGORIES}
 
 
@@ -394,6 +396,8 @@ class LiveMatrices:
             ids = None
             if matrix is not None:
                 ids = changes.changed_since(session, matrix.version, version)
+            if ids is not None and len(ids) > max(PATCH_LIMIT, matrix.n // 4):
+                ids = None  # most profiles changed (a bulk load): one scan reads them faster
             if ids is None:  # first use, or too far behind the feed
                 matrix = build_matrix()
                 matrix.version = version
