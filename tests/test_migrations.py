@@ -116,3 +116,70 @@ def test_existing_videos_get_their_score_profile_count_search_text_and_hashtags(
         ).all() == [("#cats", "#fun", 1), ("#fun", "#cats", 1)]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_raw_payloads_are_compressed_in_place_and_back(database_url):
+    """0007 packs every stored JSON payload (in batches) and its downgrade gives JSON back."""
+    import json
+
+    from webapp.models import Profile
+    from webapp.services.payloads import ORJSON_ZLIB, unpack
+
+    def read(value):  # JSON text on SQLite; the driver parses JSONB on PostgreSQL
+        return value if isinstance(value, dict) else json.loads(value)
+
+    def in_order(payload):  # JSONB keeps keys sorted: the order received is SQLite's alone
+        return json.dumps(payload, sort_keys=postgres)
+
+    postgres = database_url.startswith("postgresql")
+    payloads = {
+        pk: {"user_id": str(pk), "zeta": "Zoë 🎵 \u2028", "alpha": [pk, 2**63 - 1, None]}
+        for pk in range(1, 2346)  # more than one batch of 1,000
+    }
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0006")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                    "verified, followers_count, following_count, likes_count, videos_count, "
+                    "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                    "number_of_shares, liked_count, shared_count, unclassified_count, "
+                    "version, created_at, updated_at, vector, top_categories, "
+                    "top_hashtags, raw_payload) VALUES (:pk, 'x', :pk, 'u', 'u', false, "
+                    "0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 1, '2026-01-01', '2026-01-01', "
+                    f"'', '[]', '[]', {'CAST(:raw AS JSONB)' if postgres else ':raw'})"
+                ),
+                [
+                    {"pk": pk, "raw": json.dumps(p, ensure_ascii=False)}
+                    for pk, p in payloads.items()
+                ],
+            )
+        flask_migrate.upgrade()
+        stored = dict(db.session.execute(text("SELECT id, raw_payload FROM profiles")).all())
+        assert stored.keys() == payloads.keys()
+        assert all(isinstance(blob, bytes) and blob[0] == ORJSON_ZLIB for blob in stored.values())
+        assert {pk: in_order(unpack(blob)) for pk, blob in stored.items()} == {
+            pk: in_order(p) for pk, p in payloads.items()
+        }
+        assert db.session.get(Profile, 2345).raw_payload == payloads[2345]
+        with db.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+            if not postgres:  # the rebuilt table still never reuses an id (0003)
+                schema = connection.execute(
+                    text("SELECT sql FROM sqlite_schema WHERE name = 'profiles'")
+                ).scalar()
+                assert "AUTOINCREMENT" in schema
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="0006")
+        restored = db.session.execute(text("SELECT id, raw_payload FROM profiles")).all()
+        assert {pk: in_order(read(raw)) for pk, raw in restored} == {
+            pk: in_order(p) for pk, p in payloads.items()
+        }
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert db.session.get(Profile, 1).raw_payload == payloads[1]
+        db.session.remove()
+        db.engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .services.payloads import CompressedJSON
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -82,8 +83,9 @@ class Profile(db.Model):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     top_categories: Mapped[list] = mapped_column(JSONType)
     top_hashtags: Mapped[list] = mapped_column(JSONType)
-    # Last, so that reading the columns before it never walks its overflow pages in SQLite.
-    raw_payload: Mapped[dict] = mapped_column(JSONType)
+    # The payload exactly as received, zlib-compressed (services/payloads.py): a third of its
+    # JSON. Last, so that reading the columns before it never walks its overflow pages.
+    raw_payload: Mapped[dict] = mapped_column(CompressedJSON)
 
     interests: Mapped[list["ProfileInterest"]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", passive_deletes=True

@@ -18,6 +18,7 @@ from ..models import (
     VideoStats,
 )
 from . import changes
+from .payloads import pack
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
 from .sql import upsert_statement
@@ -163,7 +164,8 @@ def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None
             "vector": pack_vector(record.interest),
             "top_categories": record.top_categories,
             "top_hashtags": record.top_hashtags,
-            "raw_payload": record.raw_payload,
+            # Compressed here, before the write lock (the column type passes bytes through).
+            "raw_payload": pack(record.raw_payload),
             "version": 1,
             "created_at": now,
             "updated_at": now,
