@@ -18,6 +18,21 @@ def _fresh_app(database_url):
     return app
 
 
+def _bare_profile(raw: str = "'{}'", links: int = 0):
+    """An INSERT of one profile row as the revisions before 0007 stored it, named by :pk;
+    `raw` is the SQL of its raw_payload, `links` its liked and its shared count."""
+    return text(
+        "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+        "verified, followers_count, following_count, likes_count, videos_count, "
+        "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+        "number_of_shares, liked_count, shared_count, unclassified_count, "
+        "version, created_at, updated_at, vector, top_categories, "
+        "top_hashtags, raw_payload) VALUES (:pk, 'x', :pk, 'u', 'u', false, "
+        f"0, 0, 0, 0, 0, 0, 100, 0, {links}, {links}, 0, 1, '2026-01-01', '2026-01-01', "
+        f"'', '[]', '[]', {raw})"
+    )
+
+
 def test_upgrade_builds_the_models_schema(database_url):
     app = _fresh_app(database_url)
     with app.app_context():
@@ -77,16 +92,7 @@ def test_existing_videos_get_their_score_profile_count_search_text_and_hashtags(
             )
             for pk in (1, 2):
                 connection.execute(
-                    text(
-                        "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
-                        "verified, followers_count, following_count, likes_count, videos_count, "
-                        "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
-                        "number_of_shares, liked_count, shared_count, unclassified_count, "
-                        "version, created_at, updated_at, vector, top_categories, "
-                        "top_hashtags, raw_payload) VALUES (:pk, 'x', :pk, 'u', 'u', false, "
-                        "0, 0, 0, 0, 0, 0, 100, 0, 1, 1, 0, 1, '2026-01-01', '2026-01-01', "
-                        "'', '[]', '[]', '{}')"
-                    ),
+                    _bare_profile(links=1),
                     {"pk": pk},
                 )
                 for kind in ("liked", "shared"):  # both kinds: one profile, counted once
@@ -141,16 +147,7 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
         flask_migrate.upgrade(revision="0006")
         with db.engine.begin() as connection:
             connection.execute(
-                text(
-                    "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
-                    "verified, followers_count, following_count, likes_count, videos_count, "
-                    "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
-                    "number_of_shares, liked_count, shared_count, unclassified_count, "
-                    "version, created_at, updated_at, vector, top_categories, "
-                    "top_hashtags, raw_payload) VALUES (:pk, 'x', :pk, 'u', 'u', false, "
-                    "0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 1, '2026-01-01', '2026-01-01', "
-                    f"'', '[]', '[]', {'CAST(:raw AS JSONB)' if postgres else ':raw'})"
-                ),
+                _bare_profile(raw="CAST(:raw AS JSONB)" if postgres else ":raw"),
                 [
                     {"pk": pk, "raw": json.dumps(p, ensure_ascii=False)}
                     for pk, p in payloads.items()

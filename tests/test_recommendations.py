@@ -8,7 +8,7 @@ import pytest
 from webapp.services import recommendations
 from webapp.services.onboarding import submit_payload
 from webapp.services.recommendations import recency
-from webapp.services.videos import engagement_score
+from webapp.services.scores import engagement_score
 
 from .factories import make_payload, video
 

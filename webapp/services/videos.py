@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from ..extensions import db
 from ..models import Video, VideoStats
 from .profiles import MAX_PER_PAGE, BadQuery, escape_like, int_arg, platform_arg
-from .scores import ENGAGEMENT_DECADES, engagement_score  # noqa: F401 (the catalogue's formula)
 from .taxonomy import CATEGORIES, normalise_hashtag
 
 PROFILE_COUNT = func.coalesce(VideoStats.profile_count, 0)
