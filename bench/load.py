@@ -16,6 +16,14 @@ weight rows that agree with it; no orphaned link; every acknowledged create is t
 acknowledged delete is gone; each re-synced account's version rose by exactly its acknowledged
 re-syncs. Exits non-zero on any 5xx, connection error, timeout or mismatch.
 
+Freshness under the load: when the mix has writes, one more process connects a new account
+about once a second during the measured window and, as soon as the 201 arrives, asks
+/api/v1/profiles/nearest for the new profile's own interest mix over --probes new connections
+(so the answers come from different workers): every answer must list the new profile. Then it
+deletes the profile and asks again: no answer may list it. It reports how many answers after
+an acknowledgement were stale and the time from the acknowledgement until the last stale
+answer (0 when none was); more than 1 s fails the run. Its writes count in the store check.
+
     .venv/bin/python bench/load.py                       # 60 s, 4 workers, 8 clients
     .venv/bin/python bench/load.py --duration 10 --workers 2 --clients 4
 """
@@ -74,6 +82,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10, help="seconds per request")
     parser.add_argument(
         "--skip", action="append", default=[], choices=sorted(MIX), help="leave a kind out"
+    )
+    parser.add_argument(
+        "--probes", type=int, default=24, help="freshness answers asked after each probe write"
     )
     args = parser.parse_args()
     args.mix = {kind: weight for kind, weight in MIX.items() if kind not in args.skip}
@@ -318,6 +329,7 @@ def run_clients(args, port: int, token: str, seeded: dict) -> list[dict]:
         "seeded_ids": seeded_ids,
         "hot": hot,
         "mix": args.mix,
+        "probes": args.probes,
         # CLOCK_MONOTONIC is one clock for every process on the machine.
         "measure_from": now + 2 + args.warmup,
         "stop_at": now + 2 + args.warmup + args.duration,
@@ -327,6 +339,8 @@ def run_clients(args, port: int, token: str, seeded: dict) -> list[dict]:
     processes = [
         context.Process(target=client_main, args=(i, setup, results)) for i in range(args.clients)
     ]
+    if any(kind in WRITES for kind in args.mix):
+        processes.append(context.Process(target=probe_main, args=(setup, results)))
     for process in processes:
         process.start()
     reports = []
@@ -342,6 +356,122 @@ def run_clients(args, port: int, token: str, seeded: dict) -> list[dict]:
     if failures:
         raise SystemExit("\n".join(failures))
     return reports
+
+
+# --- freshness under the load ----------------------------------------------------------------
+
+# A write must show in every worker's answers within this long after its acknowledgement.
+FRESH_WITHIN = 1.0
+
+
+def probe_main(setup: dict, results) -> None:
+    try:
+        results.put(run_probe(setup))
+    except BaseException:
+        results.put({"error": f"freshness probe:\n{traceback.format_exc()}"})
+
+
+def _nearest_ids(setup: dict, mix: dict) -> tuple[list[int], float]:
+    """The ids /api/v1/profiles/nearest answers for this mix, over a new connection, and when.
+
+    Accounts with few interests can share their exact mix with more than ten others; the
+    probe only uses accounts with three or more interests, whose mix is all but unique."""
+    query = "&".join(f"mix={category}:{weight!r}" for category, weight in mix.items() if weight)
+    client = Client(setup["port"], setup["token"], setup["timeout"])
+    try:
+        status, payload = client.call("GET", f"/api/v1/profiles/nearest?{query}&k=10")
+    finally:
+        client.close()
+    answered = time.monotonic()
+    if status != 200:
+        raise RuntimeError(f"nearest answered {status}: {payload[:200]!r}")
+    return [item["id"] for item in json.loads(payload)["items"]], answered
+
+
+def run_probe(setup: dict) -> dict:
+    """Connect, check every answer lists the new profile; delete, check none does; repeat."""
+    writer = Client(setup["port"], setup["token"], setup["timeout"])
+    serial = 0
+    # (write, stale answers, seconds until fresh, seconds until the first answer)
+    events: list[tuple[str, int, float, float]] = []
+    answers = 0
+    deleted: list[tuple[str, str]] = []
+    created: dict[tuple[str, str], int] = {}
+    while time.monotonic() < setup["measure_from"]:
+        time.sleep(0.05)
+    while time.monotonic() < setup["stop_at"] - 2:
+        serial += 1
+        account = (PLATFORMS[serial % 3], f"8{setup['run']:05d}99{serial:06d}")
+        status, payload = writer.call(
+            "POST", "/api/v1/connect", {"platform": account[0], "user_id": account[1]}
+        )
+        if status == 422:  # under the likes minimum: nothing stored, try another account
+            continue
+        if status != 201:
+            raise RuntimeError(f"connect answered {status}: {payload[:200]!r}")
+        acknowledged = time.monotonic()
+        profile = json.loads(payload)["profile"]
+        created[account] = profile["id"]
+        if sum(weight > 0 for weight in profile["interest"].values()) < 3:
+            status, payload = writer.call("DELETE", f"/api/v1/profiles/{profile['id']}")
+            if status != 204:
+                raise RuntimeError(f"delete answered {status}: {payload[:200]!r}")
+            del created[account]
+            deleted.append(account)
+            continue
+        for write, expect_listed in (("create", True), ("delete", False)):
+            if write == "delete":
+                status, payload = writer.call("DELETE", f"/api/v1/profiles/{profile['id']}")
+                if status != 204:
+                    raise RuntimeError(f"delete answered {status}: {payload[:200]!r}")
+                acknowledged = time.monotonic()
+                del created[account]
+                deleted.append(account)
+            stale, fresh_after, first = 0, 0.0, None
+            for _ in range(setup["probes"]):
+                ids, answered = _nearest_ids(setup, profile["interest"])
+                answers += 1
+                if first is None:
+                    first = answered - acknowledged
+                if (profile["id"] in ids) != expect_listed:
+                    stale += 1
+                    fresh_after = answered - acknowledged
+            events.append((write, stale, fresh_after, first))
+        time.sleep(1)
+    writer.close()
+    return {
+        "latencies": {},
+        "statuses": {},
+        "errors": {},
+        "created": list(created.items()),
+        "deleted": deleted,
+        "resynced": [],
+        "uncertain": {},
+        "rejected": 0,
+        "all_created": len(created) + len(deleted),
+        "freshness": {"events": events, "answers": answers},
+    }
+
+
+def report_freshness(reports: list[dict]) -> bool:
+    """Print what the probe saw; False when a write took longer than FRESH_WITHIN to show."""
+    found = [report["freshness"] for report in reports if "freshness" in report]
+    if not found:
+        return True
+    events, answers = found[0]["events"], found[0]["answers"]
+    stale = sum(event[1] for event in events)
+    slowest = max((event[2] for event in events), default=0.0)
+    firsts = sorted(event[3] for event in events)
+    print(
+        f"Freshness under the load: {len(events)} probe writes ("
+        f"{sum(event[0] == 'create' for event in events)} creates, "
+        f"{sum(event[0] == 'delete' for event in events)} deletes), {answers:,} answers "
+        f"of /profiles/nearest asked after the acknowledgements (the first after a median "
+        f"{_percentile(firsts, 0.5) * 1000:.0f} ms), {stale} stale; the last stale answer came "
+        f"{slowest * 1000:.0f} ms after its write's acknowledgement "
+        f"(target <= {FRESH_WITHIN * 1000:.0f} ms)\n"
+    )
+    return bool(events) and slowest <= FRESH_WITHIN
 
 
 # --- checking and reporting ----------------------------------------------------------------
@@ -567,6 +697,7 @@ def main() -> int:
             + ", ".join(f"{rss:.0f} / {uss:.0f}" for rss, uss in memory)
             + "\n"
         )
+        fresh = report_freshness(reports)
         rows = check_store(engine, before, reports)
         engine.dispose()
         print("| consistency check | expected | found | |")
@@ -579,10 +710,11 @@ def main() -> int:
         tracebacks = log.count("Traceback")
         if tracebacks:
             print(f"\ngunicorn logged {tracebacks} tracebacks:\n{log[-4000:]}")
-        failed = total_5xx or total_errors or uncertain or mismatches or tracebacks
+        failed = total_5xx or total_errors or uncertain or mismatches or tracebacks or not fresh
         print(
             f"\n{'FAIL' if failed else 'PASS'}: {total_5xx} 5xx, {total_errors} connection "
             f"errors or timeouts, {mismatches} mismatches"
+            + ("" if fresh else ", a write took over 1 s to show in every answer")
         )
         return 1 if failed else 0
     finally:
