@@ -1,11 +1,11 @@
 """Writing processed profiles: profiles, videos, links and interest weights in one transaction."""
 
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -202,19 +202,27 @@ class TagChanges:
 def _hashtags_before(session: Session, plan: WritePlan) -> dict:
     """The stored hashtags of the plan's videos that exist, locked until the write commits."""
     table = Video.__table__
-    keys = [(row["platform"], row["video_id"]) for row in plan.video_rows]
+    by_platform: dict[str, list[str]] = defaultdict(list)
+    for row in plan.video_rows:
+        by_platform[row["platform"]].append(row["video_id"])
     found = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = session.execute(
-            select(table.c.platform, table.c.video_id, table.c.hashtags)
-            .where(tuple_(table.c.platform, table.c.video_id).in_(chunk))
-            .order_by(table.c.platform, table.c.video_id)
-            # FOR NO KEY UPDATE, as the upsert itself locks them: a plain FOR UPDATE would
-            # block other writers' links and counts that only reference these rows.
-            .with_for_update(key_share=True)
-        )
-        found.update({(platform, video_id): tags for platform, video_id, tags in rows})
+    for platform, video_ids in sorted(by_platform.items()):
+        video_ids.sort()
+        for start in range(0, len(video_ids), 500):
+            # One platform and a list of ids: a search of the (platform, video_id) index per
+            # id. A row-value IN over both columns makes SQLite scan every video instead.
+            rows = session.execute(
+                select(table.c.video_id, table.c.hashtags)
+                .where(
+                    table.c.platform == platform,
+                    table.c.video_id.in_(video_ids[start : start + 500]),
+                )
+                .order_by(table.c.video_id)
+                # FOR NO KEY UPDATE, as the upsert itself locks them: a plain FOR UPDATE would
+                # block other writers' links and counts that only reference these rows.
+                .with_for_update(key_share=True)
+            )
+            found.update({(platform, video_id): tags for video_id, tags in rows})
     return found
 
 
