@@ -22,13 +22,19 @@ log = logging.getLogger(__name__)
 
 
 def warm_up(app: Flask) -> None:
-    """Build the app's live state now (a served worker calls it at start, in a thread)."""
-    from .services import similarity
+    """Build the app's live state now (a served worker calls it at start, in a thread): the
+    look-alike matrix, the default map's fit, and the platform connectors' own start-up work
+    (the mock platforms build their catalogues), so no first request pays for them."""
+    from .services import population_map, similarity
+    from .services.connectors import PLATFORMS, get_connector
 
     try:
         with app.app_context():
             similarity.current_matrix()
+            population_map.population_map()
             db.session.remove()
+        for platform in PLATFORMS:
+            get_connector(platform).warm_up()
     except Exception:  # the first request builds it instead, and reports what is wrong
         log.exception("warming up the live state failed")
 
