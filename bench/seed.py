@@ -37,8 +37,9 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def run_seed(count: int, workdir: Path) -> dict:
-    """Time `toker seed --count N` on a fresh database and track its peak memory."""
+def run_seed(count: int, workdir: Path, keep: bool = False) -> dict:
+    """Time `toker seed --count N` on a fresh database and track its peak memory; the
+    database is removed afterwards unless `keep`."""
     database = workdir / f"seed-{count}.sqlite"
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", OPENBLAS_NUM_THREADS="1")
     subprocess.run([TOKER, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -74,8 +75,9 @@ def run_seed(count: int, workdir: Path) -> dict:
     with sqlite3.connect(database) as connection:
         stored = connection.execute("SELECT count(*) FROM profiles").fetchone()[0]
     size = sum(path.stat().st_size for path in workdir.glob(f"seed-{count}.sqlite*"))
-    for path in workdir.glob(f"seed-{count}.sqlite*"):
-        path.unlink()
+    if not keep:
+        for path in workdir.glob(f"seed-{count}.sqlite*"):
+            path.unlink()
     return {
         "count": count,
         "seconds": elapsed,
