@@ -467,7 +467,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The project's own gunicorn.conf.py (gthread workers, as served), then the app and the
+# catalogues loaded once in the master, before the workers fork.
 GUNICORN_CONFIG = """
+exec(compile(open({project!r}).read(), {project!r}, "exec"))
 preload_app = True
 
 
@@ -496,9 +499,10 @@ class Gunicorn:
             TOKER_MIN_LIKES="100",
             OPENBLAS_NUM_THREADS="1",
         )
-        # Load the app and build the catalogues once, in the master, before the workers fork.
         config = instance / "gunicorn.conf.py"
-        config.write_text(GUNICORN_CONFIG.format(platforms=PLATFORMS))
+        config.write_text(
+            GUNICORN_CONFIG.format(platforms=PLATFORMS, project=str(ROOT / "gunicorn.conf.py"))
+        )
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [
