@@ -7,6 +7,7 @@ from sqlalchemy import inspect, text
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.models import include_name
 
 
 def _fresh_app(database_url):
@@ -16,6 +17,12 @@ def _fresh_app(database_url):
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
     return app
+
+
+def _context(connection) -> MigrationContext:
+    """A migration context that leaves the text search's hand-made tables aside, as the
+    app's migrations do."""
+    return MigrationContext.configure(connection, opts={"include_name": include_name})
 
 
 def _bare_profile(raw: str = "'{}'", links: int = 0):
@@ -38,7 +45,7 @@ def test_upgrade_builds_the_models_schema(database_url):
     with app.app_context():
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            differences = compare_metadata(_context(connection), db.metadata)
         assert differences == []
         db.engine.dispose()
 
@@ -162,7 +169,7 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
         }
         assert db.session.get(Profile, 2345).raw_payload == payloads[2345]
         with db.engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+            assert compare_metadata(_context(connection), db.metadata) == []
             if not postgres:  # the rebuilt table still never reuses an id (0003)
                 schema = connection.execute(
                     text("SELECT sql FROM sqlite_schema WHERE name = 'profiles'")
@@ -178,5 +185,61 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
         db.session.remove()
         flask_migrate.upgrade()
         assert db.session.get(Profile, 1).raw_payload == payloads[1]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_existing_profiles_and_videos_are_indexed_for_search_and_back(database_url):
+    """0008 indexes the stored names (lowered by Python, beyond ASCII) and videos' search
+    text; searches then use the indexes, and the downgrade removes them."""
+    from webapp.services import profiles, videos
+
+    def names(q):
+        query = profiles.parse_list_query({"q": q})
+        return sorted(item["username"] for item in profiles.list_profiles(query)["items"])
+
+    def captions(q):
+        return sorted(item["caption"] for item in videos.search({"q": q})["items"])
+
+    accounts = {1: ("ÉMILE_Zola", "İpek"), 2: ("plain", "Straße"), 3: ("100%_real", "")}
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            for pk, (name, pseudo) in accounts.items():
+                connection.execute(_bare_profile(), {"pk": pk})
+                connection.execute(
+                    text(
+                        "UPDATE profiles SET username = :name, user_pseudo = :pseudo WHERE id = :pk"
+                    ),
+                    {"pk": pk, "name": name, "pseudo": pseudo},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, platform, video_id, categories, hashtags, likes, "
+                    "comments, shares, caption, first_seen_at, updated_at, score, search_text) "
+                    "VALUES (1, 'x', 'v1', '[]', '[\"#cats\"]', 0, 0, 0, 'Big CATS', "
+                    "'2026-01-01', '2026-01-01', 0, 'big cats #cats'), "
+                    "(2, 'x', 'v2', '[]', '[]', 0, 0, 0, 'Été', '2026-01-01', '2026-01-01', "
+                    "0, 'été')"
+                )
+            )
+        flask_migrate.upgrade()
+        assert names("émile") == names("ÉMILE_") == ["ÉMILE_Zola"]
+        assert names("i̇pe") == ["ÉMILE_Zola"]  # 'İ' lowers to 'i' + a combining dot
+        assert names("straße") == ["plain"] and names("0%_") == ["100%_real"]
+        assert names("zz") == [] and names("la") == ["plain", "ÉMILE_Zola"]
+        assert captions("cats") == captions("#ca") == ["Big CATS"] and captions("été") == ["Été"]
+        with db.engine.connect() as connection:
+            assert compare_metadata(_context(connection), db.metadata) == []
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="0007")
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {t for t in tables if "search" in t}
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("videos")}
+        assert "ix_videos_search_text_trgm" not in indexes
+        flask_migrate.upgrade()
+        assert names("zola") == ["ÉMILE_Zola"] and captions("big") == ["Big CATS"]
         db.session.remove()
         db.engine.dispose()

@@ -130,7 +130,11 @@ def register_extensions(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    from .models import include_name
+
+    # The text search's tables and indexes are made by hand (models.SEARCH_SCHEMA):
+    # autogenerate must neither drop nor describe them.
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, include_name=include_name)
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":

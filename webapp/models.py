@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -149,6 +150,7 @@ class Video(db.Model):
     # The engagement score (services/videos.py), kept with the counts it is computed from.
     score: Mapped[float] = mapped_column(Float, default=0.0)
     # What the text search matches: the lower-cased caption and the hashtags, space-separated.
+    # Indexed by trigrams (see SEARCH_SCHEMA below).
     search_text: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -301,3 +303,100 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
     via: Mapped[str] = mapped_column(String(16), default="")  # page, api, cli
+
+
+# --- Text search indexes (services/search.py) ---------------------------------------------
+# Not mapped: SQLite's are FTS5 virtual tables, PostgreSQL's are pg_trgm indexes. Both index
+# text lower-cased by Python (str.lower), so the databases agree with each other and with
+# the search's own lowering of the query. create_all makes them (the tests' schema) and
+# migration 0008 makes them on migrated databases.
+#
+# video_search indexes videos.search_text as external content, kept by triggers: they copy
+# stored text, so they need no Python function. A migration that rebuilds `videos` on
+# SQLite (batch mode) drops these triggers and must create them again.
+# profile_search holds each profile's lowered username and display name, written by the
+# writes themselves (services/search.py) in their transaction.
+VIDEO_SEARCH = "video_search"
+PROFILE_SEARCH = "profile_search"
+TRIGRAM_INDEXES = (
+    "ix_videos_search_text_trgm",
+    "ix_profile_search_username_trgm",
+    "ix_profile_search_user_pseudo_trgm",
+)
+SEARCH_SCHEMA = {
+    "sqlite": (
+        # case_sensitive 1: the text is lowered already, and SQLite's folding is not Python's.
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS {VIDEO_SEARCH} USING fts5(
+            search_text, content='videos', content_rowid='id',
+            tokenize="trigram case_sensitive 1")""",
+        f"""CREATE TRIGGER IF NOT EXISTS video_search_insert AFTER INSERT ON videos BEGIN
+            INSERT INTO {VIDEO_SEARCH} (rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+        f"""CREATE TRIGGER IF NOT EXISTS video_search_delete AFTER DELETE ON videos BEGIN
+            INSERT INTO {VIDEO_SEARCH} ({VIDEO_SEARCH}, rowid, search_text)
+            VALUES ('delete', old.id, old.search_text);
+        END""",
+        # Every upsert of a video sets its search text: re-index only when it changed.
+        f"""CREATE TRIGGER IF NOT EXISTS video_search_update AFTER UPDATE OF search_text
+        ON videos WHEN old.search_text IS NOT new.search_text BEGIN
+            INSERT INTO {VIDEO_SEARCH} ({VIDEO_SEARCH}, rowid, search_text)
+            VALUES ('delete', old.id, old.search_text);
+            INSERT INTO {VIDEO_SEARCH} (rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+        # rowid is the profile's id.
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS {PROFILE_SEARCH} USING fts5(
+            username, user_pseudo, tokenize="trigram case_sensitive 1")""",
+    ),
+    "postgresql": (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"""CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEXES[0]} ON videos
+            USING gin (search_text gin_trgm_ops)""",
+        f"""CREATE TABLE IF NOT EXISTS {PROFILE_SEARCH} (
+            profile_id INTEGER PRIMARY KEY REFERENCES profiles (id) ON DELETE CASCADE,
+            username TEXT NOT NULL,
+            user_pseudo TEXT NOT NULL)""",
+        f"""CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEXES[1]} ON {PROFILE_SEARCH}
+            USING gin (username gin_trgm_ops)""",
+        f"""CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEXES[2]} ON {PROFILE_SEARCH}
+            USING gin (user_pseudo gin_trgm_ops)""",
+    ),
+}
+SEARCH_DROP = {
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS video_search_insert",
+        "DROP TRIGGER IF EXISTS video_search_delete",
+        "DROP TRIGGER IF EXISTS video_search_update",
+        f"DROP TABLE IF EXISTS {VIDEO_SEARCH}",
+        f"DROP TABLE IF EXISTS {PROFILE_SEARCH}",
+    ),
+    "postgresql": (
+        f"DROP TABLE IF EXISTS {PROFILE_SEARCH}",
+        f"DROP INDEX IF EXISTS {TRIGRAM_INDEXES[0]}",
+    ),
+}
+
+
+def is_search_object(name: str | None, type_: str) -> bool:
+    """Whether a table or index is one of the text search's (or an FTS5 table's shadow)."""
+    if name is None:
+        return False
+    if type_ == "table":
+        return any(name == t or name.startswith(f"{t}_") for t in (VIDEO_SEARCH, PROFILE_SEARCH))
+    return type_ == "index" and name in TRIGRAM_INDEXES
+
+
+def include_name(name, type_, _parent_names) -> bool:
+    """Alembic's filter: the search indexes are made by hand, not described by the models."""
+    return not is_search_object(name, type_)
+
+
+@event.listens_for(db.metadata, "after_create")
+def _create_search_schema(_metadata, connection, **_kw) -> None:
+    for statement in SEARCH_SCHEMA.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(db.metadata, "before_drop")
+def _drop_search_schema(_metadata, connection, **_kw) -> None:
+    for statement in SEARCH_DROP.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)

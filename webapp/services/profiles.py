@@ -5,11 +5,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, intersect, or_, select
+from sqlalchemy import delete, func, intersect, select
 
 from ..extensions import db
 from ..models import Profile, ProfileInterest, ProfileVideo, Video, is_valid_id
-from . import changes, similarity, storage, versions
+from . import changes, search, similarity, storage, versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS, STAT_FIELDS
@@ -170,11 +170,6 @@ def parse_list_query(args: Mapping) -> ListQuery:
     return ListQuery(q, platform, sort, order, page, per_page, interests)
 
 
-def escape_like(text: str) -> str:
-    """Text to match literally inside a LIKE pattern with ESCAPE '\\'."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 # Walking the sort order's index and testing each profile fills a page sooner than fetching
 # every match and sorting, as long as the walk is short: about (offset + page size) divided by
 # the share of profiles that match. Up to this many rows, walk; beyond, fetch and sort. The
@@ -185,13 +180,7 @@ SCAN_ROWS = 5_000
 def _filters(query: ListQuery, scan: bool = False) -> list:
     conditions = []
     if query.q:
-        pattern = f"%{escape_like(query.q.lower())}%"
-        conditions.append(
-            or_(
-                func.lower(Profile.username).like(pattern, escape="\\"),
-                func.lower(Profile.user_pseudo).like(pattern, escape="\\"),
-            )
-        )
+        conditions.append(Profile.id.in_(search.profile_ids(db.session, query.q.lower())))
     if query.platform:
         platform = Profile.platform
         if scan and SORTS[query.sort] is not Profile.followers_count:
@@ -363,7 +352,7 @@ def profile_vector(profile: Profile) -> dict:
 
 
 def delete_profile(profile_id: int) -> bool:
-    """Delete a profile with its links and weights; False when there was none."""
+    """Delete a profile with its links, weights and search row; False when there was none."""
     if not is_valid_id(profile_id):
         return False
     try:
@@ -378,6 +367,7 @@ def delete_profile(profile_id: int) -> bool:
         counts = storage.video_profile_counts(db.session, [profile_id])
         db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
+        search.forget_profiles(db.session, [profile_id])
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])

@@ -1,4 +1,5 @@
-"""Small SQL helpers shared by the services: upserts on SQLite and PostgreSQL alike."""
+"""Small SQL helpers shared by the services: upserts on SQLite and PostgreSQL alike, LIKE
+patterns."""
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -12,3 +13,8 @@ def upsert_statement(session: Session, table):
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+def escape_like(text: str) -> str:
+    """Text to match literally inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,4 +1,5 @@
-"""Writing processed profiles: profiles, videos, links and interest weights in one transaction."""
+"""Writing processed profiles: profiles, videos, links, interest weights and the names' search
+index in one transaction."""
 
 from array import array
 from collections import Counter, defaultdict
@@ -17,7 +18,7 @@ from ..models import (
     Video,
     VideoStats,
 )
-from . import changes
+from . import changes, search
 from .payloads import pack
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
@@ -406,6 +407,11 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         counts.subtract(video_profile_counts(session, resynced))
         session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id.in_(resynced)))
         session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id.in_(resynced)))
+    search.write_profiles(
+        session,
+        [(profiles[(r.platform, r.user_id)][0], r.username, r.user_pseudo) for r in plan.unique],
+        replaced=resynced,
+    )
 
     links, weights = [], []
     for record in plan.unique:

@@ -2,8 +2,9 @@
 
 The catalogue is searched in SQL: each video row carries its engagement score (see
 services/scores.py), how many stored profiles liked or shared it (kept current by every write
-of links) and its search text, so a search costs what its matches cost, in every worker, and
-shows every committed write at once.
+of links) and its search text, indexed by the database's own trigram index (services/search.py),
+so a search costs what its matches cost, in every worker, and shows every committed write at
+once.
 """
 
 from sqlalchemy import func, select, type_coerce
@@ -11,7 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import db
 from ..models import Video, VideoStats
-from .profiles import MAX_PER_PAGE, BadQuery, escape_like, int_arg, platform_arg
+from . import search as text_search
+from .profiles import MAX_PER_PAGE, BadQuery, int_arg, platform_arg
 from .taxonomy import CATEGORIES, normalise_hashtag
 
 PROFILE_COUNT = func.coalesce(VideoStats.profile_count, 0)
@@ -79,7 +81,7 @@ def search(args) -> dict:
     if hashtag is not None:
         conditions.append(_has_element(Video.hashtags, hashtag))
     if q:
-        conditions.append(Video.search_text.like(f"%{escape_like(q)}%", escape="\\"))
+        conditions.append(text_search.video_condition(db.session, q))
     column = SORTS[sort]
     if order == "asc":
         ordering = (column.asc().nulls_last(), Video.id.asc())
