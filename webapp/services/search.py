@@ -51,20 +51,23 @@ def video_condition(session: Session, q: str):
     if _indexed(session, q):
         fts = table(VIDEO_SEARCH, column("rowid"), column(VIDEO_SEARCH))
         return Video.id.in_(select(fts.c.rowid).where(fts.c[VIDEO_SEARCH].match(_phrase(q))))
+    # PostgreSQL's trigram index serves this LIKE from three characters on; shorter queries
+    # (and SQLite's) scan every video's search text.
     return Video.search_text.like(f"%{escape_like(q)}%", escape="\\")
 
 
 def profile_ids(session: Session, q: str):
     """A subquery of the ids of profiles whose lowered username or display name contains
     `q` (already lowered)."""
-    found = _profile_table(session)
-    key = found.c[0]
     if _indexed(session, q):
         # A phrase is matched within one column, never across the two.
         fts = table(PROFILE_SEARCH, column("rowid"), column(PROFILE_SEARCH))
         return select(fts.c.rowid).where(fts.c[PROFILE_SEARCH].match(_phrase(q)))
+    # Too short for a trigram: every row's names are read (on SQLite, from the FTS5 table's
+    # own copy, far smaller than the profiles' rows).
+    found = _profile_table(session)
     pattern = f"%{escape_like(q)}%"
-    return select(key).where(
+    return select(found.c[0]).where(
         or_(
             found.c.username.like(pattern, escape="\\"),
             found.c.user_pseudo.like(pattern, escape="\\"),
