@@ -345,8 +345,9 @@ def test_the_profile_index_holds_every_profile_lowered_after_random_writes(app, 
             pk: search.lowered(name, pseudo) for pk, (name, pseudo) in stored.items()
         }
         if not database_url.startswith("postgresql"):
+            # rank 1: also compare the index with the videos' text (it fails as malformed).
             db.session.execute(
-                text("INSERT INTO video_search (video_search) VALUES ('integrity-check')")
+                text("INSERT INTO video_search (video_search, rank) VALUES ('integrity-check', 1)")
             )
             db.session.commit()
         names = [name for name, _ in stored.values()]
