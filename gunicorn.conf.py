@@ -9,7 +9,12 @@ import ctypes
 import os
 import threading
 
-M_ARENA_MAX = -8  # glibc's mallopt parameter
+M_ARENA_MAX = -8  # glibc's mallopt parameters
+M_MMAP_THRESHOLD = -3
+# Blocks of 1 MiB and more (NumPy's temporaries: a map answer, a build) get their own mapping,
+# returned to the system when freed. Left to itself, glibc raises this threshold to the largest
+# block freed so far (32 MiB at most), and later temporaries of that size stay in the heap.
+MMAP_THRESHOLD = 1024 * 1024
 
 
 def _number(name: str, default, kind=int):
@@ -47,11 +52,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 def post_fork(server, worker):
     """Keep a worker's threads to two malloc arenas: with one arena per thread, glibc holds
-    freed memory in each of them and a worker's resident memory grows with its threads."""
+    freed memory in each of them and a worker's resident memory grows with its threads. And a
+    fixed mmap threshold, so large temporaries go back to the system when freed."""
     try:
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+        libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
-        pass
+        return
+    libc.mallopt(M_ARENA_MAX, 2)
+    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def post_worker_init(worker):

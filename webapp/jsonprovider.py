@@ -8,12 +8,16 @@ from flask.json.provider import DefaultJSONProvider
 
 
 class OrjsonProvider(DefaultJSONProvider):
-    """Serialise with orjson, keeping key order (the interest vector is in taxonomy order)."""
+    """Serialise with orjson, keeping key order (the interest vector is in taxonomy order), and
+    NumPy arrays as lists."""
 
     sort_keys = False
 
+    # NumPy arrays are written as lists: the map's columns stay compact arrays until then.
+    OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
     def _options(self, kwargs: dict) -> int:
-        option = orjson.OPT_NON_STR_KEYS
+        option = self.OPTIONS
         if kwargs.get("indent"):
             option |= orjson.OPT_INDENT_2
         if kwargs.get("sort_keys"):
@@ -28,5 +32,5 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        body = orjson.dumps(obj, default=self.default, option=orjson.OPT_NON_STR_KEYS)
+        body = orjson.dumps(obj, default=self.default, option=self.OPTIONS)
         return self._app.response_class(body, mimetype=self.mimetype)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import similarity
+from . import memory, similarity
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
@@ -111,8 +111,34 @@ def nearest_centroid(raw: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return distances.argmin(axis=1)
 
 
+@dataclass
+class _Answers:
+    """The map at one matrix state: the columns every k shares (arrays, and lists of the
+    matrix's own strings, never copies of them), and each k's points and clusters."""
+
+    state: tuple[int, int]
+    columns: dict
+    by_k: dict
+
+
+def _columns(matrix: similarity.Matrix) -> dict:
+    """What the map shows of every row whatever k is; the caller holds matrix.lock."""
+    return {
+        "ids": matrix.ids.copy(),
+        "username": list(matrix.usernames),
+        "dominant": [name or "Unclassified" for name in matrix.dominant_names()],
+        "top": list(matrix.labels),
+        "platform": [PLATFORMS[code] for code in matrix.platforms.tolist()],
+    }
+
+
 class Maps:
-    """Per database and k: the current fit and the answer for the matrix's version."""
+    """Per database and k: the current fit and the answer for the matrix's version.
+
+    Only the latest matrix state's answers are kept: the columns once for every k, and per k
+    two float64 coordinates and an int8 cluster per row (about 17 bytes a row), where lists of
+    Python numbers took about 130 bytes a row per k.
+    """
 
     def __init__(self):
         self._fits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -124,40 +150,44 @@ class Maps:
         self.background_fits = 0
 
     def answer(self, matrix: similarity.Matrix, k: int) -> dict:
-        """Every profile's point and cluster for k clusters, at the matrix's version."""
+        """Every profile's point and cluster for k clusters, at the matrix's version.
+
+        The numbers are NumPy arrays (the JSON provider writes them as lists)."""
         with matrix.lock:
-            cached = self._answers.setdefault(matrix, {}).get(k)
-            if cached is not None and cached[0] == (matrix.version, matrix.n):
-                return cached[1]
-            raw = matrix.raw.copy()
-            ids = matrix.ids.tolist()
-            platforms = matrix.platforms.tolist()
-            usernames = list(matrix.usernames)
-            dominant = [name or "Unclassified" for name in matrix.dominant]
-            labels = list(matrix.labels)
             state = (matrix.version, matrix.n)
-            changed = matrix.changed
-        model = self._fit_for(matrix, k, raw, changed)
-        if len(raw) == 0:
-            points = np.zeros((0, 2))
-            clusters: list[int] = []
-        else:
-            points = (raw - model.mean) @ model.components
-            clusters = nearest_centroid(raw, model.centroids).tolist()
-        result = {
-            "ids": ids,
-            "x": np.round(points[:, 0], 5).tolist(),
-            "y": np.round(points[:, 1], 5).tolist(),
-            "username": usernames,
-            "dominant": dominant,
-            "top": labels,
-            "platform": [PLATFORMS[code] for code in platforms],
+            answers = self._answers.get(matrix)
+            if answers is None or answers.state != state:
+                answers = self._answers[matrix] = _Answers(state, _columns(matrix), {})
+            part = answers.by_k.get(k)
+            if part is None:
+                raw = matrix.raw.copy()
+                changed = matrix.changed
+        if part is None:
+            model = self._fit_for(matrix, k, raw, changed)
+            if len(raw) == 0:
+                points = np.zeros((0, 2))
+                clusters = np.zeros(0, dtype=np.int8)
+            else:
+                points = np.round((raw - model.mean) @ model.components, 5)
+                clusters = nearest_centroid(raw, model.centroids).astype(np.int8)
+            del raw
+            part = (
+                np.ascontiguousarray(points[:, 0]),
+                np.ascontiguousarray(points[:, 1]),
+                clusters,
+                model.names,
+            )
+            with matrix.lock:
+                answers.by_k[k] = part
+            memory.give_back()
+        x, y, clusters, names = part
+        return {
+            **answers.columns,
+            "x": x,
+            "y": y,
             "cluster": clusters,
-            "clusters": model.names if ids else [],
+            "clusters": names if len(x) else [],
         }
-        with matrix.lock:
-            self._answers.setdefault(matrix, {})[k] = (state, result)
-        return result
 
     def _fit_for(self, matrix, k: int, raw: np.ndarray, changed: int) -> Fit:
         fits = self._fits.setdefault(matrix, {})
@@ -166,6 +196,7 @@ class Maps:
         if model is None or (outdated and len(raw) < INLINE_REFIT_ROWS):
             model = fits[k] = fit(raw, k, changed)  # first use of this k, or a small map
             self.inline_fits += 1
+            memory.give_back()
         elif outdated:
             self._refit_later(matrix, k, raw, changed)
         return model
@@ -181,6 +212,7 @@ class Maps:
             try:
                 self._fits.setdefault(matrix, {})[k] = fit(raw, k, changed)
                 self.background_fits += 1
+                memory.give_back()
             finally:
                 with self._lock:
                     self._refitting.discard(key)

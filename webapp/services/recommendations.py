@@ -11,6 +11,7 @@ score = 0.6 x interest match + 0.2 x recency + 0.2 x engagement, each term in [0
 Candidates are the stored videos of the profile's platform that it has not liked or shared.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Profile, ProfileVideo, Video, is_valid_id
-from . import versions
+from . import memory, versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 from .validation import PLATFORMS
@@ -29,6 +30,7 @@ from .validation import PLATFORMS
 WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}
 HALF_LIFE_DAYS = 90.0
 MAX_K = 100
+WIDTH = len(CATEGORIES)
 
 
 def recency(posted_at: datetime | None, now: datetime) -> float:
@@ -46,9 +48,23 @@ class Catalogue:
     """Every stored video of each platform as arrays, for scoring them all at once."""
 
     pks: dict[str, np.ndarray]
-    categories: dict[str, np.ndarray]  # unit category vectors, one row per video
+    # Each video's categories as taxonomy indices (int8, padded with WIDTH), and the weight
+    # 1/sqrt(n) of each of its n: its unit category vector in 1/32 of a float64 row's room.
+    categories: dict[str, np.ndarray]
+    scale: dict[str, np.ndarray]
     posted: dict[str, np.ndarray]  # POSIX seconds, NaN when unknown
     engagement: dict[str, np.ndarray]  # 0 to 100
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_categories(names: tuple) -> tuple[tuple[int, ...], float]:
+    known = [CATEGORY_INDEX[name] for name in names if name in CATEGORY_INDEX]
+    return tuple(sorted(set(known))), (1.0 / math.sqrt(len(known)) if known else 0.0)
+
+
+def _categories(names: list | None) -> tuple[tuple[int, ...], float]:
+    """A video's distinct taxonomy indices and the weight of each in its unit vector."""
+    return _parsed_categories(tuple(names or ()))
 
 
 def _load() -> Catalogue:
@@ -58,21 +74,22 @@ def _load() -> Catalogue:
             Video.id
         )
     ).all()
-    pks, cats, posted, engagement = {}, {}, {}, {}
+    pks, cats, scale, posted, engagement = {}, {}, {}, {}, {}
     for platform in PLATFORMS:
         mine = [row for row in rows if row.platform == platform]
         if not mine:
             continue
-        matrix = np.zeros((len(mine), len(CATEGORIES)))
-        for i, row in enumerate(mine):
-            names = [n for n in row.categories or [] if n in CATEGORY_INDEX]
-            for name in names:
-                matrix[i, CATEGORY_INDEX[name]] = 1.0 / math.sqrt(len(names))
+        parsed = [_categories(row.categories) for row in mine]
+        width = max(1, *(len(indices) for indices, _ in parsed))
+        table = np.array(
+            [indices + (WIDTH,) * (width - len(indices)) for indices, _ in parsed], dtype=np.int8
+        )
         pks[platform] = np.array([row.id for row in mine], dtype=np.int64)
-        cats[platform] = matrix
+        cats[platform] = table
+        scale[platform] = np.array([weight for _, weight in parsed])
         posted[platform] = np.array([_timestamp(row.posted_at) for row in mine])
         engagement[platform] = np.array([row.score for row in mine], dtype=np.float64)
-    return Catalogue(pks, cats, posted, engagement)
+    return Catalogue(pks, cats, scale, posted, engagement)
 
 
 def _timestamp(value) -> float:
@@ -84,10 +101,18 @@ def _timestamp(value) -> float:
 _catalogues = versions.VersionedCache()
 
 
+def _load_and_give_back() -> Catalogue:
+    catalogue = _load()
+    memory.give_back()  # the rows read to build it
+    return catalogue
+
+
 def current_catalogue() -> Catalogue:
     """The video arrays for the current data version (videos change only with profiles)."""
     max_stale = float(current_app.config.get("TOKER_CATALOGUE_MAX_STALE", 0))
-    return _catalogues.get_or_compute(db.session, ("catalogue",), _load, max_stale=max_stale)
+    return _catalogues.get_or_compute(
+        db.session, ("catalogue",), _load_and_give_back, max_stale=max_stale
+    )
 
 
 class NotFound(LookupError):
@@ -107,11 +132,14 @@ def recommend(profile_id: int, k: int = 10, now: datetime | None = None) -> list
         return []
     interest = np.array(unpack_vector(profile.vector))
     norm = np.linalg.norm(interest)
-    match = (
-        catalogue.categories[platform] @ (interest / norm)
-        if norm
-        else np.zeros(len(catalogue.pks[platform]))
-    )
+    if norm:
+        # The cosine with each video's unit category vector: the sum of the profile's unit
+        # weights over the video's categories, times 1/sqrt(their number).
+        unit = np.zeros(WIDTH + 1)  # index WIDTH pads a video's list of categories: weight 0
+        unit[:WIDTH] = interest / norm
+        match = unit[catalogue.categories[platform]].sum(axis=1) * catalogue.scale[platform]
+    else:
+        match = np.zeros(len(catalogue.pks[platform]))
     age_days = (now.timestamp() - catalogue.posted[platform]) / 86400
     fresh = np.where(
         np.isnan(age_days),

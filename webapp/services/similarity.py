@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Profile
-from . import changes, versions
+from . import changes, memory, versions
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
@@ -34,7 +34,6 @@ MAX_FILTER_COUNTS = 256
 READ_CHUNK = 500
 # Past this many changed profiles (and a quarter of the matrix), building anew beats patching.
 PATCH_LIMIT = 20_000
-_CATEGORY_NAME = {name: name for name in CATEGORIES}
 
 
 class NotFound(LookupError):
@@ -76,6 +75,118 @@ def _matches(platform: int, raw: np.ndarray, key: tuple) -> bool:
     return all(raw[c] >= minimum and raw[c] > 0 for c, minimum in interests)
 
 
+class IdIndex:
+    """Profile id -> row number, as a mapping: an int32 array indexed by id, since ids are
+    handed out in order and never reused (a dict of 100,000 ints takes 10 MiB, the array
+    0.4 MiB). An id far beyond the others (more than DENSE_SLACK times the count) goes to a
+    small dict instead, so one outlier cannot make the array huge."""
+
+    DENSE_SLACK = 4
+    DENSE_MIN = 1 << 16
+
+    def __init__(self):
+        self._rows = np.full(0, -1, dtype=np.int32)
+        self._far: dict[int, int] = {}
+        self._count = 0
+
+    def _dense_limit(self) -> int:
+        return max(self.DENSE_MIN, self.DENSE_SLACK * (self._count + 1))
+
+    def _make_room(self, largest: int) -> None:
+        if largest < len(self._rows):
+            return
+        size = max(largest + 1, len(self._rows) + len(self._rows) // 4)
+        rows = np.full(size, -1, dtype=np.int32)
+        rows[: len(self._rows)] = self._rows
+        self._rows = rows
+        for pk in [pk for pk in self._far if pk < size]:  # now within the array
+            self._rows[pk] = self._far.pop(pk)
+
+    def assign(self, ids: np.ndarray, rows: np.ndarray) -> None:
+        """Set the rows of many new ids at once (a build)."""
+        self._count += len(ids)
+        limit = self._dense_limit()
+        near = ids < limit
+        if near.any():
+            self._make_room(int(ids[near].max()))
+            self._rows[ids[near]] = rows[near]
+        self._far.update(zip(ids[~near].tolist(), rows[~near].tolist(), strict=True))
+
+    def __setitem__(self, pk: int, row: int) -> None:
+        if pk not in self:
+            self._count += 1
+        if pk < len(self._rows) or pk < self._dense_limit():
+            self._make_room(pk)
+            self._rows[pk] = row
+        else:
+            self._far[pk] = row
+
+    def get(self, pk: int, default=None):
+        if 0 <= pk < len(self._rows):
+            row = int(self._rows[pk])
+            return default if row < 0 else row
+        return self._far.get(pk, default)
+
+    def __getitem__(self, pk: int) -> int:
+        row = self.get(pk)
+        if row is None:
+            raise KeyError(pk)
+        return row
+
+    def __contains__(self, pk) -> bool:
+        return self.get(pk) is not None
+
+    def pop(self, pk: int) -> int:
+        row = self[pk]
+        if pk < len(self._rows):
+            self._rows[pk] = -1
+        else:
+            del self._far[pk]
+        self._count -= 1
+        return row
+
+    def __len__(self) -> int:
+        return self._count
+
+    def items(self):
+        """(id, row) pairs in id order."""
+        near = np.flatnonzero(self._rows >= 0)
+        yield from zip(near.tolist(), self._rows[near].tolist(), strict=True)
+        yield from sorted(self._far.items())
+
+    def __iter__(self):
+        return (pk for pk, _row in self.items())
+
+    @property
+    def nbytes(self) -> int:
+        return self._rows.nbytes
+
+
+class Names:
+    """A column of names kept as small-integer codes into a table of the distinct names (the
+    dominant interest: a few dozen names over every row); reads like a list."""
+
+    def __init__(self, table=()):
+        self.table: list[str | None] = [None, *table]
+        self._code = {name: code for code, name in enumerate(self.table)}
+        self.codes = np.zeros(0, dtype=np.int16)
+
+    def code(self, name: str | None) -> int:
+        found = self._code.get(name)
+        if found is None:
+            found = self._code[name] = len(self.table)
+            self.table.append(name)
+        return found
+
+    def __getitem__(self, row: int) -> str | None:
+        return self.table[self.codes[row]]
+
+    def tolist(self, n: int) -> list[str | None]:
+        """The names of the first n rows."""
+        table = self.table
+        return [table[code] for code in self.codes[:n].tolist()]
+
+
 class Matrix:
     """Every profile's interest weights, one row each, with what the counts and the map need.
 
@@ -100,9 +211,10 @@ class Matrix:
         self._raw = np.zeros((capacity, WIDTH))
         self._norms = np.zeros(capacity)
         self._unit32 = np.zeros((capacity, WIDTH), dtype=np.float32)
-        self.row_of: dict[int, int] = {}
+        self.row_of = IdIndex()
         self.usernames: list[str] = []
-        self.dominant: list[str | None] = []
+        self._dominant = Names(CATEGORIES)
+        self._dominant.codes = np.zeros(capacity, dtype=np.int16)
         self.labels: list[str] = []
         self.version = 0
         # How many row changes were applied since the build (the map refits after enough).
@@ -128,13 +240,17 @@ class Matrix:
         norms = np.linalg.norm(raw, axis=1)
         self._norms[start:end] = norms
         self._unit32[start:end] = self._unit(raw, norms)
-        self.row_of.update((int(pk), start + i) for i, pk in enumerate(ids.tolist()))
-        self.usernames.extend(usernames if usernames is not None else [""] * count)
-        # Category names repeat: keep one string object per name, not one per row.
-        self.dominant.extend(
-            _CATEGORY_NAME.get(name, name)
-            for name in (dominant if dominant is not None else [None] * count)
+        self.row_of.assign(ids, np.arange(start, end, dtype=np.int32))
+        # Handles repeat across platforms: one string object per distinct handle.
+        seen: dict[str, str] = {}
+        self.usernames.extend(
+            seen.setdefault(name, name)
+            for name in (usernames if usernames is not None else [""] * count)
         )
+        code = self._dominant.code
+        self._dominant.codes[start:end] = [
+            code(name) for name in (dominant if dominant is not None else [None] * count)
+        ]
         self.labels.extend(labels if labels is not None else _labels(raw))
         self.n = end
         self.platform_counts += np.bincount(
@@ -168,6 +284,15 @@ class Matrix:
     @property
     def vectors32(self) -> np.ndarray:
         return self._unit32[: self.n]
+
+    @property
+    def dominant(self) -> Names:
+        """Each row's dominant interest (None when it has none): matrix.dominant[row]."""
+        return self._dominant
+
+    def dominant_names(self) -> list[str | None]:
+        """The dominant interest of every live row, in row order."""
+        return self._dominant.tolist(self.n)
 
     def unit(self, rows) -> np.ndarray:
         """The unit interest vectors of some rows, in float64 (zero rows stay zero)."""
@@ -205,12 +330,11 @@ class Matrix:
             self._raw[row] = self._raw[last]
             self._norms[row] = self._norms[last]
             self._unit32[row] = self._unit32[last]
+            self._dominant.codes[row] = self._dominant.codes[last]
             self.usernames[row] = self.usernames[last]
-            self.dominant[row] = self.dominant[last]
             self.labels[row] = self.labels[last]
             self.row_of[int(self._ids[row])] = row
         self.usernames.pop()
-        self.dominant.pop()
         self.labels.pop()
         self.n = last
 
@@ -222,13 +346,12 @@ class Matrix:
             self.n += 1
             self.row_of[new.id] = row
             self.usernames.append(new.username)
-            self.dominant.append(new.dominant)
             self.labels.append(hover_label(new.raw))
         else:
             self._count(row, -1)
             self.usernames[row] = new.username
-            self.dominant[row] = new.dominant
             self.labels[row] = hover_label(new.raw)
+        self._dominant.codes[row] = self._dominant.code(new.dominant)
         norm = float(np.linalg.norm(new.raw))
         self._ids[row] = new.id
         self._platforms[row] = new.platform
@@ -254,6 +377,7 @@ class Matrix:
             grown(self._norms),
             grown(self._unit32),
         )
+        self._dominant.codes = grown(self._dominant.codes)
 
     # Counts and sums, kept current by every patch.
     def count(self, platform: str | None = None, interests: tuple = ()) -> int:
@@ -403,6 +527,7 @@ class LiveMatrices:
                 matrix.version = version
                 self.builds += 1
                 self._by_engine[engine] = matrix
+                memory.give_back()  # the rows and blocks read to build it
             else:
                 rows = _read(ids)
                 matrix.apply(rows, ids - {row.id for row in rows}, version)

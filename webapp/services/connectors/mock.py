@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
 
-from faker import Faker
-
 from ..taxonomy import CATEGORIES, HASHTAG_LEXICON, OTHER
 from .base import (
     Connector,
@@ -107,6 +105,8 @@ def caption_words() -> tuple[str, ...]:
     """Faker's en_US word list, which captions are drawn from."""
     global _caption_words
     if _caption_words is None:
+        from faker import Faker  # imported once accounts are made: 4 MiB a web worker spares
+
         _caption_words = tuple(Faker("en_US").get_words_list())
     return _caption_words
 
@@ -115,6 +115,8 @@ def name_pool() -> NamePool:
     """Faker's handles and names for en_US, the same in every process (fixed seed)."""
     global _name_pool
     if _name_pool is None:
+        from faker import Faker
+
         fake = Faker("en_US")
         fake.seed_instance(_seed("names"))
         _name_pool = NamePool(
