@@ -193,6 +193,11 @@ class Matrix:
     Rows are in no fixed order: a new profile is appended, a deleted profile's row takes the
     last row. The arrays keep spare capacity, so appending costs O(1) amortised. `lock`
     guards every read that spans rows against a concurrent patch.
+
+    Every worker holds one, so it is kept compact: NumPy arrays for every number (the id
+    index too), codes for the dominant interest, Python strings only for the handles (one per
+    distinct handle) and the map's hover labels. The float64 weights stay exact (the counts
+    compare them as SQL does); the float32 unit vectors make the look-alikes' first pass.
     """
 
     def __init__(
