@@ -561,8 +561,8 @@ def check_store(engine, before: dict, reports: list[dict]) -> list[tuple[str, ob
                 0,
                 scalar(
                     "SELECT count(*) FROM profiles p LEFT JOIN (SELECT profile_id, "
-                    "sum(CASE WHEN kind = 'liked' THEN 1 ELSE 0 END) AS liked, "
-                    "sum(CASE WHEN kind = 'shared' THEN 1 ELSE 0 END) AS shared "
+                    "sum(CASE WHEN kind = 0 THEN 1 ELSE 0 END) AS liked, "
+                    "sum(CASE WHEN kind = 1 THEN 1 ELSE 0 END) AS shared "
                     "FROM profile_videos GROUP BY profile_id) c ON c.profile_id = p.id "
                     "WHERE coalesce(c.liked, 0) != p.liked_count "
                     "OR coalesce(c.shared, 0) != p.shared_count"
@@ -570,10 +570,10 @@ def check_store(engine, before: dict, reports: list[dict]) -> list[tuple[str, ob
             )
         )
         weights = defaultdict(dict)
-        for pk, category, weight in connection.execute(
-            text("SELECT profile_id, category, weight FROM profile_interests")
+        for pk, category_id, weight in connection.execute(
+            text("SELECT profile_id, category_id, weight FROM profile_interests")
         ):
-            weights[pk][category] = weight
+            weights[pk][CATEGORIES[category_id]] = weight
         disagree = 0
         for pk, blob in connection.execute(text("SELECT id, vector FROM profiles")):
             if blob is None:

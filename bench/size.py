@@ -56,15 +56,30 @@ def breakdown(database: Path) -> tuple[int, int, list[tuple[str, str, int]]]:
 def payload_sample(database: Path, size: int) -> list[bytes]:
     """Up to `size` stored payloads as compact JSON, spread over the table."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from webapp.services.payloads import unpack
+    from webapp.services.payloads import prepare, unpack
 
     with sqlite3.connect(database) as connection:
         total = connection.execute("SELECT max(id) FROM profiles").fetchone()[0] or 0
         step = max(1, total // size)
-        rows = connection.execute(
-            "SELECT raw_payload FROM profiles WHERE id % ? = 0 LIMIT ?", (step, size)
-        ).fetchall()
-    return [raw if isinstance(raw, str) else orjson.dumps(unpack(raw)) for (raw,) in rows]
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_schema")}
+        if "profile_payloads" in tables:  # migration 0009 on
+            dictionaries = {
+                pk: prepare(data)
+                for pk, data in connection.execute("SELECT id, data FROM payload_dictionaries")
+            }
+            rows = connection.execute(
+                "SELECT payload FROM profile_payloads WHERE profile_id % ? = 0 LIMIT ?",
+                (step, size),
+            ).fetchall()
+        else:
+            dictionaries = {}
+            rows = connection.execute(
+                "SELECT raw_payload FROM profiles WHERE id % ? = 0 LIMIT ?", (step, size)
+            ).fetchall()
+    return [
+        raw if isinstance(raw, str) else orjson.dumps(unpack(raw, dictionaries.get))
+        for (raw,) in rows
+    ]
 
 
 def codec_table(sample: list[bytes]) -> list[tuple[str, float, float, float]]:
@@ -85,6 +100,16 @@ def codec_table(sample: list[bytes]) -> list[tuple[str, float, float, float]]:
             codecs.append(
                 (f"zstd {level}", plain.compress, zstandard.ZstdDecompressor().decompress)
             )
+        from webapp.services.payloads import CURRENT_DICTIONARY, ZSTD_LEVEL, shipped_dictionary
+
+        shipped = zstandard.ZstdCompressionDict(shipped_dictionary(CURRENT_DICTIONARY))
+        for level in sorted({3, ZSTD_LEVEL}):
+            comp = zstandard.ZstdCompressor(
+                level=level, dict_data=shipped, write_checksum=False, write_dict_id=False
+            )
+            decomp = zstandard.ZstdDecompressor(dict_data=shipped)
+            codecs.append((f"zstd {level}, the shipped 4 MiB dictionary", comp.compress,
+                           decomp.decompress))  # fmt: skip
         for kib in (32, 64):
             trained = zstandard.train_dictionary(kib * 1024, train)
             for level in (3, 6):

@@ -34,8 +34,8 @@ from sqlalchemy import func, select
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Profile, ProfileInterest, ProfileVideo, Video
-from webapp.services import onboarding, profiles
+from webapp.models import LINK_KINDS, Profile, ProfileInterest, ProfileVideo, Video
+from webapp.services import onboarding, profiles, raw_payloads
 from webapp.services.connectors import get_connector
 from webapp.services.storage import pack_vector, unpack_vector
 from webapp.services.taxonomy import CATEGORIES
@@ -272,13 +272,14 @@ def _check_profile(account: tuple[str, str], profile: Profile) -> None:
     assert profile.vector is not None, f"{where} has no vector"
     assert len(profile.vector) == VECTOR_BYTES, f"{where}: vector of {len(profile.vector)} bytes"
     vector = unpack_vector(profile.vector)
-    weights = dict(
-        db.session.execute(
-            select(ProfileInterest.category, ProfileInterest.weight).where(
+    weights = {
+        CATEGORIES[category_id]: weight
+        for category_id, weight in db.session.execute(
+            select(ProfileInterest.category_id, ProfileInterest.weight).where(
                 ProfileInterest.profile_id == profile.id
             )
         ).all()
-    )
+    }
     in_vector = {name: weight for name, weight in zip(CATEGORIES, vector, strict=True) if weight}
     assert weights == in_vector, f"{where}: interest rows disagree with the vector"
 
@@ -296,9 +297,10 @@ def _check_profile(account: tuple[str, str], profile: Profile) -> None:
         "dominant_interest": record.dominant_interest,
         "top_categories": _jsonish(record.top_categories),
         "top_hashtags": _jsonish(record.top_hashtags),
-        "raw_payload": _jsonish(record.raw_payload),
     }
     stored_fields = {name: getattr(profile, name) for name in fields}
+    fields["raw_payload"] = _jsonish(record.raw_payload)
+    stored_fields["raw_payload"] = raw_payloads.payload_of(profile.id)
     assert stored_fields == fields, f"{where}: stored fields differ from the account's"
 
     links = db.session.execute(
@@ -314,7 +316,14 @@ def _check_profile(account: tuple[str, str], profile: Profile) -> None:
         .where(ProfileVideo.profile_id == profile.id)
     ).all()
     expected_links = {
-        (v.kind, v.position, v.video_id, tuple(v.categories), tuple(v.hashtags), v.likes)
+        (
+            LINK_KINDS[v.kind],
+            v.position,
+            v.video_id,
+            tuple(v.categories),
+            tuple(v.hashtags),
+            v.likes,
+        )
         for v in record.videos
     }
     stored_links = {

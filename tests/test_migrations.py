@@ -135,7 +135,6 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
     """0007 packs every stored JSON payload (in batches) and its downgrade gives JSON back."""
     import json
 
-    from webapp.models import Profile
     from webapp.services.payloads import ORJSON_ZLIB, unpack
 
     def read(value):  # JSON text on SQLite; the driver parses JSONB on PostgreSQL
@@ -160,16 +159,14 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
                     for pk, p in payloads.items()
                 ],
             )
-        flask_migrate.upgrade()
+        flask_migrate.upgrade(revision="0007")
         stored = dict(db.session.execute(text("SELECT id, raw_payload FROM profiles")).all())
         assert stored.keys() == payloads.keys()
         assert all(isinstance(blob, bytes) and blob[0] == ORJSON_ZLIB for blob in stored.values())
         assert {pk: in_order(unpack(blob)) for pk, blob in stored.items()} == {
             pk: in_order(p) for pk, p in payloads.items()
         }
-        assert db.session.get(Profile, 2345).raw_payload == payloads[2345]
         with db.engine.connect() as connection:
-            assert compare_metadata(_context(connection), db.metadata) == []
             if not postgres:  # the rebuilt table still never reuses an id (0003)
                 schema = connection.execute(
                     text("SELECT sql FROM sqlite_schema WHERE name = 'profiles'")
@@ -183,8 +180,133 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
             pk: in_order(p) for pk, p in payloads.items()
         }
         db.session.remove()
+        db.engine.dispose()
+
+
+def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url):
+    """0009 moves every payload (in batches) to profile_payloads with the zstd dictionary, codes
+    link kinds and categories as small integers, and its downgrade gives 0007's rows back."""
+    import json
+
+    from webapp.models import LIKED, SHARED, ProfileInterest, ProfileVideo
+    from webapp.services import profiles, raw_payloads
+    from webapp.services.payloads import (
+        CURRENT_DICTIONARY,
+        ORJSON_ZLIB,
+        STDLIB_JSON_ZLIB,
+        dictionary_of,
+        pack_zlib,
+        unpack,
+    )
+    from webapp.services.taxonomy import CATEGORIES
+
+    postgres = database_url.startswith("postgresql")
+    payloads = {
+        pk: {"user_id": str(pk), "zeta": "Zoë 🎵 \u2028", "alpha": [pk, 2**63 - 1, None]}
+        for pk in range(1, 2346)  # more than one batch of 1,000
+    }
+    payloads[7] = {"b": 10**30}  # format 2: past 64 bits
+    weights = {1: {"Music": 0.75, "Other": 0.25}, 2: {"Film & TV": 1.0}}
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            connection.execute(
+                _bare_profile(raw=":raw", links=1),
+                [{"pk": pk, "raw": pack_zlib(p)} for pk, p in payloads.items()],
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, platform, video_id, categories, hashtags, likes, "
+                    "comments, shares, first_seen_at, updated_at, score, search_text) VALUES "
+                    "(1, 'x', 'v1', '[]', '[]', 0, 0, 0, '2026-01-01', '2026-01-01', 0, ''), "
+                    "(2, 'x', 'v2', '[]', '[]', 0, 0, 0, '2026-01-01', '2026-01-01', 0, '')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO profile_videos (profile_id, kind, video_pk, position) "
+                    "VALUES (:pk, :kind, :video, :position)"
+                ),
+                [
+                    {"pk": 1, "kind": "liked", "video": 2, "position": 0},
+                    {"pk": 1, "kind": "liked", "video": 1, "position": 1},
+                    {"pk": 1, "kind": "shared", "video": 1, "position": 0},
+                    {"pk": 2, "kind": "shared", "video": 2, "position": 0},
+                ],
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO profile_interests (profile_id, category, weight) "
+                    "VALUES (:pk, :category, :weight)"
+                ),
+                [
+                    {"pk": pk, "category": name, "weight": weight}
+                    for pk, named in weights.items()
+                    for name, weight in named.items()
+                ],
+            )
         flask_migrate.upgrade()
-        assert db.session.get(Profile, 1).raw_payload == payloads[1]
+
+        stored = dict(
+            db.session.execute(text("SELECT profile_id, payload FROM profile_payloads")).all()
+        )
+        assert stored.keys() == payloads.keys()
+        assert {dictionary_of(blob) for pk, blob in stored.items() if pk != 7} == {
+            CURRENT_DICTIONARY
+        }
+        assert stored[7][0] == STDLIB_JSON_ZLIB
+        assert {pk: raw_payloads.payload_of(pk) for pk in stored} == payloads
+        assert json.dumps(raw_payloads.payload_of(2345)) == json.dumps(payloads[2345])  # order
+        assert db.session.execute(
+            text("SELECT id, name FROM categories ORDER BY id")
+        ).all() == list(enumerate(CATEGORIES))
+        assert db.session.execute(
+            select_links := text(
+                "SELECT profile_id, kind, video_pk, position FROM profile_videos "
+                "ORDER BY profile_id, kind, video_pk"
+            )
+        ).all() == [(1, LIKED, 1, 1), (1, LIKED, 2, 0), (1, SHARED, 1, 0), (2, SHARED, 2, 0)]
+        assert {
+            (row.profile_id, CATEGORIES[row.category_id], row.weight)
+            for row in db.session.scalars(db.select(ProfileInterest))
+        } == {(pk, name, w) for pk, named in weights.items() for name, w in named.items()}
+        # The interest filter and the profile's video lists read the converted rows.
+        assert profiles.profile_videos(1, "liked")["total"] == 2
+        assert [v["video_id"] for v in profiles.profile_videos(1, "shared")["items"]] == ["v1"]
+        assert (
+            db.session.scalar(
+                db.select(db.func.count()).select_from(ProfileVideo).where(ProfileVideo.kind == 1)
+            )
+            == 2
+        )
+        with db.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+            if not postgres:  # the rebuilt table still never reuses an id (0003)
+                schema = connection.execute(
+                    text("SELECT sql FROM sqlite_schema WHERE name = 'profiles'")
+                ).scalar()
+                assert "AUTOINCREMENT" in schema
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="0007")
+        restored = dict(db.session.execute(text("SELECT id, raw_payload FROM profiles")).all())
+        assert all(blob[0] in (ORJSON_ZLIB, STDLIB_JSON_ZLIB) for blob in restored.values())
+        assert {pk: unpack(blob) for pk, blob in restored.items()} == payloads
+        assert db.session.execute(select_links).all() == [
+            (1, "liked", 1, 1),
+            (1, "liked", 2, 0),
+            (1, "shared", 1, 0),
+            (2, "shared", 2, 0),
+        ]
+        assert set(
+            db.session.execute(text("SELECT profile_id, category, weight FROM profile_interests"))
+        ) == {(pk, name, w) for pk, named in weights.items() for name, w in named.items()}
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {"profile_payloads", "payload_dictionaries", "categories"} & tables
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert raw_payloads.payload_of(1) == payloads[1]
         db.session.remove()
         db.engine.dispose()
 

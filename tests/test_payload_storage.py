@@ -1,4 +1,4 @@
-"""Raw payloads are stored compressed and read back exactly as received."""
+"""Raw payloads are stored compressed, apart from profiles, and read back exactly as received."""
 
 import html
 import json
@@ -6,12 +6,25 @@ import re
 
 import orjson
 import pytest
-from sqlalchemy import text
+import zstandard
+from sqlalchemy import inspect, select, text
 
 from webapp.extensions import db
-from webapp.models import Profile
+from webapp.models import PayloadDictionary, ProfilePayload
+from webapp.services import profiles, raw_payloads
 from webapp.services.connectors import get_connector
-from webapp.services.payloads import ORJSON_ZLIB, STDLIB_JSON_ZLIB, pack, unpack
+from webapp.services.payloads import (
+    CURRENT_DICTIONARY,
+    ORJSON_ZLIB,
+    ORJSON_ZSTD_DICTIONARY,
+    STDLIB_JSON_ZLIB,
+    PayloadError,
+    dictionary_of,
+    pack,
+    pack_zlib,
+    shipped_dictionary,
+    unpack,
+)
 
 from .factories import make_payload, video
 
@@ -37,10 +50,13 @@ def received_payload() -> dict:
 @pytest.mark.parametrize(
     "payload, fmt",
     [
-        (received_payload(), ORJSON_ZLIB),
-        ({"z": [-(2**63), 2**63 - 1, 2**64 - 1, 0.5, None, True], "a": {"ü": "\x00"}}, ORJSON_ZLIB),
+        (received_payload(), ORJSON_ZSTD_DICTIONARY),
+        (
+            {"z": [-(2**63), 2**63 - 1, 2**64 - 1, 0.5, None, True], "a": {"ü": "\x00"}},
+            ORJSON_ZSTD_DICTIONARY,
+        ),
         ({"b": 10**30, "a": [-(10**40)]}, STDLIB_JSON_ZLIB),  # past 64 bits
-        ({}, ORJSON_ZLIB),
+        ({}, ORJSON_ZSTD_DICTIONARY),
     ],
 )
 def test_a_payload_round_trips_exactly(payload, fmt):
@@ -49,41 +65,144 @@ def test_a_payload_round_trips_exactly(payload, fmt):
     assert exactly(unpack(blob)) == exactly(payload)
 
 
-def test_the_stored_bytes_are_much_smaller_than_the_json():
+def test_new_payloads_name_the_current_dictionary_in_their_header():
+    blob = pack(received_payload())
+    assert blob[:3] == bytes((ORJSON_ZSTD_DICTIONARY,)) + CURRENT_DICTIONARY.to_bytes(2, "big")
+    assert dictionary_of(blob) == CURRENT_DICTIONARY
+    assert dictionary_of(pack_zlib({})) is None
+
+
+@pytest.mark.parametrize("payload", [received_payload(), {"b": 10**30}])
+def test_older_formats_still_unpack(payload):
+    blob = pack_zlib(payload)
+    assert blob[0] in (ORJSON_ZLIB, STDLIB_JSON_ZLIB)
+    assert exactly(unpack(blob)) == exactly(payload)
+
+
+def test_the_dictionary_shrinks_a_platform_payload_to_a_sixth_of_its_json():
     payload = get_connector("tiktok").generate("42")
-    assert len(pack(payload)) < len(orjson.dumps(payload)) / 2
+    assert len(pack(payload)) < len(orjson.dumps(payload)) / 6
+    assert len(pack(payload)) < len(pack_zlib(payload)) * 0.7
 
 
-def test_an_unknown_format_is_refused():
-    with pytest.raises(ValueError, match="unknown payload format 9"):
+def test_an_unknown_format_or_dictionary_is_refused():
+    with pytest.raises(PayloadError, match="unknown payload format 9"):
         unpack(bytes((9,)) + pack({})[1:])
+    with pytest.raises(PayloadError, match="unknown compression dictionary 999"):
+        unpack(bytes((ORJSON_ZSTD_DICTIONARY,)) + (999).to_bytes(2, "big") + pack({})[3:])
 
 
-def test_storage_writes_compressed_bytes_that_read_back_as_received(app, client, runner):
-    payload = received_payload()
+def _store(client, payload) -> int:
     response = client.post(
         "/api/v1/profiles",
         data=orjson.dumps({"platform": "tiktok", "payload": payload}),  # keeps the key order
         content_type="application/json",
     )
     assert response.status_code == 201, response.get_json()
-    profile_id = response.get_json()["profile"]["id"]
-    with app.app_context():
-        stored = db.session.scalar(
-            text("SELECT raw_payload FROM profiles WHERE id = :id"), {"id": profile_id}
-        )
-        assert isinstance(stored, bytes) and stored[0] == ORJSON_ZLIB
-        assert len(stored) < len(orjson.dumps(payload))
-        assert exactly(unpack(stored)) == exactly(payload)
-        assert exactly(db.session.get(Profile, profile_id).raw_payload) == exactly(payload)
+    return response.get_json()["profile"]["id"]
 
-    shown = json.dumps(payload, indent=2, ensure_ascii=False)
+
+def _shown(client, runner, profile_id) -> tuple[str, str]:
+    """The raw payload as the profile page shows it, and toker listfull's output."""
     page = client.get(f"/profiles/{profile_id}").get_data(as_text=True)
     (raw_json,) = re.findall(r'<pre class="payload" id="raw-payload">(.*?)</pre>', page, re.S)
-    assert html.unescape(raw_json) == shown
     result = runner.invoke(args=["listfull"])
     assert result.exit_code == 0, result.output
-    assert shown in result.stdout
+    return html.unescape(raw_json), result.stdout
+
+
+def _set_blob(app, profile_id, blob) -> None:
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE profile_payloads SET payload = :blob WHERE profile_id = :id"),
+            {"blob": blob, "id": profile_id},
+        )
+        db.session.commit()
+
+
+def test_storage_writes_compressed_bytes_apart_that_read_back_as_received(app, client, runner):
+    payload = received_payload()
+    profile_id = _store(client, payload)
+    with app.app_context():
+        assert "raw_payload" not in {c["name"] for c in inspect(db.engine).get_columns("profiles")}
+        stored = db.session.scalar(
+            text("SELECT payload FROM profile_payloads WHERE profile_id = :id"), {"id": profile_id}
+        )
+        assert isinstance(stored, bytes) and stored[0] == ORJSON_ZSTD_DICTIONARY
+        assert len(stored) < len(orjson.dumps(payload))
+        assert exactly(unpack(stored)) == exactly(payload)
+        assert exactly(raw_payloads.payload_of(profile_id)) == exactly(payload)
+
+    shown = json.dumps(payload, indent=2, ensure_ascii=False)
+    page, listfull = _shown(client, runner, profile_id)
+    assert page == shown
+    assert shown in listfull
     api = client.get(f"/api/v1/profiles/{profile_id}").get_json()
     assert api["username"] == payload["username"]
     assert [v["video_id"] for v in api["liked_videos"]] == [str(2**64 - 1), "v2"]
+
+
+def test_a_resync_replaces_the_payload_and_a_delete_removes_it(app, client):
+    payload = received_payload()
+    profile_id = _store(client, payload)
+    changed = dict(payload, username="renamed")
+    response = client.post(
+        "/api/v1/profiles",
+        data=orjson.dumps({"platform": "tiktok", "payload": changed}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        assert exactly(raw_payloads.payload_of(profile_id)) == exactly(changed)
+        assert db.session.scalar(select(text("count(*)")).select_from(ProfilePayload)) == 1
+        assert profiles.delete_profile(profile_id)
+        assert db.session.scalar(select(text("count(*)")).select_from(ProfilePayload)) == 0
+
+
+def test_a_row_in_an_older_format_is_still_shown_exactly(app, client, runner):
+    payload = received_payload()
+    profile_id = _store(client, payload)
+    _set_blob(app, profile_id, pack_zlib(payload))  # as migration 0007 wrote it
+    page, listfull = _shown(client, runner, profile_id)
+    shown = json.dumps(payload, indent=2, ensure_ascii=False)
+    assert page == shown
+    assert shown in listfull
+
+
+def test_the_database_holds_the_dictionaries_its_rows_name(app):
+    with app.app_context():
+        rows = db.session.execute(select(PayloadDictionary.id, PayloadDictionary.data)).all()
+    assert [(pk, data) for pk, data in rows] == [
+        (CURRENT_DICTIONARY, shipped_dictionary(CURRENT_DICTIONARY))
+    ]
+
+
+def test_a_dictionary_the_code_does_not_ship_is_read_from_the_database(app, client, runner):
+    payload = received_payload()
+    profile_id = _store(client, payload)
+    samples = [orjson.dumps(get_connector("x").generate(str(n))) for n in range(200)]
+    trained = zstandard.train_dictionary(16_384, samples)
+    frame = zstandard.ZstdCompressor(dict_data=trained).compress(orjson.dumps(payload))
+    with app.app_context():
+        db.session.add(PayloadDictionary(id=4242, name="tests", data=trained.as_bytes()))
+        db.session.commit()
+    blob = bytes((ORJSON_ZSTD_DICTIONARY,)) + (4242).to_bytes(2, "big") + frame
+    _set_blob(app, profile_id, blob)
+    with pytest.raises(PayloadError):
+        unpack(blob)  # the code alone does not know it
+    page, _listfull = _shown(client, runner, profile_id)
+    assert page == json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def test_an_unknown_dictionary_names_the_profile(app, client, runner):
+    profile_id = _store(client, received_payload())
+    blob = pack(received_payload())
+    _set_blob(app, profile_id, blob[:1] + (4343).to_bytes(2, "big") + blob[3:])
+    with app.app_context(), pytest.raises(PayloadError) as raised:
+        raw_payloads.payload_of(profile_id)
+    assert str(raised.value) == (
+        f"the raw payload of profile {profile_id}: unknown compression dictionary 4343"
+    )
+    result = runner.invoke(args=["listfull"])
+    assert result.exit_code != 0
+    assert f"profile {profile_id}" in str(result.exception)

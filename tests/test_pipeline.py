@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Profile, ProfileInterest, ProfileVideo, Video
-from webapp.services import onboarding, storage
+from webapp.models import LIKED, SHARED, Profile, ProfileInterest, ProfileVideo, Video
+from webapp.services import onboarding, raw_payloads, storage
 from webapp.services.connectors import get_connector
 from webapp.services.processing import process_payload
 from webapp.services.seeding import seed_profiles
@@ -51,19 +51,21 @@ def test_connect_stores_profile_videos_links_and_vector(app):
         assert profile.user_id == user_id
         assert profile.username == raw["username"]
         assert profile.followers_count == raw["followers_count"]
-        assert profile.raw_payload == raw
+        assert raw_payloads.payload_of(profile.id) == raw
         links = db.session.scalars(
             select(ProfileVideo).where(ProfileVideo.profile_id == profile.id)
         ).all()
         assert len(links) == len(raw["liked_videos"]) + len(raw["shared_videos"])
-        assert {link.kind for link in links} == {"liked", "shared"}
+        assert sorted(link.kind for link in links) == [LIKED] * len(raw["liked_videos"]) + [
+            SHARED
+        ] * len(raw["shared_videos"])
         weights = storage.unpack_vector(profile.vector)
         assert len(weights) == len(CATEGORIES)
         assert sum(weights) == pytest.approx(1.0)
         rows = db.session.scalars(
             select(ProfileInterest).where(ProfileInterest.profile_id == profile.id)
         ).all()
-        assert {row.category: row.weight for row in rows} == {
+        assert {CATEGORIES[row.category_id]: row.weight for row in rows} == {
             name: weight for name, weight in zip(CATEGORIES, weights, strict=True) if weight > 0
         }
 
@@ -101,7 +103,7 @@ def test_resync_with_new_payload_replaces_videos_and_vector(app):
             select(ProfileVideo).where(ProfileVideo.profile_id == profile.id)
         )
         assert [link.video.video_id for link in links] == ["v-new"]
-        assert [row.category for row in profile.interests] == ["Gaming"]
+        assert [row.category_id for row in profile.interests] == [CATEGORIES.index("Gaming")]
         assert storage.unpack_vector(profile.vector)[CATEGORIES.index("Gaming")] == 1.0
         # The videos seen the first time stay in the catalogue.
         assert counts()["videos"] == 4 + 1

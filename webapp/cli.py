@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .cli_users import cli_actor, tokens_group, users_group
-from .services import audit, onboarding, profiles
+from .services import audit, onboarding, profiles, raw_payloads
 from .services.connectors import ConnectorError
 from .services.seeding import seed_profiles
 from .services.taxonomy import CATEGORIES
@@ -176,7 +176,8 @@ def listfull_command(platform: str | None, limit: int | None):
         if not detail["top_hashtags"]:
             click.echo("    (none)")
         click.echo("  Raw JSON:")
-        click.echo(json.dumps(profile.raw_payload, indent=2, ensure_ascii=False))
+        raw = raw_payloads.payload_of(profile.id)
+        click.echo(json.dumps(raw, indent=2, ensure_ascii=False))
 
 
 @click.command("seed")

@@ -6,22 +6,26 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     event,
+    insert,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .services.payloads import CompressedJSON
+from .services import payloads
+from .services.taxonomy import CATEGORIES
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -84,9 +88,7 @@ class Profile(db.Model):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     top_categories: Mapped[list] = mapped_column(JSONType)
     top_hashtags: Mapped[list] = mapped_column(JSONType)
-    # The payload exactly as received, zlib-compressed (services/payloads.py): a third of its
-    # JSON. Last, so that reading the columns before it never walks its overflow pages.
-    raw_payload: Mapped[dict] = mapped_column(CompressedJSON)
+    # The payload as received is apart, in profile_payloads: lists never read it.
 
     interests: Mapped[list["ProfileInterest"]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", passive_deletes=True
@@ -97,6 +99,66 @@ class Profile(db.Model):
         passive_deletes=True,
         order_by="(ProfileVideo.kind, ProfileVideo.position)",
     )
+
+
+class ProfilePayload(db.Model):
+    """A profile's raw payload exactly as received, packed by services/payloads.py.
+
+    Apart from `profiles`, so that those rows stay small and dense (lists and filters scan
+    them); about 1 KB a payload, zstd with a dictionary named in the packed header.
+    """
+
+    __tablename__ = "profile_payloads"
+
+    # INTEGER PRIMARY KEY: on SQLite the row id itself, no second B-tree.
+    profile_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PayloadDictionary(db.Model):
+    """A zstd dictionary that stored payloads name by id; kept for as long as any row does."""
+
+    __tablename__ = "payload_dictionaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Category(db.Model):
+    """The taxonomy in vector order: profile_interests name a category by this id."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+def shipped_dictionary_rows() -> list[dict]:
+    """The rows of payload_dictionaries that every database holds: the shipped dictionaries."""
+    return [
+        {"id": pk, "name": name, "data": payloads.shipped_dictionary(pk), "created_at": utcnow()}
+        for pk, (name, _file) in payloads.SHIPPED_DICTIONARIES.items()
+    ]
+
+
+def category_rows() -> list[dict]:
+    """The rows of categories: the taxonomy's names by their position in the vector."""
+    return [{"id": i, "name": name} for i, name in enumerate(CATEGORIES)]
+
+
+# A schema made by create_all holds the same rows as one made by the migrations.
+@event.listens_for(PayloadDictionary.__table__, "after_create")
+def _insert_dictionaries(table, connection, **kwargs):
+    connection.execute(insert(table), shipped_dictionary_rows())
+
+
+@event.listens_for(Category.__table__, "after_create")
+def _insert_categories(table, connection, **kwargs):
+    connection.execute(insert(table), category_rows())
 
 
 class DataVersion(db.Model):
@@ -191,20 +253,26 @@ class HashtagPair(db.Model):
     videos: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# profile_videos.kind: small integers (SQLite stores 0 and 1 in no bytes at all).
+LIKED, SHARED = 0, 1
+LINK_KINDS = {"liked": LIKED, "shared": SHARED}
+
+
 class ProfileVideo(db.Model):
     """That a profile liked or shared a video, at a position in its list."""
 
     __tablename__ = "profile_videos"
-    # WITHOUT ROWID in SQLite: the primary key is the table, one B-tree less to write.
+    # WITHOUT ROWID in SQLite: the primary key is the table, one B-tree less to write. No index
+    # by video: every query reads a profile's links (EXPLAIN QUERY PLAN in the README).
     __table_args__ = (
-        Index("ix_profile_videos_video", "video_pk", "kind"),
+        CheckConstraint("kind IN (0, 1)", name="ck_profile_videos_kind"),
         {"sqlite_with_rowid": False},
     )
 
     profile_id: Mapped[int] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "liked" or "shared"
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # LIKED or SHARED
     video_pk: Mapped[int] = mapped_column(
         ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
     )
@@ -219,14 +287,17 @@ class ProfileInterest(db.Model):
 
     __tablename__ = "profile_interests"
     __table_args__ = (
-        Index("ix_profile_interests_category_weight", "category", "weight", "profile_id"),
+        Index("ix_profile_interests_category_weight", "category_id", "weight", "profile_id"),
         {"sqlite_with_rowid": False},
     )
 
     profile_id: Mapped[int] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
     )
-    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The category's position in the taxonomy (categories.id), as in the vector.
+    category_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("categories.id"), primary_key=True
+    )
     weight: Mapped[float] = mapped_column(Float)
 
     profile: Mapped[Profile] = relationship(back_populates="interests")

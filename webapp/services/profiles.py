@@ -8,10 +8,18 @@ from datetime import datetime
 from sqlalchemy import delete, func, intersect, select
 
 from ..extensions import db
-from ..models import Profile, ProfileInterest, ProfileVideo, Video, is_valid_id
-from . import changes, search, similarity, storage, versions
+from ..models import (
+    LINK_KINDS,
+    Profile,
+    ProfileInterest,
+    ProfilePayload,
+    ProfileVideo,
+    Video,
+    is_valid_id,
+)
+from . import changes, raw_payloads, search, similarity, storage, versions
 from .storage import unpack_vector
-from .taxonomy import CATEGORIES
+from .taxonomy import CATEGORIES, CATEGORY_INDEX
 from .validation import PLATFORMS, STAT_FIELDS
 
 MAX_PER_PAGE = 100
@@ -196,7 +204,7 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
                 select(ProfileInterest.profile_id)
                 .where(
                     ProfileInterest.profile_id == Profile.id,
-                    ProfileInterest.category == category,
+                    ProfileInterest.category_id == CATEGORY_INDEX[category],
                     ProfileInterest.weight >= minimum,
                     ProfileInterest.weight > 0,
                 )
@@ -207,7 +215,7 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
         # interest intersected before any profile row is read, then sort those.
         matches = [
             select(ProfileInterest.profile_id).where(
-                ProfileInterest.category == category,
+                ProfileInterest.category_id == CATEGORY_INDEX[category],
                 ProfileInterest.weight >= minimum,
                 ProfileInterest.weight > 0,
             )
@@ -323,7 +331,7 @@ def _videos(raw: dict, field: str) -> list[dict]:
 
 def profile_detail(profile: Profile) -> dict:
     """A profile's payload fields with its id, platform, interest and top lists."""
-    raw = profile.raw_payload or {}
+    raw = raw_payloads.payload_of(profile.id)
     detail = {
         "id": profile.id,
         "platform": profile.platform,
@@ -368,6 +376,7 @@ def delete_profile(profile_id: int) -> bool:
         db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
         search.forget_profiles(db.session, [profile_id])
+        db.session.execute(delete(ProfilePayload).where(ProfilePayload.profile_id == profile_id))
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])
@@ -395,14 +404,15 @@ def profile_videos(profile_id: int, kind: str, page: int = 1, per_page: int = VI
     if kind not in ("liked", "shared"):
         raise BadQuery("kind", f"must be 'liked' or 'shared', not {kind!r}")
     page = max(1, page)
+    code = LINK_KINDS[kind]
     base = select(ProfileVideo).where(
-        ProfileVideo.profile_id == profile_id, ProfileVideo.kind == kind
+        ProfileVideo.profile_id == profile_id, ProfileVideo.kind == code
     )
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     rows = db.session.execute(
         select(Video, ProfileVideo.position)
         .join(ProfileVideo, ProfileVideo.video_pk == Video.id)
-        .where(ProfileVideo.profile_id == profile_id, ProfileVideo.kind == kind)
+        .where(ProfileVideo.profile_id == profile_id, ProfileVideo.kind == code)
         .order_by(ProfileVideo.position)
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -10,10 +10,12 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
+    LINK_KINDS,
     HashtagCount,
     HashtagPair,
     Profile,
     ProfileInterest,
+    ProfilePayload,
     ProfileVideo,
     Video,
     VideoStats,
@@ -113,6 +115,8 @@ class WritePlan:
     video_rows: list[dict]
     fingerprints: dict[tuple[str, str], tuple]
     profile_rows: list[dict]
+    # (platform, user_id) -> the raw payload packed (services/payloads.py).
+    payloads: dict[tuple[str, str], bytes]
 
 
 def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None) -> WritePlan:
@@ -165,8 +169,6 @@ def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None
             "vector": pack_vector(record.interest),
             "top_categories": record.top_categories,
             "top_hashtags": record.top_hashtags,
-            # Compressed here, before the write lock (the column type passes bytes through).
-            "raw_payload": pack(record.raw_payload),
             "version": 1,
             "created_at": now,
             "updated_at": now,
@@ -181,6 +183,8 @@ def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None
         video_rows=[video_rows[key] for key in sorted(video_rows)],
         fingerprints=fingerprints,
         profile_rows=profile_rows,
+        # Compressed here, before the write lock.
+        payloads={(r.platform, r.user_id): pack(r.raw_payload) for r in unique},
     )
 
 
@@ -361,6 +365,20 @@ def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
     return {(platform, user_id): (pk, version) for pk, platform, user_id, version in result}
 
 
+def _upsert_payloads(session: Session, rows: list[tuple[int, bytes]]) -> None:
+    """Store packed raw payloads by profile id, replacing a re-synced profile's."""
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    table = ProfilePayload.__table__.name
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} (profile_id, payload) VALUES ({marker}, {marker}) "
+        "ON CONFLICT (profile_id) DO UPDATE SET payload = excluded.payload",
+        sorted(rows),
+    )
+
+
 def _insert_many(session: Session, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Insert plain rows (ints, strings, floats) straight through the driver's executemany.
 
@@ -413,22 +431,32 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         replaced=resynced,
     )
 
-    links, weights = [], []
+    links, weights, payloads = [], [], []
     for record in plan.unique:
-        profile_pk = profiles[(record.platform, record.user_id)][0]
+        key = (record.platform, record.user_id)
+        profile_pk = profiles[key][0]
+        payloads.append((profile_pk, plan.payloads[key]))
         platform = record.platform
         for video in record.videos:
             links.append(
-                (profile_pk, video.kind, video_pks[(platform, video.video_id)], video.position)
+                (
+                    profile_pk,
+                    LINK_KINDS[video.kind],
+                    video_pks[(platform, video.video_id)],
+                    video.position,
+                )
             )
-        for category, weight in zip(CATEGORIES, record.interest, strict=True):
+        for category_id, weight in enumerate(record.interest):
             if weight > 0:
-                weights.append((profile_pk, category, weight))
+                weights.append((profile_pk, category_id, weight))
+    _upsert_payloads(session, payloads)
     _insert_many(
         session, ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), links
     )
     counts.update(Counter(video for _profile, video in {(link[0], link[2]) for link in links}))
-    _insert_many(session, ProfileInterest.__table__, ("profile_id", "category", "weight"), weights)
+    _insert_many(
+        session, ProfileInterest.__table__, ("profile_id", "category_id", "weight"), weights
+    )
     changes.record(
         session,
         (

@@ -6,7 +6,15 @@ import math
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..security import record_action, requires
-from ..services import analytics, onboarding, profiles, recommendations, similarity, videos
+from ..services import (
+    analytics,
+    onboarding,
+    profiles,
+    raw_payloads,
+    recommendations,
+    similarity,
+    videos,
+)
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from ..services.taxonomy import CATEGORIES
@@ -168,7 +176,7 @@ def profile(profile_id: int):
         radar_figure=charts.interest_radar(detail["interest"]),
         liked=profiles.profile_videos(profile_id, "liked", _page_arg("liked_page")),
         shared=profiles.profile_videos(profile_id, "shared", _page_arg("shared_page")),
-        raw_json=json.dumps(record.raw_payload, indent=2, ensure_ascii=False),
+        raw_json=json.dumps(raw_payloads.payload_of(profile_id), indent=2, ensure_ascii=False),
     )
 
 

@@ -16,9 +16,9 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-# The app's codec, not a copy: its newest format is readable by every later version, and it
-# reads back every format ever written (which the downgrade needs).
-from webapp.services.payloads import pack, unpack
+# The app's codec, not a copy: it reads back every format ever written (which the downgrade
+# needs) and still writes this revision's format 1 (0009 writes the newer ones).
+from webapp.services.payloads import pack_zlib as pack, unpack
 
 
 revision = '0007'

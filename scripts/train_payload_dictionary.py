@@ -1,0 +1,48 @@
+"""Train a zstd dictionary for stored raw payloads from the mock connectors' accounts.
+
+    .venv/bin/python scripts/train_payload_dictionary.py \
+        webapp/services/data/payload-dictionary-1.zstd
+
+The accounts come from a fixed random seed (not the ones `toker seed --seed 2026` makes), in
+the platform mix seeding uses, as compact JSON the way services/payloads.py packs them. The
+dictionary learns the payloads' keys and the catalogue videos many accounts like, so payloads
+from real platforms will compress less well with it: train a new dictionary on their payloads
+then, under a new id (services/payloads.py), and rows written with this one stay readable.
+"""
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import orjson
+import zstandard
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from webapp.services.connectors import PLATFORMS, get_connector  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--accounts", type=int, default=30_000, help="payloads to train on")
+    parser.add_argument("--size", type=int, default=4 * 2**20, help="dictionary bytes")
+    parser.add_argument("--id", type=int, default=1, help="the dictionary's id")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the accounts")
+    args = parser.parse_args()
+    rng = random.Random(f"payload-dictionary-{args.seed}")
+    connectors = {platform: get_connector(platform) for platform in PLATFORMS}
+    samples = []
+    for _ in range(args.accounts):
+        connector = connectors[rng.choice(PLATFORMS)]
+        samples.append(orjson.dumps(connector.generate(connector.new_user_id(rng))))
+    # Fixed parameters: optimising k and d takes minutes and gained nothing measurable here.
+    trained = zstandard.train_dictionary(
+        args.size, samples, k=2048, d=8, f=20, accel=1, dict_id=args.id, threads=2
+    )
+    args.output.write_bytes(trained.as_bytes())
+    print(f"{args.output}: {len(trained.as_bytes()):,} bytes from {len(samples):,} payloads")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Stored raw payloads: one profile's payload read back exactly as received.
+
+The rows are `profile_payloads`, packed by services/payloads.py; the dictionaries they name
+are read from this database's `payload_dictionaries`, once per process and database.
+"""
+
+from collections.abc import Callable
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import PayloadDictionary, ProfilePayload
+from .payloads import Dictionaries, PayloadError, unpack
+
+_dictionaries: WeakKeyDictionary = WeakKeyDictionary()  # engine -> Dictionaries
+
+
+def dictionaries_of(session: Session) -> Callable:
+    """A dictionary lookup by id for unpack, reading the session's database."""
+    engine = session.get_bind()
+    known = _dictionaries.get(engine)
+    if known is None:
+        known = _dictionaries[engine] = Dictionaries()
+
+    def load(dictionary_id: int) -> bytes | None:
+        return session.scalar(
+            select(PayloadDictionary.data).where(PayloadDictionary.id == dictionary_id)
+        )
+
+    return lambda dictionary_id: known.get(dictionary_id, load)
+
+
+def payload_of(profile_id: int, session: Session | None = None) -> dict:
+    """A stored profile's raw payload exactly as received; PayloadError naming the profile
+    when it cannot be read."""
+    session = session or db.session
+    blob = session.scalar(
+        select(ProfilePayload.payload).where(ProfilePayload.profile_id == profile_id)
+    )
+    if blob is None:
+        raise PayloadError(f"profile {profile_id} has no stored raw payload")
+    try:
+        return unpack(blob, dictionaries_of(session))
+    except PayloadError as error:
+        raise PayloadError(f"the raw payload of profile {profile_id}: {error}") from None
