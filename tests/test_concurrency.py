@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import LINK_KINDS, Profile, ProfileInterest, ProfileVideo, Video
+from webapp.models import LIKED, LINK_KINDS, SHARED, Profile, ProfileInterest, ProfileVideo, Video
 from webapp.services import onboarding, profiles, raw_payloads
 from webapp.services.connectors import get_connector
 from webapp.services.storage import pack_vector, unpack_vector
@@ -333,7 +333,7 @@ def _check_profile(account: tuple[str, str], profile: Profile) -> None:
     assert len(links) == len(stored_links)
     assert stored_links == expected_links, f"{where}: liked and shared videos differ"
     kinds = Counter(kind for kind, *_ in links)
-    assert (kinds["liked"], kinds["shared"]) == (profile.liked_count, profile.shared_count)
+    assert (kinds[LIKED], kinds[SHARED]) == (profile.liked_count, profile.shared_count)
 
 
 # --- what the acknowledged operations say ------------------------------------------------
