@@ -1,6 +1,6 @@
 """Worker memory after every page kind has been served: RSS, USS and PSS, and the largest mappings.
 
-    .venv/bin/python bench/memory.py --db /work/data/memory-100k.sqlite
+    .venv/bin/python bench/memory.py --db path/to/seeded.sqlite
     DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/memory.py
 
 Starts gunicorn from gunicorn.conf.py (TOKER_WORKERS=2) on the database, waits until both

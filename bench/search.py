@@ -9,7 +9,7 @@ alternate, run by run, so that the machine's noise falls on both. A profile sear
 is counted once per query and data version: the cache is emptied before every run, so each
 run costs what a new search costs.
 
-    .venv/bin/python bench/search.py --db /work/data/fts-100k.sqlite
+    .venv/bin/python bench/search.py --db path/to/seeded.sqlite
     .venv/bin/python bench/search.py --url postgresql+psycopg://postgres@127.0.0.1/fts_bench
 
 Without --db or --url, seeds bench/results/bench-100000.sqlite once (bench/common.py). On
