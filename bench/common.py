@@ -25,6 +25,11 @@ BIN = Path(sys.executable).parent
 # apart from the developer's instance/.
 INSTANCE = ROOT / "bench" / "results" / "instance"
 BENCH_USER = "bench"
+# The browser the bench's page requests come from: sign-in and wrk send the same User-Agent,
+# as one browser does. (The session is tied to the client's address and agent; a cookie used
+# by another agent than the one that signed in is marked not fresh, which changes the session
+# and re-signs the cookie on every answer, a cost no browser pays.)
+BENCH_AGENT = "toker-bench/1"
 # Every bench serves Toker as scripts/serve does: gthread workers from gunicorn.conf.py.
 GUNICORN_CONFIG = ("--config", str(ROOT / "gunicorn.conf.py"), "--no-control-socket")
 
@@ -249,8 +254,9 @@ def _cookie(headers, name: str) -> str | None:
 
 def sign_in(toker: str, password: str | None = None) -> dict:
     """Sign the bench user in through the form (GET /signin, then POST it with its CSRF token);
-    the Cookie header of the signed-in session."""
-    status, headers, body = request(f"{toker}/signin")
+    the Cookie and User-Agent headers of the signed-in session, for every page request."""
+    agent = {"User-Agent": BENCH_AGENT}
+    status, headers, body = request(f"{toker}/signin", agent)
     if status != 200:
         raise SystemExit(f"GET /signin answered {status}")
     form = _CsrfField()
@@ -265,7 +271,11 @@ def sign_in(toker: str, password: str | None = None) -> dict:
     }
     status, headers, body = request(
         f"{toker}/signin",
-        {"Cookie": f"session={cookie}", "Content-Type": "application/x-www-form-urlencoded"},
+        {
+            **agent,
+            "Cookie": f"session={cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
         urllib.parse.urlencode(fields).encode(),
     )
     signed_in = _cookie(headers, "session")
@@ -274,7 +284,7 @@ def sign_in(toker: str, password: str | None = None) -> dict:
             f"POST /signin answered {status}, not 303 with a session cookie "
             f"(was the bench user made with another bench-password?): {body[:300]!r}"
         )
-    return {"Cookie": f"session={signed_in}"}
+    return {**agent, "Cookie": f"session={signed_in}"}
 
 
 @contextlib.contextmanager

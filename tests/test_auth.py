@@ -1184,3 +1184,94 @@ def test_the_audit_log_filters_by_action_and_by_actor(app, client):
 @pytest.mark.parametrize("role", ["viewer", "analyst"])
 def test_only_admins_see_the_audit_log(client_as, role):
     assert client_as(role).get("/admin/audit").status_code == 403
+
+
+# --- the sign-in check on every request: read afresh, never cached ---------------------------
+
+
+def _write_elsewhere(app, sql: str, **params) -> None:
+    """Change the users or tokens tables as another worker or the CLI would: its own
+    connection and transaction, nothing shared with the app's session."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(sql), params)
+
+
+def test_a_token_revoked_elsewhere_is_refused_on_the_very_next_request(app):
+    make_user(app, "alice", "viewer")
+    token = make_token(app, "alice")
+    api = app.test_client()
+    for _ in range(3):  # used just before: the last-used write is skipped, the check is not
+        assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
+
+    _write_elsewhere(app, "UPDATE api_tokens SET revoked_at = :now", now=datetime.now(UTC))
+
+    assert_unauthorized(api.get("/api/v1/profiles", headers=bearer(token)))
+
+
+def test_a_token_of_a_user_deleted_elsewhere_is_refused_on_the_very_next_request(app):
+    alice = make_user(app, "alice", "viewer")
+    token = make_token(app, "alice")
+    api = app.test_client()
+    assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
+
+    _write_elsewhere(app, "DELETE FROM api_tokens WHERE user_id = :id", id=alice)
+    _write_elsewhere(app, "DELETE FROM users WHERE id = :id", id=alice)
+
+    assert_unauthorized(api.get("/api/v1/profiles", headers=bearer(token)))
+
+
+def test_a_role_changed_elsewhere_applies_to_tokens_and_sessions_on_the_next_request(app):
+    alice = make_user(app, "alice", "admin")
+    make_user(app, "root", "admin")
+    token = make_token(app, "alice")
+    api = app.test_client()
+    browser = signed_in_client(app, "admin", "alice")
+    assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
+    assert browser.get("/admin/users").status_code == 200
+
+    _write_elsewhere(app, "UPDATE users SET role = 'viewer' WHERE id = :id", id=alice)
+
+    assert_problem(api.delete("/api/v1/profiles/1", headers=bearer(token)), 403)
+    assert browser.get("/admin/users").status_code == 403
+    assert "(viewer)" in browser.get("/profiles").text
+
+
+def test_a_session_version_bumped_elsewhere_ends_the_session_on_the_next_request(app):
+    alice = make_user(app, "alice", "viewer")
+    browser = signed_in_client(app, "viewer", "alice")
+    assert is_signed_in(browser)
+
+    _write_elsewhere(
+        app, "UPDATE users SET session_version = session_version + 1 WHERE id = :id", id=alice
+    )
+
+    assert not is_signed_in(browser)
+
+
+def test_a_signed_in_page_does_not_resend_the_session_cookie(app):
+    make_user(app, "alice", "viewer")
+    browser = app.test_client()
+    form = browser.get("/signin")
+    signed_in = browser.post(
+        "/signin", data={"name": "alice", "password": PASSWORD, "csrf_token": csrf_from(form.text)}
+    )
+    assert signed_in.status_code == 303 and "Set-Cookie" in signed_in.headers
+
+    for path in ("/", "/profiles", "/profiles?per_page=50", "/account/password"):
+        response = browser.get(path)
+        assert response.status_code == 200
+        # The cookie set at sign-in carries the session's CSRF token already: nothing in the
+        # session changes, so no answer re-signs and re-sends it.
+        assert "Set-Cookie" not in response.headers, path
+
+
+def test_the_csrf_token_of_the_sign_in_cookie_protects_the_forms(app):
+    browser = signed_in_client(app, "viewer", "alice")
+    token = csrf_from(browser.get("/profiles").text)
+
+    browser.send_csrf = False  # send only what each request below carries
+    refused = browser.post("/signout", data={})
+    signed_out = browser.post("/signout", data={"csrf_token": token})
+
+    assert refused.status_code == 400
+    assert signed_out.status_code == 303

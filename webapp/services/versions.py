@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..models import DataVersion
@@ -43,9 +43,14 @@ def set_value(session: Session, name: str, value: int) -> None:
     session.execute(stmt)
 
 
+_table = DataVersion.__table__
+# Built once: most requests read a stamp, and a statement kept is compiled and keyed once.
+_CURRENT = select(_table.c.version).where(_table.c.name == bindparam("name"))
+
+
 def current(session: Session, name: str = PROFILES) -> int:
     """The stamp's value now; 0 before the first write."""
-    value = session.scalar(select(DataVersion.version).where(DataVersion.name == name))
+    value = session.connection().execute(_CURRENT, {"name": name}).scalar()
     return value or 0
 
 

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -13,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter
 from ..security import actor_name, client_address, requires, safe_next
@@ -31,6 +33,11 @@ def start_session(user) -> None:
     login_user(user)
     session.permanent = True
     session["signed_in_at"] = time.time()
+    # A new CSRF token for the new session, in the cookie this answer sets: made later, by
+    # the first page that shows a form, it would change the session on every request of a
+    # client that keeps the sign-in cookie, and the cookie would be re-signed and re-sent.
+    g.pop("csrf_token", None)
+    generate_csrf()
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -79,7 +86,10 @@ def change_password():
     """Replace the signed-in user's password; other sessions of the user end."""
     errors: dict[str, str] = {}
     if request.method == "POST":
-        user = current_user._get_current_object()
+        # The gate read only what it checks; the password change needs the user's record.
+        user = accounts.get_user_by_id(current_user.id)
+        if user is None:  # deleted since the gate let this request in
+            return redirect(url_for("auth.signin"))
         try:
             accounts.change_password(
                 user,
