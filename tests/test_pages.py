@@ -1376,3 +1376,29 @@ def test_an_unexpected_error_is_the_html_500_page(app, client, monkeypatch):
     assert doc.one("main #error-page")["data-status"] == "500"
     assert "secret internals" not in response.get_data(as_text=True)
     assert doc.one("header nav")
+
+
+def test_each_table_row_links_its_profile_and_escapes_its_text(client):
+    tame = post_profile(client, user_id="1", username="tame")
+    wild = post_profile(client, platform="x", user_id="2", username='<b>"wild"</b>&')
+
+    rows = parse(client.get("/profiles?sort=username&order=asc")).select("table#profiles tbody tr")
+
+    assert [row.one("td a").text for row in rows] == ['<b>"wild"</b>&', "tame"]
+    assert [row.one("td a")["href"] for row in rows] == [
+        f"/profiles/{wild['id']}",
+        f"/profiles/{tame['id']}",
+    ]
+    assert [row.one("input[name=ids]")["value"] for row in rows] == [
+        str(wild["id"]),
+        str(tame["id"]),
+    ]
+    assert rows[0].one("input[name=ids]")["aria-label"] == 'Compare <b>"wild"</b>&'
+    assert not rows[0].select("td b"), "an account's name is text, never markup"
+
+
+def test_table_links_keep_the_script_root_the_app_is_served_under(client, stored):
+    page = client.get("/profiles", environ_overrides={"SCRIPT_NAME": "/toker"})
+
+    [row] = parse(page).select("table#profiles tbody tr")
+    assert row.one("td a")["href"] == f"/toker/profiles/{stored['id']}"

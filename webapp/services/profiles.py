@@ -27,41 +27,46 @@ DEFAULT_PER_PAGE = 20
 MAX_QUERY_LENGTH = 100
 MAX_PAGE = 1_000_000
 
+# The list reads columns through Core, not ORM entities: it returns plain rows, so the ORM's
+# compile and loading steps are cost without use (a page of 50 was a third slower through them).
+_profiles = Profile.__table__
+_interests = ProfileInterest.__table__
+
 # Public sort names -> column. Short names are aliases a person would type.
 SORTS = {
-    "id": Profile.id,
-    "username": Profile.username,
-    "platform": Profile.platform,
-    "verified": Profile.verified,
-    "followers": Profile.followers_count,
-    "followers_count": Profile.followers_count,
-    "following_count": Profile.following_count,
-    "likes": Profile.number_of_likes,
-    "number_of_likes": Profile.number_of_likes,
-    "likes_count": Profile.likes_count,
-    "number_of_shares": Profile.number_of_shares,
-    "videos_count": Profile.videos_count,
-    "created": Profile.created_at,
-    "created_at": Profile.created_at,
-    "updated": Profile.updated_at,
-    "updated_at": Profile.updated_at,
+    "id": _profiles.c.id,
+    "username": _profiles.c.username,
+    "platform": _profiles.c.platform,
+    "verified": _profiles.c.verified,
+    "followers": _profiles.c.followers_count,
+    "followers_count": _profiles.c.followers_count,
+    "following_count": _profiles.c.following_count,
+    "likes": _profiles.c.number_of_likes,
+    "number_of_likes": _profiles.c.number_of_likes,
+    "likes_count": _profiles.c.likes_count,
+    "number_of_shares": _profiles.c.number_of_shares,
+    "videos_count": _profiles.c.videos_count,
+    "created": _profiles.c.created_at,
+    "created_at": _profiles.c.created_at,
+    "updated": _profiles.c.updated_at,
+    "updated_at": _profiles.c.updated_at,
 }
 DEFAULT_SORT = "updated"
 
 SUMMARY_COLUMNS = (
-    Profile.id,
-    Profile.platform,
-    Profile.user_id,
-    Profile.username,
-    Profile.user_pseudo,
-    Profile.verified,
-    *(getattr(Profile, name) for name in STAT_FIELDS),
-    Profile.liked_count,
-    Profile.shared_count,
-    Profile.unclassified_count,
-    Profile.dominant_interest,
-    Profile.created_at,
-    Profile.updated_at,
+    _profiles.c.id,
+    _profiles.c.platform,
+    _profiles.c.user_id,
+    _profiles.c.username,
+    _profiles.c.user_pseudo,
+    _profiles.c.verified,
+    *(_profiles.c[name] for name in STAT_FIELDS),
+    _profiles.c.liked_count,
+    _profiles.c.shared_count,
+    _profiles.c.unclassified_count,
+    _profiles.c.dominant_interest,
+    _profiles.c.created_at,
+    _profiles.c.updated_at,
 )
 SUMMARY_NAMES = tuple(column.key for column in SUMMARY_COLUMNS)
 
@@ -188,10 +193,10 @@ SCAN_ROWS = 5_000
 def _filters(query: ListQuery, scan: bool = False) -> list:
     conditions = []
     if query.q:
-        conditions.append(Profile.id.in_(search.profile_ids(db.session, query.q.lower())))
+        conditions.append(_profiles.c.id.in_(search.profile_ids(db.session, query.q.lower())))
     if query.platform:
-        platform = Profile.platform
-        if scan and SORTS[query.sort] is not Profile.followers_count:
+        platform = _profiles.c.platform
+        if scan and SORTS[query.sort] is not _profiles.c.followers_count:
             # Keep the planner on the sort order's index: left to itself, SQLite takes the
             # (platform, followers) index and sorts every profile of the platform instead.
             platform = platform.concat("")
@@ -201,12 +206,12 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
         # profile_interests per interest, stopping once the page is full.
         for category, minimum in query.interests:
             conditions.append(
-                select(ProfileInterest.profile_id)
+                select(_interests.c.profile_id)
                 .where(
-                    ProfileInterest.profile_id == Profile.id,
-                    ProfileInterest.category_id == CATEGORY_INDEX[category],
-                    ProfileInterest.weight >= minimum,
-                    ProfileInterest.weight > 0,
+                    _interests.c.profile_id == _profiles.c.id,
+                    _interests.c.category_id == CATEGORY_INDEX[category],
+                    _interests.c.weight >= minimum,
+                    _interests.c.weight > 0,
                 )
                 .exists()
             )
@@ -214,14 +219,15 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
         # Few matches: take them from the (category, weight, profile_id) index, one set per
         # interest intersected before any profile row is read, then sort those.
         matches = [
-            select(ProfileInterest.profile_id).where(
-                ProfileInterest.category_id == CATEGORY_INDEX[category],
-                ProfileInterest.weight >= minimum,
-                ProfileInterest.weight > 0,
+            select(_interests.c.profile_id).where(
+                _interests.c.category_id == CATEGORY_INDEX[category],
+                _interests.c.weight >= minimum,
+                _interests.c.weight > 0,
             )
             for category, minimum in query.interests
         ]
-        conditions.append(Profile.id.in_(matches[0] if len(matches) == 1 else intersect(*matches)))
+        wanted = matches[0] if len(matches) == 1 else intersect(*matches)
+        conditions.append(_profiles.c.id.in_(wanted))
     return conditions
 
 
@@ -250,7 +256,7 @@ def _total(query: ListQuery, conditions: list) -> int:
     return _counts.get_or_compute(
         db.session,
         ("count", query.q, query.platform, query.interests),
-        lambda: db.session.scalar(select(func.count(Profile.id)).where(*conditions)),
+        lambda: db.session.scalar(select(func.count(_profiles.c.id)).where(*conditions)),
     )
 
 
@@ -265,16 +271,17 @@ def list_profiles(query: ListQuery) -> dict:
             conditions = _filters(query, scan=True)
     column = SORTS[query.sort]
     if query.order == "asc":
-        ordering = (column.asc(), Profile.id.asc())
+        ordering = (column.asc(), _profiles.c.id.asc())
     else:
-        ordering = (column.desc(), Profile.id.desc())
-    rows = db.session.execute(
+        ordering = (column.desc(), _profiles.c.id.desc())
+    stmt = (
         select(*SUMMARY_COLUMNS)
         .where(*conditions)
         .order_by(*ordering)
         .limit(query.per_page)
         .offset((query.page - 1) * query.per_page)
-    ).all()
+    )
+    rows = db.session.connection().execute(stmt).all()
     return {
         "items": [_summary(row) for row in rows],
         "page": query.page,
@@ -446,9 +453,9 @@ def iter_matching(query: ListQuery, batch: int = 1000):
     conditions = _filters(query)
     column = SORTS[query.sort]
     if query.order == "asc":
-        ordering = (column.asc(), Profile.id.asc())
+        ordering = (column.asc(), _profiles.c.id.asc())
     else:
-        ordering = (column.desc(), Profile.id.desc())
+        ordering = (column.desc(), _profiles.c.id.desc())
     stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*ordering)
     result = db.session.execute(stmt.execution_options(yield_per=batch))
     for row in result:

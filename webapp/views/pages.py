@@ -19,7 +19,7 @@ from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from ..services.taxonomy import CATEGORIES
 from . import charts
-from .filters import FILTERS
+from .filters import FILTERS, url_for_ids
 from .htmx import render_page_or_partial
 
 bp = Blueprint("pages", __name__)
@@ -121,6 +121,7 @@ def profile_list():
         page=page,
         pages=pages,
         columns=TABLE_COLUMNS,
+        profile_href=url_for_ids("pages.profile", "profile_id"),
         default_per_page=profiles.DEFAULT_PER_PAGE,
         interest_args=[f"{c}:{m:g}" for c, m in query.interests] or None,
         chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
