@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import inspect, select, text
 
+from webapp import security
 from webapp.extensions import db
 from webapp.models import ApiToken, AuditEvent, Profile, User
 from webapp.services import accounts, onboarding
@@ -303,6 +304,24 @@ def test_a_password_has_a_minimum_length(app, client, password, accepted):
         error = parse_html(response).find("p", id="new-password-error").text
         assert f"at least {accounts.MIN_PASSWORD_LENGTH} characters" in error
         assert user_of(app, "carol") is None
+
+
+@pytest.mark.parametrize(
+    ("config", "path", "skipped"),
+    [
+        ({}, "/api/v1/profiles", True),
+        ({}, "/profiles", True),
+        ({}, "/signin", False),
+        ({"RATELIMIT_DEFAULT": "100 per minute"}, "/api/v1/profiles", False),
+        ({"RATELIMIT_APPLICATION": "1000 per minute"}, "/profiles", False),
+    ],
+)
+def test_the_limiter_passes_by_only_views_without_any_limit(app, config, path, skipped):
+    # The limiter is one object shared by every app of the process, so its default limits
+    # are not set here: the check that lets it skip a request is asked directly.
+    app.config.update(config)
+    with app.test_request_context(path):
+        assert security.skips_rate_limits() is skipped
 
 
 def test_signin_attempts_are_rate_limited_per_address(make_app):
