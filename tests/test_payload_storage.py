@@ -206,3 +206,41 @@ def test_an_unknown_dictionary_names_the_profile(app, client, runner):
     result = runner.invoke(args=["listfull"])
     assert result.exit_code != 0
     assert f"profile {profile_id}" in str(result.exception)
+
+
+def test_a_payload_missing_because_its_profile_was_deleted_is_a_profile_not_found(app, client):
+    payload = received_payload()
+    profile_id = _store(client, payload)
+    with app.app_context():
+        db.session.execute(
+            text("DELETE FROM profile_payloads WHERE profile_id = :id"), {"id": profile_id}
+        )
+        with pytest.raises(PayloadError, match=f"profile {profile_id} has no stored raw payload"):
+            raw_payloads.payload_of(profile_id)  # the profile is there: the store is broken
+        db.session.rollback()
+        assert profiles.delete_profile(profile_id)
+        with pytest.raises(raw_payloads.ProfileGone):
+            raw_payloads.payload_of(profile_id)
+
+
+def test_a_delete_between_a_profile_and_its_payload_being_read_is_no_server_error(
+    app, client, monkeypatch
+):
+    """Another request deletes the profile after this one read its row and before it read
+    its payload (PostgreSQL's statements each see the latest commit): the connect's answer is
+    409 "deleted meanwhile", a profile's page and API answer 404."""
+    profile_id = _store(client, received_payload())
+
+    def deleted_meanwhile(pk, session=None):
+        raise raw_payloads.ProfileGone(f"No profile with id {pk}.")
+
+    monkeypatch.setattr(raw_payloads, "payload_of", deleted_meanwhile)
+    response = client.post(
+        "/api/v1/profiles",
+        data=orjson.dumps({"platform": "tiktok", "payload": received_payload()}),
+        content_type="application/json",
+    )
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["type"].endswith("deleted-meanwhile")
+    assert client.get(f"/api/v1/profiles/{profile_id}").status_code == 404
+    assert client.get(f"/profiles/{profile_id}").status_code == 404

@@ -15,6 +15,7 @@ from ..services import (
     onboarding,
     population_map,
     profiles,
+    raw_payloads,
     recommendations,
     similarity,
     videos,
@@ -110,7 +111,11 @@ def _outcome_response(outcome: onboarding.Outcome):
             user_id=outcome.user_id,
         )
     profile = profiles.get_profile(outcome.profile_id)
-    if profile is None:
+    try:
+        detail = profiles.profile_detail(profile) if profile is not None else None
+    except raw_payloads.ProfileGone:
+        detail = None
+    if detail is None:
         raise Problem(
             409,
             "Conflict",
@@ -119,7 +124,7 @@ def _outcome_response(outcome: onboarding.Outcome):
             "deleted-meanwhile",
         )
     status = 201 if outcome.status == "created" else 200
-    body = {"status": outcome.status, "profile": profiles.profile_detail(profile)}
+    body = {"status": outcome.status, "profile": detail}
     location = url_for("api.get_profile", profile_id=outcome.profile_id)
     return body, status, {"Location": location}
 

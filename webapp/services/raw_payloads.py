@@ -9,10 +9,16 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
 
 from ..extensions import db
-from ..models import PayloadDictionary, ProfilePayload
+from ..models import PayloadDictionary, Profile, ProfilePayload
 from .payloads import Dictionaries, PayloadError, unpack
+
+
+class ProfileGone(NotFound):
+    """The profile was deleted (by another request) after it was read and before its payload
+    was: answered as the profile not found."""
 
 _dictionaries: WeakKeyDictionary = WeakKeyDictionary()  # engine -> Dictionaries
 
@@ -40,6 +46,8 @@ def payload_of(profile_id: int, session: Session | None = None) -> dict:
         select(ProfilePayload.payload).where(ProfilePayload.profile_id == profile_id)
     )
     if blob is None:
+        if session.scalar(select(Profile.id).where(Profile.id == profile_id)) is None:
+            raise ProfileGone(f"No profile with id {profile_id}.")
         raise PayloadError(f"profile {profile_id} has no stored raw payload")
     try:
         return unpack(blob, dictionaries_of(session))
