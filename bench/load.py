@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 from array import array
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -380,7 +381,9 @@ def _nearest_ids(setup: dict, mix: dict) -> tuple[list[int], float]:
 
     Accounts with few interests can share their exact mix with more than ten others; the
     probe only uses accounts with three or more interests, whose mix is all but unique."""
-    query = "&".join(f"mix={category}:{weight!r}" for category, weight in mix.items() if weight)
+    query = urllib.parse.urlencode(
+        [("mix", f"{category}:{weight!r}") for category, weight in mix.items() if weight]
+    )
     client = Client(setup["port"], setup["token"], setup["timeout"])
     try:
         status, payload = client.call("GET", f"/api/v1/profiles/nearest?{query}&k=10")

@@ -145,6 +145,7 @@ class Maps:
         self._answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._refitting: set = set()
         self._lock = threading.Lock()
+        self._fit_lock = threading.Lock()
         # Fits made since the process started: on a request, and in the background.
         self.inline_fits = 0
         self.background_fits = 0
@@ -194,9 +195,12 @@ class Maps:
         model = fits.get(k)
         outdated = model is not None and changed - model.changed > REFIT_SHARE * model.rows
         if model is None or (outdated and len(raw) < INLINE_REFIT_ROWS):
-            model = fits[k] = fit(raw, k, changed)  # first use of this k, or a small map
-            self.inline_fits += 1
-            memory.give_back()
+            with self._fit_lock:  # threads asking meanwhile take this fit, not one of their own
+                model = fits.get(k)
+                if model is None or changed - model.changed > REFIT_SHARE * model.rows:
+                    model = fits[k] = fit(raw, k, changed)  # first use of k, or a small map
+                    self.inline_fits += 1
+                    memory.give_back()
         elif outdated:
             self._refit_later(matrix, k, raw, changed)
         return model

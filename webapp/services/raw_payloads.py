@@ -20,6 +20,7 @@ class ProfileGone(NotFound):
     """The profile was deleted (by another request) after it was read and before its payload
     was: answered as the profile not found."""
 
+
 _dictionaries: WeakKeyDictionary = WeakKeyDictionary()  # engine -> Dictionaries
 
 

@@ -142,11 +142,18 @@ def _category_weights(traits: PlatformTraits) -> list[float]:
 _catalogues: dict[str, Catalogue] = {}
 
 
+_catalogue_lock = threading.Lock()
+
+
 def catalogue(traits: PlatformTraits) -> Catalogue:
-    """The platform's catalogue, built once per process; the same traits give the same videos."""
+    """The platform's catalogue, built once per process; the same traits give the same videos.
+    Threads asking while it is built wait for that build rather than each making their own."""
     built = _catalogues.get(traits.platform)
     if built is None:
-        built = _catalogues[traits.platform] = _build_catalogue(traits)
+        with _catalogue_lock:
+            built = _catalogues.get(traits.platform)
+            if built is None:
+                built = _catalogues[traits.platform] = _build_catalogue(traits)
     return built
 
 
