@@ -35,6 +35,42 @@ CHROMIUM_ARGS = [
 ]
 
 
+def time_map_page(toker: str, timeout_ms: int = 60_000) -> tuple[list[float], int]:
+    """Sign the bench user in through the form in headless Chromium, load /map once, then
+    time 3 loads until the WebGL plot has drawn; (the seconds of each, points drawn)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{toker}/signin")
+        page.fill("#name", BENCH_USER)
+        page.fill("#password", bench_password())
+        with page.expect_navigation():
+            page.click("#signin-form button[type=submit]")
+        if page.url.rstrip("/") != toker:
+            raise SystemExit(f"signing in through the form ended on {page.url}")
+        # warm the server's cache for this data version
+        response = page.goto(f"{toker}/map")
+        if response is None or response.status != 200 or response.url != f"{toker}/map":
+            status = response.status if response else None
+            raise SystemExit(f"/map answered {status} at {page.url}, not 200")
+        page.wait_for_selector("#population-map.chart-ready", timeout=timeout_ms)
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            response = page.goto(f"{toker}/map")
+            if response is None or response.status != 200:
+                raise SystemExit(f"/map answered {response and response.status}")
+            page.wait_for_selector("#population-map.chart-ready", timeout=timeout_ms)
+            timings.append(time.perf_counter() - started)
+        drawn = page.evaluate(
+            "document.getElementById('population-map').data.reduce((n, t) => n + t.x.length, 0)"
+        )
+        browser.close()
+    return timings, drawn
+
+
 def main() -> None:
     args, database = arguments(__doc__)
     stored, _ = prepare_database(database, args.profiles)
@@ -50,35 +86,7 @@ def main() -> None:
 
     ensure_bench_user(database)
     with servers(database, {"TOKER_ASSETS": "local"}) as (toker, _datasette):
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{toker}/signin")
-            page.fill("#name", BENCH_USER)
-            page.fill("#password", bench_password())
-            with page.expect_navigation():
-                page.click("#signin-form button[type=submit]")
-            if page.url.rstrip("/") != toker:
-                raise SystemExit(f"signing in through the form ended on {page.url}")
-            # warm the server's cache for this data version
-            response = page.goto(f"{toker}/map")
-            if response is None or response.status != 200 or response.url != f"{toker}/map":
-                status = response.status if response else None
-                raise SystemExit(f"/map answered {status} at {page.url}, not 200")
-            page.wait_for_selector("#population-map.chart-ready", timeout=60_000)
-            timings = []
-            for _ in range(3):
-                started = time.perf_counter()
-                response = page.goto(f"{toker}/map")
-                assert response is not None and response.status == 200, response
-                page.wait_for_selector("#population-map.chart-ready", timeout=60_000)
-                timings.append(time.perf_counter() - started)
-            drawn = page.evaluate(
-                "document.getElementById('population-map').data.reduce((n, t) => n + t.x.length, 0)"
-            )
-            browser.close()
+        timings, drawn = time_map_page(toker)
 
     print(f"{stored:,} profiles; {os.cpu_count()} cores")
     print()

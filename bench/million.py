@@ -33,20 +33,17 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import psutil  # noqa: E402
 from common import (  # noqa: E402
-    BENCH_USER,
     BIN,
     GUNICORN_CONFIG,
     ROOT,
     api_token,
     bearer,
-    bench_password,
     fetch,
     free_port,
     toker_environment,
     wait_until_up,
 )
-from map import CHROMIUM_ARGS  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from map import time_map_page  # noqa: E402
 from seed import run_seed  # noqa: E402
 
 from webapp import create_app  # noqa: E402
@@ -169,30 +166,7 @@ def main() -> None:
             timed_get(f"{toker}{path()}", headers)  # one unmeasured request of each kind
             latencies[kind] = [timed_get(f"{toker}{path()}", headers) for _ in range(args.requests)]
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{toker}/signin")
-            page.fill("#name", BENCH_USER)
-            page.fill("#password", bench_password())
-            with page.expect_navigation():
-                page.click("#signin-form button[type=submit]")
-            page.goto(f"{toker}/map")
-            page.wait_for_selector("#population-map.chart-ready", timeout=120_000)
-            timings = []
-            for _ in range(3):
-                started = time.perf_counter()
-                response = page.goto(f"{toker}/map")
-                if response is None or response.status != 200:
-                    raise SystemExit(f"/map answered {response and response.status}")
-                page.wait_for_selector("#population-map.chart-ready", timeout=120_000)
-                timings.append(time.perf_counter() - started)
-            drawn = page.evaluate(
-                "document.getElementById('population-map').data.reduce((n, t) => n + t.x.length, 0)"
-            )
-            browser.close()
+        timings, drawn = time_map_page(toker, timeout_ms=120_000)
         memory = sorted(worker.memory_info().rss / 2**20 for worker in master.children())
     finally:
         server.terminate()
