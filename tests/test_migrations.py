@@ -366,3 +366,37 @@ def test_existing_profiles_and_videos_are_indexed_for_search_and_back(database_u
         assert names("zola") == ["ÉMILE_Zola"] and captions("big") == ["Big CATS"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_existing_videos_get_their_category_rows_and_back(database_url):
+    """0010 enters each stored video's categories in video_categories (its JSON list stays);
+    a name outside the taxonomy gets no row; the downgrade drops the table."""
+    from webapp.services.taxonomy import CATEGORY_INDEX
+
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO videos (id, platform, video_id, categories, hashtags, likes, "
+                    "comments, shares, first_seen_at, updated_at, score, search_text) VALUES "
+                    "(1, 'x', 'v1', '[\"Music\", \"Dance\", \"Music\"]', '[]', 0, 0, 0, "
+                    "'2026-01-01', '2026-01-01', 0, ''), "
+                    "(2, 'x', 'v2', '[]', '[]', 0, 0, 0, '2026-01-01', '2026-01-01', 0, ''), "
+                    "(3, 'tiktok', 'v3', '[\"Gaming\", \"Not a category\"]', '[]', 0, 0, 0, "
+                    "'2026-01-01', '2026-01-01', 0, '')"
+                )
+            )
+        flask_migrate.upgrade()
+        rows = db.session.execute(
+            text("SELECT video_pk, category_id FROM video_categories ORDER BY 1, 2")
+        ).all()
+        music, dance, gaming = (CATEGORY_INDEX[name] for name in ("Music", "Dance", "Gaming"))
+        assert rows == sorted([(1, music), (1, dance), (3, gaming)])
+        db.session.remove()
+        flask_migrate.downgrade(revision="0009")
+        assert "video_categories" not in inspect(db.engine).get_table_names()
+        assert db.session.execute(text("SELECT count(*) FROM videos")).scalar() == 3
+        db.session.remove()
+        db.engine.dispose()

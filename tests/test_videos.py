@@ -90,6 +90,36 @@ def test_catalogue_follows_writes(client, catalogue, app):
     assert client.get("/api/v1/videos").get_json()["total"] == 4
 
 
+def test_the_category_filter_follows_new_and_recategorised_videos(client, catalogue, app):
+    """A category's page and total come from video_categories: a new video enters it, and a
+    video whose categories change on a later write leaves its old category for the new one."""
+
+    def page(category):
+        body = client.get(f"/api/v1/videos?category={category}").get_json()
+        return body["total"], sorted(item["video_id"] for item in body["items"])
+
+    assert page("Music") == (1, ["pop"])
+    with app.app_context():
+        payload = make_payload(
+            user_id="e",
+            username="e",
+            shared_videos=[],
+            liked_videos=[video("fresh", categories=["Music", "Art"])],
+        )
+        assert submit_payload("tiktok", payload).accepted
+    assert page("Music") == (2, ["fresh", "pop"])
+    assert page("Art") == (1, ["fresh"])
+    with app.app_context():
+        payload["liked_videos"] = [video("fresh", categories=["Gaming"])]
+        assert submit_payload("tiktok", payload).accepted
+    assert page("Music") == (1, ["pop"])
+    assert page("Art") == (0, [])
+    assert page("Gaming") == (1, ["fresh"])
+    # With another filter beside it, the total still counts only the category's videos.
+    body = client.get("/api/v1/videos?category=Music&platform=x").get_json()
+    assert (body["total"], body["items"]) == (0, [])
+
+
 def test_a_write_shows_in_the_catalogue_at_once_in_every_worker(client, catalogue, app, make_app):
     """The catalogue is searched in SQL: no index to rebuild, no staleness, in any process."""
     app.config["TOKER_CATALOGUE_MAX_STALE"] = 30

@@ -216,6 +216,23 @@ class Video(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
 
+class VideoCategory(db.Model):
+    """That a video is in a category: the catalogue's category filter and its count read these
+    (one index range per category) instead of each video's JSON list. Kept by every write of
+    videos, in the same transaction."""
+
+    __tablename__ = "video_categories"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    # The category's position in the taxonomy (categories.id), first: a filter is one range.
+    category_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("categories.id"), primary_key=True
+    )
+    video_pk: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class VideoStats(db.Model):
     """How many stored profiles liked or shared a video, kept current by every write of links.
 

@@ -18,14 +18,15 @@ from ..models import (
     ProfilePayload,
     ProfileVideo,
     Video,
+    VideoCategory,
     VideoStats,
 )
 from . import changes, search
 from .payloads import pack
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
-from .sql import upsert_statement
-from .taxonomy import CATEGORIES
+from .sql import built_once, upsert_statement
+from .taxonomy import CATEGORIES, CATEGORY_INDEX
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,9 @@ class TagChanges:
                     self.pairs[(tag, other)] += sign
 
 
-def _hashtags_before(session: Session, plan: WritePlan) -> dict:
-    """The stored hashtags of the plan's videos that exist, locked until the write commits."""
+def _stored_before(session: Session, plan: WritePlan) -> dict:
+    """The stored (hashtags, categories) of the plan's videos that exist, locked until the
+    write commits."""
     table = Video.__table__
     by_platform: dict[str, list[str]] = defaultdict(list)
     for row in plan.video_rows:
@@ -217,7 +219,7 @@ def _hashtags_before(session: Session, plan: WritePlan) -> dict:
             # One platform and a list of ids: a search of the (platform, video_id) index per
             # id. A row-value IN over both columns makes SQLite scan every video instead.
             rows = session.execute(
-                select(table.c.video_id, table.c.hashtags)
+                select(table.c.video_id, table.c.hashtags, table.c.categories)
                 .where(
                     table.c.platform == platform,
                     table.c.video_id.in_(video_ids[start : start + 500]),
@@ -227,28 +229,14 @@ def _hashtags_before(session: Session, plan: WritePlan) -> dict:
                 # block other writers' links and counts that only reference these rows.
                 .with_for_update(key_share=True)
             )
-            found.update({(platform, video_id): tags for video_id, tags in rows})
+            found.update({(platform, video_id): (tags, cats) for video_id, tags, cats in rows})
     return found
 
 
-def _upsert_videos(
-    session: Session, plan: WritePlan, known: KnownVideos | None, tags: TagChanges
-) -> dict:
-    """Insert or refresh the plan's videos; return {(platform, video_id): pk} for all, and
-    note in `tags` how the stored hashtags change."""
-    pks = dict(plan.known_pks)
-    if not plan.video_rows:
-        return pks
-    before = _hashtags_before(session, plan)
-    for row in plan.video_rows:
-        old = before.get((row["platform"], row["video_id"]))
-        if old is None or set(old) != set(row["hashtags"] or ()):
-            if old is not None:
-                tags.add(old, -1)
-            tags.add(row["hashtags"], +1)
+def _video_upsert(session: Session):
     table = Video.__table__
     stmt = upsert_statement(session, table)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[table.c.platform, table.c.video_id],
         set_={
             "categories": stmt.excluded.categories,
@@ -264,11 +252,31 @@ def _upsert_videos(
             "search_text": stmt.excluded.search_text,
         },
     ).returning(table.c.id, table.c.platform, table.c.video_id)
+
+
+def _upsert_videos(
+    session: Session, plan: WritePlan, known: KnownVideos | None, tags: TagChanges
+) -> dict:
+    """Insert or refresh the plan's videos; return {(platform, video_id): pk} for all, and
+    note in `tags` how the stored hashtags change."""
+    pks = dict(plan.known_pks)
+    if not plan.video_rows:
+        return pks
+    before = _stored_before(session, plan)
+    for row in plan.video_rows:
+        old, _categories = before.get((row["platform"], row["video_id"]), (None, None))
+        if old is None or set(old) != set(row["hashtags"] or ()):
+            if old is not None:
+                tags.add(old, -1)
+            tags.add(row["hashtags"], +1)
+    table = Video.__table__
+    stmt = built_once(session, "upsert videos", _video_upsert)
     for pk, platform, video_id in session.execute(stmt, plan.video_rows):
         key = (platform, video_id)
         pks[key] = pk
         if known is not None:
             known.remember(key, pk, plan.fingerprints[key])
+    _write_categories(session, plan, pks, before)
     # A video seen without its caption keeps the stored one: its search text must too.
     uncaptioned = [
         pks[(r["platform"], r["video_id"])] for r in plan.video_rows if r["caption"] is None
@@ -286,6 +294,37 @@ def _upsert_videos(
                 [{"pk": pk, "search_text": search_text(c, tags)} for pk, c, tags in rows],
             )
     return pks
+
+
+def _category_ids(categories) -> list[int]:
+    return sorted({CATEGORY_INDEX[name] for name in categories or () if name in CATEGORY_INDEX})
+
+
+def _write_categories(session: Session, plan: WritePlan, pks: dict, before: dict) -> None:
+    """Keep video_categories equal to the written videos' categories: rows for a new video,
+    and new rows for a stored video whose categories changed (most are unchanged)."""
+    changed, rows = [], []
+    for row in plan.video_rows:
+        key = (row["platform"], row["video_id"])
+        wanted = _category_ids(row["categories"])
+        if key in before:
+            if _category_ids(before[key][1]) == wanted:
+                continue
+            changed.append(pks[key])
+        rows.extend((category_id, pks[key]) for category_id in wanted)
+    table = VideoCategory.__table__
+    for start in range(0, len(changed), 500):
+        session.execute(delete(table).where(table.c.video_pk.in_(changed[start : start + 500])))
+    if rows:
+        # Two writers that both found a video new (PostgreSQL: the second waited on the
+        # first's insert of it) enter the same rows: the second's are already there.
+        connection = session.connection()
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} (category_id, video_pk) VALUES ({marker}, {marker}) "
+            "ON CONFLICT DO NOTHING",
+            sorted(rows),
+        )
 
 
 def video_profile_counts(session: Session, profile_ids: list[int]) -> Counter:
@@ -350,17 +389,22 @@ def add_to_profile_counts(session: Session, deltas: Counter) -> None:
 
 def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
     """Insert or update the profiles; return {(platform, user_id): (pk, version)}."""
-    table = Profile.__table__
-    stmt = upsert_statement(session, table)
-    updated = {
-        name: stmt.excluded[name]
-        for name in plan.profile_rows[0]
-        if name not in ("platform", "user_id", "created_at", "version")
-    }
-    updated["version"] = table.c.version + 1
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.platform, table.c.user_id], set_=updated
-    ).returning(table.c.id, table.c.platform, table.c.user_id, table.c.version)
+    names = tuple(plan.profile_rows[0])
+
+    def build(session: Session):
+        table = Profile.__table__
+        stmt = upsert_statement(session, table)
+        updated = {
+            name: stmt.excluded[name]
+            for name in names
+            if name not in ("platform", "user_id", "created_at", "version")
+        }
+        updated["version"] = table.c.version + 1
+        return stmt.on_conflict_do_update(
+            index_elements=[table.c.platform, table.c.user_id], set_=updated
+        ).returning(table.c.id, table.c.platform, table.c.user_id, table.c.version)
+
+    stmt = built_once(session, ("upsert profiles", names), build)
     result = session.execute(stmt, plan.profile_rows)
     return {(platform, user_id): (pk, version) for pk, platform, user_id, version in result}
 
