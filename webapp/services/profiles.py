@@ -196,9 +196,15 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
         conditions.append(_profiles.c.id.in_(search.profile_ids(db.session, query.q.lower())))
     if query.platform:
         platform = _profiles.c.platform
-        if scan and SORTS[query.sort] is not _profiles.c.followers_count:
+        if (
+            scan
+            and SORTS[query.sort] is not _profiles.c.followers_count
+            and db.session.get_bind().dialect.name == "sqlite"
+        ):
             # Keep the planner on the sort order's index: left to itself, SQLite takes the
             # (platform, followers) index and sorts every profile of the platform instead.
+            # PostgreSQL walks the sort order's index unaided; the expression would make it
+            # read every profile instead (100-220 ms at 100,000 profiles, against 5-10).
             platform = platform.concat("")
         conditions.append(platform == query.platform)
     if query.interests and scan:
