@@ -17,6 +17,7 @@ from webapp.models import (
     ProfileChange,
     ProfileVideo,
     Video,
+    VideoCategory,
     VideoStats,
 )
 from webapp.services import analytics, changes, population_map, profiles, similarity
@@ -83,6 +84,30 @@ def _assert_video_counts_equal_a_recount() -> None:
         select(HashtagPair.hashtag, HashtagPair.other, HashtagPair.videos)
     ).all()
     assert {(a, b): n for a, b, n in kept_pairs if n} == pairs
+    # Each video's categories, as the catalogue's category filter reads them.
+    entered = {
+        (pk, CATEGORIES[category_id])
+        for pk, category_id in db.session.execute(
+            select(VideoCategory.video_pk, VideoCategory.category_id)
+        )
+    }
+    assert entered == {
+        (pk, name)
+        for pk, categories in db.session.execute(select(Video.id, Video.categories))
+        for name in categories
+    }
+
+
+def _assert_map_equal_to_a_fresh_projection(matrix, k: int) -> None:
+    """The map's points, patched row by row, equal every row projected anew on the same fit."""
+    answer = population_map.population_map(k)
+    patched = population_map.maps._projections[matrix][k]
+    fresh = population_map._Projection(patched.model)
+    fresh.project(matrix.raw.copy(), np.arange(matrix.n))
+    assert answer["ids"].tolist() == matrix.ids.tolist()
+    np.testing.assert_allclose(answer["x"], fresh.x[: matrix.n], rtol=0, atol=1.1e-5)
+    np.testing.assert_allclose(answer["y"], fresh.y[: matrix.n], rtol=0, atol=1.1e-5)
+    assert answer["cluster"].tolist() == fresh.cluster[: matrix.n].tolist()
 
 
 def test_every_write_records_its_changes_under_its_version(app):
@@ -156,11 +181,15 @@ def _assert_equal_to_a_fresh_build(patched: similarity.Matrix) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed):
+def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed, monkeypatch):
     rng = random.Random(seed)
+    monkeypatch.setattr(population_map, "REFIT_SHARE", 1e9)  # one fit, patched throughout
     with app.app_context():
         _store("start", [["Music"]])
+        _store("second", [["Gaming"], ["Food"]], "x")
         matrix = similarity.current_matrix()
+        population_map.population_map(3)
+        fits = population_map.maps.inline_fits
         for platform, interests in FILTERS:
             matrix.count(platform, interests)  # counted now, then kept current by patches
         builds = similarity.live.builds
@@ -185,10 +214,14 @@ def test_random_writes_leave_the_patched_state_equal_to_a_fresh_build(app, seed)
                 assert profiles.delete_profile(stored.pop(user_id))
             if step % 7 == 0:  # catch up now and then, several changes at a time otherwise
                 assert similarity.current_matrix() is matrix
+            if step % 5 == 0:
+                population_map.population_map(3)
         assert similarity.current_matrix() is matrix
         assert similarity.live.builds == builds
         _assert_equal_to_a_fresh_build(matrix)
         _assert_video_counts_equal_a_recount()
+        _assert_map_equal_to_a_fresh_projection(matrix, 3)
+        assert population_map.maps.inline_fits == fits  # patched, never fitted again
 
 
 def test_a_stream_of_writes_causes_no_full_build(app, client, monkeypatch):
@@ -223,6 +256,35 @@ def test_a_stream_of_writes_causes_no_full_build(app, client, monkeypatch):
     points = client.get("/api/v1/map").get_json()
     with app.app_context():
         assert sorted(points["ids"]) == sorted(similarity.build_matrix().ids.tolist())
+
+
+def test_the_map_projects_only_the_rows_a_write_changed(app, client, monkeypatch):
+    """After a connect, a re-sync and a delete, the map's next answer places only the rows
+    written (the new or re-synced profile; the row moved into a deleted one's place)."""
+    with app.app_context():
+        ids = [_store(f"p{i}", [["Music"]] if i % 2 else [["Gaming"], ["Food"]]) for i in range(9)]
+    assert client.get("/api/v1/map?k=3").status_code == 200
+    projected = []
+    original = population_map._Projection.project
+
+    def counting(self, raw, rows):
+        projected.append(len(rows))
+        return original(self, raw, rows)
+
+    monkeypatch.setattr(population_map._Projection, "project", counting)
+    monkeypatch.setattr(population_map, "REFIT_SHARE", 1e9)
+    with app.app_context():
+        new = _store("new", [["Food"]])
+    body = client.get("/api/v1/map?k=3").get_json()
+    assert projected == [1] and new in body["ids"]
+    with app.app_context():
+        _store("p2", [["Music"]])  # a re-sync
+    assert client.get("/api/v1/map?k=3").status_code == 200
+    assert projected == [1, 1]
+    with app.app_context():
+        assert profiles.delete_profile(ids[0])  # the last row moves into its place
+    body = client.get("/api/v1/map?k=3").get_json()
+    assert projected == [1, 1, 1] and ids[0] not in body["ids"] and len(body["ids"]) == 9
 
 
 def _answers(client, me: int) -> dict:

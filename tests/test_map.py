@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from webapp.services import population_map, similarity
 from webapp.services.onboarding import submit_payload
 from webapp.services.population_map import cluster_name, kmeans, pca_2d
 from webapp.services.taxonomy import CATEGORIES
@@ -67,3 +68,40 @@ def test_map_api_and_page(app, client):
     html = client.get("/map?color=platform&k=3").get_data(as_text=True)
     assert 'id="population-map"' in html and 'data-map-url="/api/v1/map?k=3"' in html
     assert client.get("/map?color=rainbow").status_code == 400
+
+
+def test_past_max_points_the_map_draws_an_even_sample_and_counts_everyone(app, client, monkeypatch):
+    """A browser cannot draw a million points in seconds: past MAX_POINTS the answer holds an
+    even sample, the same profiles answer after answer (a growing population only drops some),
+    while `total` and the cluster sizes count every profile."""
+    monkeypatch.setattr(population_map, "MAX_POINTS", 12)
+    with app.app_context():
+        for i in range(40):
+            payload = make_payload(
+                user_id=f"u{i}",
+                username=f"user{i}",
+                liked_videos=[video(f"v{i}", categories=[("Music", "Gaming", "News")[i % 3]])],
+                shared_videos=[],
+            )
+            assert submit_payload("tiktok", payload).accepted
+    data = client.get("/api/v1/map?k=3").get_json()
+    drawn = len(data["ids"])
+    assert 6 <= drawn <= 18 and data["total"] == 40
+    assert len(data["x"]) == len(data["y"]) == len(data["username"]) == len(data["top"]) == drawn
+    assert sum(data["cluster_sizes"]) == 40 and sorted(data["cluster_sizes"]) == [13, 13, 14]
+    with app.app_context():
+        ids = np.array(similarity.current_matrix().ids)
+        assert population_map.sample_rows(ids, 12).tolist() == [
+            int(np.flatnonzero(ids == pk)[0]) for pk in data["ids"]
+        ]
+        payload = make_payload(
+            user_id="late", username="late", liked_videos=[video("vl")], shared_videos=[]
+        )
+        assert submit_payload("tiktok", payload).accepted
+    later = client.get("/api/v1/map?k=3").get_json()
+    assert later["total"] == 41 and set(later["ids"]) - {max(later["ids"])} <= set(data["ids"])
+    # Below the cap, everyone is drawn.
+    monkeypatch.setattr(population_map, "MAX_POINTS", 1000)
+    with app.app_context():
+        everyone = population_map.population_map(3)
+    assert len(everyone["ids"]) == everyone["total"] == 41

@@ -93,15 +93,18 @@ def test_the_map_keeps_one_answer_per_matrix_state_with_numbers_in_arrays(app):
         for i in range(12):
             _store(f"p{i}", [["Music"], ["Dance"]] if i % 2 else [["Gaming"]])
         first = population_map.population_map(3)
-        population_map.population_map(4)
+        population_map.population_map_json(3)
+        population_map.population_map_json(4)
         matrix = similarity.current_matrix()
-        kept = population_map.maps._answers[matrix]
-        assert sorted(kept.by_k) == [3, 4]
+        _state, kept = population_map.maps._answers[matrix]
+        assert sorted(kept) == [3, 4]
         assert isinstance(first["x"], np.ndarray) and first["cluster"].dtype == np.int8
+        projection = population_map.maps._projections[matrix][3]
+        assert projection.x.dtype == np.float64 and projection.cluster.dtype == np.int8
         _store("late", [["Food"]])
-        population_map.population_map(3)
-        kept = population_map.maps._answers[similarity.current_matrix()]
-        assert sorted(kept.by_k) == [3]  # the previous state's answers were let go
+        population_map.population_map_json(3)
+        _state, kept = population_map.maps._answers[similarity.current_matrix()]
+        assert sorted(kept) == [3]  # the previous state's answers were let go
 
 
 def test_the_map_answer_is_plain_json(app, client):

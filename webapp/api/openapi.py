@@ -475,9 +475,20 @@ def _catalogue_schemas() -> dict:
                     "description": "Index into `clusters`.",
                 },
                 "clusters": _strings("Each cluster named by its two largest interests."),
+                "cluster_sizes": {
+                    "type": "array",
+                    "items": NON_NEGATIVE,
+                    "description": "How many profiles each cluster has, every profile counted.",
+                },
+                "total": {
+                    **NON_NEGATIVE,
+                    "description": "How many profiles there are. Past "
+                    f"{population_map.MAX_POINTS:,} the arrays hold an even sample of them.",
+                },
             },
-            description="Parallel arrays, one entry per profile: the first two principal "
-            "components of the interest vectors, and a k-means cluster.",
+            description="Parallel arrays, one entry per profile drawn: the first two principal "
+            "components of the interest vectors, and a k-means cluster. Every profile is drawn "
+            f"up to {population_map.MAX_POINTS:,}; past that, an even sample of that size.",
         ),
         "Categories": _object(
             {"categories": _strings("The taxonomy in vector order, Other last.")}

@@ -12,12 +12,16 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 
 from . import memory, similarity
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
 MAX_CLUSTERS = 12
+# A browser draws about this many points in a second or two; past it the map draws an even
+# sample of this size (the fit, the clusters and the counts still cover every profile).
+MAX_POINTS = 150_000
 ITERATIONS = 25
 REFIT_SHARE = 0.1
 # Below this many profiles a fit takes milliseconds: refit on the spot rather than later.
@@ -111,37 +115,78 @@ def nearest_centroid(raw: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return distances.argmin(axis=1)
 
 
-@dataclass
-class _Answers:
-    """The map at one matrix state: the columns every k shares (arrays, and lists of the
-    matrix's own strings, never copies of them), and each k's points and clusters."""
+class _Projection:
+    """One k's fit, and every row's point and cluster under it, kept current row by row: a
+    sync projects only the rows the matrix wrote since the last one (matrix.written_since), so
+    a write costs the map its own rows, not all of them."""
 
-    state: tuple[int, int]
-    columns: dict
-    by_k: dict
+    CHUNK = 65_536  # rows projected at once: bounds the temporaries at a million rows
+
+    def __init__(self, model: Fit):
+        self.model = model
+        self.x = np.zeros(0)
+        self.y = np.zeros(0)
+        self.cluster = np.zeros(0, dtype=np.int8)
+        self.stamp = -1  # the matrix's stamp this projection is current at
+
+    def project(self, raw: np.ndarray, rows: np.ndarray) -> None:
+        """Place these rows (numbers in the matrix, raw their weights)."""
+        if len(rows) and rows[-1] >= len(self.x):
+            size = max(int(rows[-1]) + 1, len(self.x) + len(self.x) // 4)
+            self.x, self.y, self.cluster = (_grown(a, size) for a in (self.x, self.y, self.cluster))
+        model = self.model
+        for start in range(0, len(rows), self.CHUNK):
+            part, block = rows[start : start + self.CHUNK], raw[start : start + self.CHUNK]
+            points = np.round((block - model.mean) @ model.components, 5)
+            self.x[part], self.y[part] = points[:, 0], points[:, 1]
+            self.cluster[part] = nearest_centroid(block, model.centroids)
+
+    def sync(self, matrix: similarity.Matrix) -> None:
+        """Catch up with the rows written since the last sync; the caller holds matrix.lock."""
+        if self.stamp == matrix.stamp:
+            return
+        rows = matrix.written_since(self.stamp)
+        self.project(matrix.raw[rows], rows)
+        self.stamp = matrix.stamp
 
 
-def _columns(matrix: similarity.Matrix) -> dict:
-    """What the map shows of every row whatever k is; the caller holds matrix.lock."""
-    return {
-        "ids": matrix.ids.copy(),
-        "username": list(matrix.usernames),
-        "dominant": [name or "Unclassified" for name in matrix.dominant_names()],
-        "top": list(matrix.labels),
-        "platform": [PLATFORMS[code] for code in matrix.platforms.tolist()],
-    }
+# Knuth's multiplicative hash: consecutive ids spread evenly over [0, 2**32).
+_HASH = np.uint64(2654435761)
+
+
+def sample_rows(ids: np.ndarray, size: int) -> np.ndarray:
+    """The rows of an even sample of about `size` of these ids, by a hash of each id: the same
+    profiles are drawn answer after answer while the population grows slowly (no flicker)."""
+    share = min(1.0, size / max(1, len(ids)))
+    hashed = (ids.astype(np.uint64) * _HASH) & np.uint64(0xFFFFFFFF)
+    return np.flatnonzero(hashed < np.uint64(int(share * 2**32)))
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    bigger = np.zeros(size, dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger
+
+
+def _projected(k: int, raw: np.ndarray, stamp: int, changed: int) -> _Projection:
+    """A new fit of these rows (a copy of the matrix's at `stamp`) and their projection, made
+    without the matrix's lock; the rows written since are projected at the next sync."""
+    projection = _Projection(fit(raw, k, changed))
+    projection.project(raw, np.arange(len(raw)))
+    projection.stamp = stamp
+    return projection
 
 
 class Maps:
-    """Per database and k: the current fit and the answer for the matrix's version.
+    """Per database and k: the current fit with every row's point, and the latest answer.
 
-    Only the latest matrix state's answers are kept: the columns once for every k, and per k
-    two float64 coordinates and an int8 cluster per row (about 17 bytes a row), where lists of
-    Python numbers took about 130 bytes a row per k.
+    A point is projected when its row is written, so an answer after a write costs the
+    answer itself (the columns and their JSON), not a projection of every row. Only the
+    latest matrix state's answers are kept, as JSON.
     """
 
     def __init__(self):
-        self._fits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._projections: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._refitting: set = set()
         self._lock = threading.Lock()
@@ -151,61 +196,89 @@ class Maps:
         self.background_fits = 0
 
     def answer(self, matrix: similarity.Matrix, k: int) -> dict:
-        """Every profile's point and cluster for k clusters, at the matrix's version.
+        """Every profile's point and cluster for k clusters, at the matrix's version; past
+        MAX_POINTS profiles, an even sample of them (`total` counts them all).
 
         The numbers are NumPy arrays (the JSON provider writes them as lists)."""
+        projection = self._projection_for(matrix, k)
         with matrix.lock:
-            state = (matrix.version, matrix.n)
-            answers = self._answers.get(matrix)
-            if answers is None or answers.state != state:
-                answers = self._answers[matrix] = _Answers(state, _columns(matrix), {})
-            part = answers.by_k.get(k)
-            if part is None:
-                raw = matrix.raw.copy()
-                changed = matrix.changed
-        if part is None:
-            model = self._fit_for(matrix, k, raw, changed)
-            if len(raw) == 0:
-                points = np.zeros((0, 2))
-                clusters = np.zeros(0, dtype=np.int8)
+            projection.sync(matrix)
+            n = matrix.n
+            ids = matrix.ids
+            clusters = projection.cluster[:n]
+            sizes = np.bincount(clusters, minlength=len(projection.model.names)) if n else []
+            if n <= MAX_POINTS:
+                drawn = slice(0, n)
+                usernames, labels = list(matrix.usernames), list(matrix.labels)
             else:
-                points = np.round((raw - model.mean) @ model.components, 5)
-                clusters = nearest_centroid(raw, model.centroids).astype(np.int8)
-            del raw
-            part = (
-                np.ascontiguousarray(points[:, 0]),
-                np.ascontiguousarray(points[:, 1]),
-                clusters,
-                model.names,
-            )
-            with matrix.lock:
-                answers.by_k[k] = part
-            memory.give_back()
-        x, y, clusters, names = part
-        return {
-            **answers.columns,
-            "x": x,
-            "y": y,
-            "cluster": clusters,
-            "clusters": names if len(x) else [],
-        }
+                drawn = sample_rows(ids, MAX_POINTS)
+                usernames = [matrix.usernames[row] for row in drawn.tolist()]
+                labels = [matrix.labels[row] for row in drawn.tolist()]
+            dominant = matrix.dominant
+            return {
+                "ids": ids[drawn].copy(),
+                "username": usernames,
+                "dominant": [
+                    dominant.table[code] or "Unclassified"
+                    for code in dominant.codes[:n][drawn].tolist()
+                ],
+                "top": labels,
+                "platform": [PLATFORMS[code] for code in matrix.platforms[drawn].tolist()],
+                "x": projection.x[:n][drawn].copy(),
+                "y": projection.y[:n][drawn].copy(),
+                "cluster": clusters[drawn].copy(),
+                "clusters": projection.model.names if n else [],
+                "cluster_sizes": sizes,
+                "total": n,
+            }
 
-    def _fit_for(self, matrix, k: int, raw: np.ndarray, changed: int) -> Fit:
-        fits = self._fits.setdefault(matrix, {})
-        model = fits.get(k)
-        outdated = model is not None and changed - model.changed > REFIT_SHARE * model.rows
-        if model is None or (outdated and len(raw) < INLINE_REFIT_ROWS):
+    def answer_json(self, matrix: similarity.Matrix, k: int) -> bytes:
+        """`answer` as JSON, made once per matrix state and k."""
+        with matrix.lock:
+            state = (matrix.version, matrix.stamp)
+            kept = self._answers.get(matrix)
+            if kept is not None and kept[0] == state and k in kept[1]:
+                return kept[1][k]
+        body = orjson.dumps(self.answer(matrix, k), option=orjson.OPT_SERIALIZE_NUMPY)
+        with matrix.lock:
+            if (matrix.version, matrix.stamp) == state:
+                kept = self._answers.get(matrix)
+                if kept is None or kept[0] != state:
+                    kept = self._answers[matrix] = (state, {})
+                kept[1][k] = body
+        return body
+
+    def _projection_for(self, matrix: similarity.Matrix, k: int) -> _Projection:
+        projections = self._projections.setdefault(matrix, {})
+        projection = projections.get(k)
+        if projection is not None:
+            model = projection.model
+            if matrix.changed - model.changed > REFIT_SHARE * model.rows:
+                # A fit of no rows has no clusters to place new rows in.
+                if matrix.n < INLINE_REFIT_ROWS or not model.rows:
+                    projection = None  # a small map: refit on the spot
+                else:
+                    self._refit_later(matrix, k)
+        if projection is None:
             with self._fit_lock:  # threads asking meanwhile take this fit, not one of their own
-                model = fits.get(k)
-                if model is None or changed - model.changed > REFIT_SHARE * model.rows:
-                    model = fits[k] = fit(raw, k, changed)  # first use of k, or a small map
+                projection = projections.get(k)
+                due = projection is None or (
+                    matrix.changed - projection.model.changed > REFIT_SHARE * projection.model.rows
+                )
+                if due:
+                    raw, stamp, changed = self._snapshot(matrix)
+                    projection = projections[k] = _projected(k, raw, stamp, changed)
+                    del raw
                     self.inline_fits += 1
                     memory.give_back()
-        elif outdated:
-            self._refit_later(matrix, k, raw, changed)
-        return model
+        return projection
 
-    def _refit_later(self, matrix, k: int, raw: np.ndarray, changed: int) -> None:
+    @staticmethod
+    def _snapshot(matrix: similarity.Matrix) -> tuple[np.ndarray, int, int]:
+        with matrix.lock:
+            return matrix.raw.copy(), matrix.stamp, matrix.changed
+
+    def _refit_later(self, matrix, k: int) -> None:
         key = (id(matrix), k)
         with self._lock:
             if key in self._refitting:
@@ -214,7 +287,10 @@ class Maps:
 
         def run():
             try:
-                self._fits.setdefault(matrix, {})[k] = fit(raw, k, changed)
+                raw, stamp, changed = self._snapshot(matrix)
+                projection = _projected(k, raw, stamp, changed)
+                del raw
+                self._projections.setdefault(matrix, {})[k] = projection
                 self.background_fits += 1
                 memory.give_back()
             finally:
@@ -227,7 +303,15 @@ class Maps:
 maps = Maps()
 
 
+def _clusters(k: int) -> int:
+    return max(2, min(int(k), MAX_CLUSTERS))
+
+
 def population_map(k: int = 6) -> dict:
     """Every profile's map position, platform, dominant interest and cluster (k clusters)."""
-    k = max(2, min(int(k), MAX_CLUSTERS))
-    return maps.answer(similarity.current_matrix(), k)
+    return maps.answer(similarity.current_matrix(), _clusters(k))
+
+
+def population_map_json(k: int = 6) -> bytes:
+    """population_map as JSON, made once per data version and k in each process."""
+    return maps.answer_json(similarity.current_matrix(), _clusters(k))

@@ -8,6 +8,7 @@ of the CLI, at a cost proportional to what changed. The same matrix maintains th
 interest sums the lists, the overview and the map read.
 """
 
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -65,7 +66,8 @@ def hover_label(raw: np.ndarray) -> str:
     """A profile's two largest interests with their shares, for the map's hover label."""
     top = np.argsort(-raw, kind="stable")[:2]
     parts = [f"{CATEGORIES[j]} {p}%" for j in top if (p := int(np.rint(raw[j] * 100))) > 0]
-    return ", ".join(parts) or "Unclassified"
+    # Interned: profiles share a few thousand distinct labels (one string each, not one a row).
+    return sys.intern(", ".join(parts) or "Unclassified")
 
 
 def _matches(platform: int, raw: np.ndarray, key: tuple) -> bool:
@@ -221,6 +223,11 @@ class Matrix:
         self._dominant = Names(CATEGORIES)
         self._dominant.codes = np.zeros(capacity, dtype=np.int16)
         self.labels: list[str] = []
+        # A stamp per row: the write count when the row was last written (a patch, or the last
+        # row moved into a deleted one's place). State derived row by row (the map's points)
+        # catches up on the rows stamped after its own stamp.
+        self._stamps = np.zeros(capacity, dtype=np.int64)
+        self.stamp = 0
         self.version = 0
         # How many row changes were applied since the build (the map refits after enough).
         self.changed = 0
@@ -257,6 +264,8 @@ class Matrix:
             code(name) for name in (dominant if dominant is not None else [None] * count)
         ]
         self.labels.extend(labels if labels is not None else _labels(raw))
+        self.stamp += 1
+        self._stamps[start:end] = self.stamp
         self.n = end
         self.platform_counts += np.bincount(
             platforms[platforms >= 0], minlength=len(PLATFORMS)
@@ -299,6 +308,13 @@ class Matrix:
         """The dominant interest of every live row, in row order."""
         return self._dominant.tolist(self.n)
 
+    def written_since(self, stamp: int) -> np.ndarray:
+        """The live rows written (patched, or filled by a moved row) after `stamp`; every row
+        when stamp is below 0. The caller holds `lock`."""
+        if stamp < 0:
+            return np.arange(self.n)
+        return np.flatnonzero(self._stamps[: self.n] > stamp)
+
     def unit(self, rows) -> np.ndarray:
         """The unit interest vectors of some rows, in float64 (zero rows stay zero)."""
         return self._unit(self._raw[rows], self._norms[rows])
@@ -339,6 +355,7 @@ class Matrix:
             self.usernames[row] = self.usernames[last]
             self.labels[row] = self.labels[last]
             self.row_of[int(self._ids[row])] = row
+            self._stamp(row)
         self.usernames.pop()
         self.labels.pop()
         self.n = last
@@ -364,6 +381,11 @@ class Matrix:
         self._norms[row] = norm
         self._unit32[row] = (new.raw / norm if norm else new.raw).astype(np.float32)
         self._count(row, +1)
+        self._stamp(row)
+
+    def _stamp(self, row: int) -> None:
+        self.stamp += 1
+        self._stamps[row] = self.stamp
 
     def _grow(self, size: int) -> None:
         capacity = len(self._ids)
@@ -383,6 +405,7 @@ class Matrix:
             grown(self._unit32),
         )
         self._dominant.codes = grown(self._dominant.codes)
+        self._stamps = grown(self._stamps)
 
     # Counts and sums, kept current by every patch.
     def count(self, platform: str | None = None, interests: tuple = ()) -> int:
@@ -492,8 +515,10 @@ def _labels(raw: np.ndarray) -> list[str]:
     top = np.argsort(-raw, axis=1, kind="stable")[:, :2]
     shares = np.rint(np.take_along_axis(raw, top, axis=1) * 100).astype(int).tolist()
     return [
-        ", ".join(f"{CATEGORIES[j]} {p}%" for j, p in zip(cats, pcts, strict=True) if p > 0)
-        or "Unclassified"
+        sys.intern(
+            ", ".join(f"{CATEGORIES[j]} {p}%" for j, p in zip(cats, pcts, strict=True) if p > 0)
+            or "Unclassified"
+        )
         for cats, pcts in zip(top.tolist(), shares, strict=True)
     ]
 

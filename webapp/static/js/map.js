@@ -19,9 +19,15 @@
         g.x.push(data.x[i]); g.y.push(data.y[i]); g.ids.push(data.ids[i]);
         g.text.push(asText(data.username[i]) + " · " + data.top[i] + " · cluster: " + data.clusters[data.cluster[i]]);
       }
+      // Clusters are counted over every profile, also when the map draws a sample of them.
+      var sizes = {};
+      if (colorBy === "cluster" && data.cluster_sizes) {
+        data.clusters.forEach(function (name, j) { sizes[name] = (sizes[name] || 0) + data.cluster_sizes[j]; });
+      }
       var traces = Object.keys(groups).sort().map(function (key) {
         var g = groups[key];
-        return { type: "scattergl", mode: "markers", name: key + " (" + g.ids.length + ")",
+        var count = sizes[key] !== undefined ? sizes[key] : g.ids.length;
+        return { type: "scattergl", mode: "markers", name: key + " (" + count.toLocaleString() + ")",
                  x: g.x, y: g.y, customdata: g.ids, text: g.text,
                  hovertemplate: "%{text}<extra></extra>", marker: { size: 5, opacity: 0.7 } };
       });
@@ -34,7 +40,10 @@
           window.location.href = el.dataset.profileUrl.replace(/0$/, String(id));
         });
         el.classList.add("chart-ready");
-        document.getElementById("map-status").textContent = data.ids.length.toLocaleString() + " profiles";
+        var total = data.total !== undefined ? data.total : data.ids.length;
+        document.getElementById("map-status").textContent = total > data.ids.length
+          ? data.ids.length.toLocaleString() + " of " + total.toLocaleString() + " profiles drawn (an even sample)"
+          : total.toLocaleString() + " profiles";
       });
     }).catch(function (error) {
       document.getElementById("map-status").textContent = "The map could not be loaded: " + error;
