@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..models import DataVersion
-from .sql import upsert_statement
+from .sql import built_once, upsert_statement
 
 PROFILES = "profiles"
 
@@ -23,14 +23,17 @@ def bump(session: Session, name: str = PROFILES) -> int:
     The stamp's row stays locked until the transaction ends, so writers that bump take turns
     and their versions commit in order. Call it late, to hold the row briefly.
     """
+    return session.execute(built_once(session, "bump", _bump), {"name": name}).scalar_one()
+
+
+def _bump(session: Session):
     table = DataVersion.__table__
     stmt = upsert_statement(session, table)
-    stmt = (
-        stmt.values(name=name, version=1)
+    return (
+        stmt.values(name=bindparam("name"), version=1)
         .on_conflict_do_update(index_elements=[table.c.name], set_={"version": table.c.version + 1})
         .returning(table.c.version)
     )
-    return session.execute(stmt).scalar_one()
 
 
 def set_value(session: Session, name: str, value: int) -> None:
