@@ -108,9 +108,12 @@ def database_text(app) -> str:
     """Every cell of every table, as one string: to prove what is not stored."""
     with app.app_context():
         cells = []
-        for table in inspect(db.engine).get_table_names():
-            for row in db.session.execute(text(f'SELECT * FROM "{table}"')):
-                cells.extend(str(value) for value in row)
+        # In a fixed order: neither the catalogue's table names nor SELECT * come sorted on
+        # PostgreSQL, and two reads of the same data may differ in order only.
+        for table in sorted(inspect(db.engine).get_table_names()):
+            rows = db.session.execute(text(f'SELECT * FROM "{table}"'))
+            for row in sorted([str(value) for value in row] for row in rows):
+                cells.extend(row)
         return "\n".join(cells)
 
 
