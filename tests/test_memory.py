@@ -88,23 +88,28 @@ def test_patched_rows_keep_the_index_and_the_codes_in_step():
     assert matrix.usernames[row] == "new"
 
 
-def test_the_map_keeps_one_answer_per_matrix_state_with_numbers_in_arrays(app):
+def test_the_map_keeps_each_k_as_arrays_and_no_answer(app):
     with app.app_context():
         for i in range(12):
             _store(f"p{i}", [["Music"], ["Dance"]] if i % 2 else [["Gaming"]])
         first = population_map.population_map(3)
-        population_map.population_map_json(3)
-        population_map.population_map_json(4)
+        population_map.population_map(4)
         matrix = similarity.current_matrix()
-        _state, kept = population_map.maps._answers[matrix]
+        kept = population_map.maps._projections[matrix]
         assert sorted(kept) == [3, 4]
         assert isinstance(first["x"], np.ndarray) and first["cluster"].dtype == np.int8
-        projection = population_map.maps._projections[matrix][3]
-        assert projection.x.dtype == np.float64 and projection.cluster.dtype == np.int8
-        _store("late", [["Food"]])
-        population_map.population_map_json(3)
-        _state, kept = population_map.maps._answers[similarity.current_matrix()]
-        assert sorted(kept) == [3]  # the previous state's answers were let go
+        for projection in kept.values():
+            assert projection.x.dtype == projection.y.dtype == np.float64
+            assert projection.cluster.dtype == np.int8
+        # Nothing else is kept per answer: the maps hold the projections and the locks only.
+        assert set(vars(population_map.maps)) == {
+            "_projections",
+            "_refitting",
+            "_lock",
+            "_fit_lock",
+            "inline_fits",
+            "background_fits",
+        }
 
 
 def test_the_map_answer_is_plain_json(app, client):

@@ -178,16 +178,16 @@ def _projected(k: int, raw: np.ndarray, stamp: int, changed: int) -> _Projection
 
 
 class Maps:
-    """Per database and k: the current fit with every row's point, and the latest answer.
+    """Per database and k: the current fit with every row's point and cluster.
 
     A point is projected when its row is written, so an answer after a write costs the
-    answer itself (the columns and their JSON), not a projection of every row. Only the
-    latest matrix state's answers are kept, as JSON.
+    answer itself (the columns and their JSON), not a projection of every row. No answer is
+    kept: its JSON is 8 MB at 100,000 profiles, and under writes each one is for a new
+    version anyway.
     """
 
     def __init__(self):
         self._projections: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._refitting: set = set()
         self._lock = threading.Lock()
         self._fit_lock = threading.Lock()
@@ -231,22 +231,6 @@ class Maps:
                 "cluster_sizes": sizes,
                 "total": n,
             }
-
-    def answer_json(self, matrix: similarity.Matrix, k: int) -> bytes:
-        """`answer` as JSON, made once per matrix state and k."""
-        with matrix.lock:
-            state = (matrix.version, matrix.stamp)
-            kept = self._answers.get(matrix)
-            if kept is not None and kept[0] == state and k in kept[1]:
-                return kept[1][k]
-        body = orjson.dumps(self.answer(matrix, k), option=orjson.OPT_SERIALIZE_NUMPY)
-        with matrix.lock:
-            if (matrix.version, matrix.stamp) == state:
-                kept = self._answers.get(matrix)
-                if kept is None or kept[0] != state:
-                    kept = self._answers[matrix] = (state, {})
-                kept[1][k] = body
-        return body
 
     def _projection_for(self, matrix: similarity.Matrix, k: int) -> _Projection:
         projections = self._projections.setdefault(matrix, {})
@@ -313,5 +297,5 @@ def population_map(k: int = 6) -> dict:
 
 
 def population_map_json(k: int = 6) -> bytes:
-    """population_map as JSON, made once per data version and k in each process."""
-    return maps.answer_json(similarity.current_matrix(), _clusters(k))
+    """population_map as JSON, written straight from its arrays."""
+    return orjson.dumps(population_map(k), option=orjson.OPT_SERIALIZE_NUMPY)

@@ -198,8 +198,9 @@ class Matrix:
 
     Every worker holds one, so it is kept compact: NumPy arrays for every number (the id
     index too), codes for the dominant interest, Python strings only for the handles (one per
-    distinct handle) and the map's hover labels. The float64 weights stay exact (the counts
-    compare them as SQL does); the float32 unit vectors make the look-alikes' first pass.
+    distinct handle) and the map's hover labels (interned: one per distinct label). The
+    float64 weights stay exact (the counts compare them as SQL does); the float32 unit
+    vectors make the look-alikes' first pass. Each row's stamp says when it was last written.
     """
 
     def __init__(
