@@ -224,7 +224,7 @@ def list_videos():
 def population_map_data():
     """Every profile as a map point: PCA position, platform, dominant interest, cluster (k)."""
     k = profiles.int_arg(request.args, "k", 6, 2, population_map.MAX_CLUSTERS)
-    return Response(population_map.population_map_json(k), mimetype="application/json")
+    return population_map.population_map(k)
 
 
 @bp.delete("/profiles/<int:profile_id>")

@@ -12,7 +12,6 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
-import orjson
 
 from . import memory, similarity
 from .taxonomy import CATEGORIES
@@ -294,8 +293,3 @@ def _clusters(k: int) -> int:
 def population_map(k: int = 6) -> dict:
     """Every profile's map position, platform, dominant interest and cluster (k clusters)."""
     return maps.answer(similarity.current_matrix(), _clusters(k))
-
-
-def population_map_json(k: int = 6) -> bytes:
-    """population_map as JSON, written straight from its arrays."""
-    return orjson.dumps(population_map(k), option=orjson.OPT_SERIALIZE_NUMPY)
