@@ -176,6 +176,11 @@ def _projected(k: int, raw: np.ndarray, stamp: int, changed: int) -> _Projection
     return projection
 
 
+def _refit_due(matrix: similarity.Matrix, model: Fit) -> bool:
+    """Whether more than REFIT_SHARE of the fitted rows changed since the fit."""
+    return matrix.changed - model.changed > REFIT_SHARE * model.rows
+
+
 class Maps:
     """Per database and k: the current fit with every row's point and cluster.
 
@@ -213,14 +218,10 @@ class Maps:
                 drawn = sample_rows(ids, MAX_POINTS)
                 usernames = [matrix.usernames[row] for row in drawn.tolist()]
                 labels = [matrix.labels[row] for row in drawn.tolist()]
-            dominant = matrix.dominant
             return {
                 "ids": ids[drawn].copy(),
                 "username": usernames,
-                "dominant": [
-                    dominant.table[code] or "Unclassified"
-                    for code in dominant.codes[:n][drawn].tolist()
-                ],
+                "dominant": [name or "Unclassified" for name in matrix.dominant.of(drawn)],
                 "top": labels,
                 "platform": [PLATFORMS[code] for code in matrix.platforms[drawn].tolist()],
                 "x": projection.x[:n][drawn].copy(),
@@ -236,7 +237,7 @@ class Maps:
         projection = projections.get(k)
         if projection is not None:
             model = projection.model
-            if matrix.changed - model.changed > REFIT_SHARE * model.rows:
+            if _refit_due(matrix, model):
                 # A fit of no rows has no clusters to place new rows in.
                 if matrix.n < INLINE_REFIT_ROWS or not model.rows:
                     projection = None  # a small map: refit on the spot
@@ -245,10 +246,7 @@ class Maps:
         if projection is None:
             with self._fit_lock:  # threads asking meanwhile take this fit, not one of their own
                 projection = projections.get(k)
-                due = projection is None or (
-                    matrix.changed - projection.model.changed > REFIT_SHARE * projection.model.rows
-                )
-                if due:
+                if projection is None or _refit_due(matrix, projection.model):
                     raw, stamp, changed = self._snapshot(matrix)
                     projection = projections[k] = _projected(k, raw, stamp, changed)
                     del raw
@@ -286,10 +284,7 @@ class Maps:
 maps = Maps()
 
 
-def _clusters(k: int) -> int:
-    return max(2, min(int(k), MAX_CLUSTERS))
-
-
 def population_map(k: int = 6) -> dict:
     """Every profile's map position, platform, dominant interest and cluster (k clusters)."""
-    return maps.answer(similarity.current_matrix(), _clusters(k))
+    k = max(2, min(int(k), MAX_CLUSTERS))
+    return maps.answer(similarity.current_matrix(), k)

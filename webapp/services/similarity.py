@@ -183,10 +183,10 @@ class Names:
     def __getitem__(self, row: int) -> str | None:
         return self.table[self.codes[row]]
 
-    def tolist(self, n: int) -> list[str | None]:
-        """The names of the first n rows."""
+    def of(self, rows) -> list[str | None]:
+        """The names of these rows (a slice or an array of row numbers)."""
         table = self.table
-        return [table[code] for code in self.codes[:n].tolist()]
+        return [table[code] for code in self.codes[rows].tolist()]
 
 
 class Matrix:
@@ -307,7 +307,7 @@ class Matrix:
 
     def dominant_names(self) -> list[str | None]:
         """The dominant interest of every live row, in row order."""
-        return self._dominant.tolist(self.n)
+        return self._dominant.of(slice(0, self.n))
 
     def written_since(self, stamp: int) -> np.ndarray:
         """The live rows written (patched, or filled by a moved row) after `stamp`; every row
