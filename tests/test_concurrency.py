@@ -694,8 +694,8 @@ def test_a_connect_whose_profile_is_deleted_before_it_answers_is_no_5xx(
     platform, user_id = contested_accounts()[0]
     store_one = onboarding.store_one
 
-    def store_then_lose_the_race(record):
-        stored = store_one(record)
+    def store_then_lose_the_race(record, audited=None):
+        stored = store_one(record, audited)
         profiles.delete_profile(stored.profile_id)  # another request's DELETE lands here
         return stored
 

@@ -1,12 +1,21 @@
 """The onboarding pipeline and storage: one transaction, updates in place, nothing partial."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import LIKED, SHARED, Profile, ProfileInterest, ProfileVideo, Video
+from webapp.models import (
+    LIKED,
+    SHARED,
+    Profile,
+    ProfileInterest,
+    ProfileVideo,
+    Video,
+    VideoStats,
+)
 from webapp.services import onboarding, raw_payloads, storage
 from webapp.services.connectors import get_connector
 from webapp.services.processing import process_payload
@@ -280,3 +289,119 @@ def test_a_seeded_run_makes_the_same_accounts_whatever_the_worker_count(app):
         assert again.created == 0
         assert again.updated == first.stored
         assert counts()["profiles"] == first.stored
+
+
+def _stored_video(video_id: str) -> Video:
+    return db.session.scalar(select(Video).where(Video.video_id == video_id))
+
+
+def test_a_video_seen_again_as_stored_is_not_rewritten(app):
+    """A write leaves a catalogue video it would store unchanged alone (its row, its index
+    and text-search entries); what it links and counts is the same."""
+    seen = video("v-same", categories=["Gaming"], hashtags=["#play"], likes=5)
+    seen["caption"], seen["posted_at"] = "Speedrun tonight", "2026-01-02T03:04:05Z"
+    with app.app_context():
+        onboarding.submit_payload("x", make_payload(user_id="a", liked_videos=[seen]))
+        first = _stored_video("v-same")
+        pk, updated_at = first.id, first.updated_at
+        db.session.remove()
+        again = dict(seen)
+        del again["caption"]  # seen without its caption: the stored one stays
+        outcome = onboarding.submit_payload("x", make_payload(user_id="b", liked_videos=[again]))
+        assert outcome.status == "created"
+        stored = _stored_video("v-same")
+        assert (stored.id, stored.updated_at) == (pk, updated_at)
+        assert stored.caption == "Speedrun tonight"
+        liked_by = db.session.scalar(select(func.count()).where(ProfileVideo.video_pk == pk))
+        assert liked_by == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "stored_as"),
+    [
+        ("likes", 6, 6),
+        ("comments", 9, 9),
+        ("shares", 7, 7),
+        ("hashtags", ["#play", "#win"], ["#play", "#win"]),
+        ("categories", ["Gaming", "Music"], ["Gaming", "Music"]),
+        ("caption", "Speedrun at noon", "Speedrun at noon"),
+        ("posted_at", "2026-01-02T03:04:06Z", None),
+    ],
+)
+def test_a_video_seen_again_changed_is_rewritten(app, field, value, stored_as):
+    seen = video("v-same", categories=["Gaming"], hashtags=["#play"], likes=5)
+    seen["caption"], seen["posted_at"] = "Speedrun tonight", "2026-01-02T03:04:05Z"
+    with app.app_context():
+        onboarding.submit_payload("x", make_payload(user_id="a", liked_videos=[seen]))
+        first = _stored_video("v-same")
+        pk, posted_at = first.id, first.posted_at
+        db.session.remove()
+        outcome = onboarding.submit_payload(
+            "x", make_payload(user_id="b", liked_videos=[{**seen, field: value}])
+        )
+        assert outcome.status == "created"
+        stored = _stored_video("v-same")
+        assert stored.id == pk
+        if field == "posted_at":
+            assert stored.posted_at - posted_at == timedelta(seconds=1)
+        else:
+            assert getattr(stored, field) == stored_as
+
+
+def test_a_resync_keeps_links_and_weights_equal_to_the_new_payload(app):
+    """A re-sync writes only the links and weights that changed; what is stored afterwards is
+    exactly the new payload's (order, kinds, weights) and the per-video counts follow."""
+    first = make_payload(
+        liked_videos=[
+            video("v1", categories=["Music"]),
+            video("v2", categories=["Gaming"]),
+            video("v3", categories=["Food"]),
+        ],
+        shared_videos=[video("v2", categories=["Gaming"])],
+    )
+    second = make_payload(
+        liked_videos=[
+            video("v3", categories=["Food"]),
+            video("v1", categories=["Music"]),
+            video("v4", categories=["Travel"]),
+        ],
+        shared_videos=[],
+    )
+    with app.app_context():
+        pk = onboarding.submit_payload("x", first).profile_id
+        assert onboarding.submit_payload("x", second).status == "updated"
+        db.session.remove()
+        links = db.session.execute(
+            select(ProfileVideo.kind, Video.video_id, ProfileVideo.position)
+            .join(Video, Video.id == ProfileVideo.video_pk)
+            .where(ProfileVideo.profile_id == pk)
+            .order_by(ProfileVideo.kind, ProfileVideo.position)
+        ).all()
+        assert [tuple(link) for link in links] == [
+            (LIKED, "v3", 0),
+            (LIKED, "v1", 1),
+            (LIKED, "v4", 2),
+        ]
+        profile = db.session.get(Profile, pk)
+        weights = storage.unpack_vector(profile.vector)
+        assert {row.category_id: row.weight for row in profile.interests} == {
+            i: w for i, w in enumerate(weights) if w > 0
+        }
+        assert {CATEGORIES[row.category_id] for row in profile.interests} == {
+            "Food",
+            "Music",
+            "Travel",
+        }
+        counts = dict(
+            db.session.execute(
+                select(Video.video_id, VideoStats.profile_count).join(
+                    VideoStats, VideoStats.video_pk == Video.id
+                )
+            ).all()
+        )
+        assert {v: counts.get(v, 0) for v in ("v1", "v2", "v3", "v4")} == {
+            "v1": 1,
+            "v2": 0,
+            "v3": 1,
+            "v4": 1,
+        }

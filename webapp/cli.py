@@ -82,15 +82,14 @@ def create_command(platform: str, user_id: str | None):
         raise click.BadParameter("must not be empty", param_hint="--user-id")
     if user_id is not None and "\x00" in user_id:
         raise click.BadParameter("must not contain a NUL character", param_hint="--user-id")
-    target = f"{platform}:{user_id.strip() if user_id else '(new)'}"
+    audited = onboarding.Audit(audit.Actor(cli_actor(), via="cli"))
     try:
-        outcome = onboarding.connect_account(platform, user_id.strip() if user_id else None)
+        outcome = onboarding.connect_account(
+            platform, user_id.strip() if user_id else None, audited
+        )
     except ConnectorError as error:
-        audit.record(cli_actor(), "connect", target, f"failed: {error}", via="cli")
         click.echo(f"Error: {error}. Nothing was stored.", err=True)
         sys.exit(1)
-    target = f"{platform}:{outcome.user_id}"
-    audit.record(cli_actor(), "connect", target, outcome.summary, via="cli")
     _print_outcome(outcome)
     if not outcome.accepted:
         sys.exit(1)

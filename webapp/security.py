@@ -78,9 +78,15 @@ def via() -> str:
     return "api" if is_api_request() else "page"
 
 
+def current_actor() -> audit.Actor:
+    """The signed-in user of this request as the audit log records them."""
+    return audit.Actor(actor_name(), client_address(), via())
+
+
 def record_action(action: str, target: str = "", detail: str = "") -> None:
     """Add what the signed-in user just did to the audit log."""
-    audit.record(actor_name(), action, target, detail, client_address(), via())
+    actor = current_actor()
+    audit.record(actor.name, action, target, detail, actor.address, actor.via)
 
 
 def safe_next(target: str | None) -> str | None:

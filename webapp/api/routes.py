@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import Problem
 from ..extensions import db
-from ..security import record_action, requires
+from ..security import current_actor, record_action, requires
 from ..services import (
     export,
     onboarding,
@@ -231,11 +231,8 @@ def population_map_data():
 @requires("admin")
 def delete_profile(profile_id: int):
     """Delete a profile."""
-    record = _profile_or_404(profile_id)
-    target = f"{record.platform}:{record.user_id}"
-    if not profiles.delete_profile(profile_id):
+    if not profiles.delete_profile(profile_id, current_actor()):
         raise Problem(404, "Not Found", f"No profile has id {profile_id}.", "not-found")
-    record_action("delete", target, f"profile {profile_id}")
     return Response(status=204)
 
 
@@ -256,16 +253,10 @@ def connect():
             raise _invalid_body("user_id", "must not contain a NUL character (\\u0000)")
         user_id = user_id.strip()
     try:
-        outcome = onboarding.connect_account(platform, user_id)
+        outcome = onboarding.connect_account(platform, user_id, onboarding.Audit(current_actor()))
     except ConnectorError as error:
-        record_action("connect", f"{platform}:{user_id or '(new)'}", f"failed: {error}")
         raise _platform_problem(error) from None
-    _record_outcome(outcome)
     return _outcome_response(outcome)
-
-
-def _record_outcome(outcome: onboarding.Outcome) -> None:
-    record_action("connect", f"{outcome.platform}:{outcome.user_id}", outcome.summary)
 
 
 def _platform_problem(error: ConnectorError) -> Problem:
@@ -296,8 +287,9 @@ def create_profile():
     platform = _platform_from(body)
     if "payload" not in body:
         raise _invalid_body("payload", "is required")
-    outcome = onboarding.submit_payload(platform, body["payload"])
-    _record_outcome(outcome)
+    outcome = onboarding.submit_payload(
+        platform, body["payload"], onboarding.Audit(current_actor())
+    )
     return _outcome_response(outcome)
 
 

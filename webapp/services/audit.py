@@ -1,9 +1,12 @@
 """The audit log: who signed in, connected, re-synced, deleted, exported, and when."""
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import AuditEvent, utcnow
 
 ACTIONS = (
     "sign-in",
@@ -23,23 +26,41 @@ ACTIONS = (
 )
 
 
-def record(
-    actor: str, action: str, target: str = "", detail: str = "", address: str = "", via: str = ""
-) -> AuditEvent:
-    """Write one audit event in its own transaction."""
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, from which address and through which channel (page, api, token, cli)."""
+
+    name: str
+    address: str = ""
+    via: str = ""
+
+
+def _row(actor: Actor, action: str, target: str, detail: str) -> dict:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    event = AuditEvent(
-        actor=_text(actor)[:64],
-        action=action,
-        target=_text(target)[:200],
-        detail=_text(detail),
-        address=_text(address)[:64],
-        via=via,
-    )
-    db.session.add(event)
+    return {
+        "at": utcnow(),
+        "actor": _text(actor.name)[:64],
+        "action": action,
+        "target": _text(target)[:200],
+        "detail": _text(detail),
+        "address": _text(actor.address)[:64],
+        "via": actor.via,
+    }
+
+
+def record(
+    actor: str, action: str, target: str = "", detail: str = "", address: str = "", via: str = ""
+) -> None:
+    """Write one audit event in its own transaction."""
+    stage(db.session, Actor(actor, address, via), action, target, detail)
     db.session.commit()
-    return event
+
+
+def stage(session: Session, actor: Actor, action: str, target: str = "", detail: str = "") -> None:
+    """Add one audit event to the caller's transaction: it commits, or rolls back, with the
+    write it records (one turn at the database for both)."""
+    session.execute(insert(AuditEvent.__table__), _row(actor, action, target, detail))
 
 
 def _text(value: str | None) -> str:

@@ -14,6 +14,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_exponential_jitter
 
 from ..extensions import db
+from . import audit
 from .connectors import (
     Connector,
     ConnectorError,
@@ -83,10 +84,35 @@ def prepare(platform: str, raw: object, minimum: int) -> ProcessedProfile:
     return process_payload(platform, payload, raw)
 
 
-def store_one(record: ProcessedProfile) -> Stored:
-    """Store one processed profile in its own transaction; nothing is kept if any write fails."""
+@dataclass(frozen=True)
+class Audit:
+    """Who asks for a write and how the audit log names it ("connect" or "resync")."""
+
+    actor: audit.Actor
+    action: str = "connect"
+
+    def record(self, target: str, detail: str) -> None:
+        """An outcome that stored nothing, in a transaction of its own."""
+        actor = self.actor
+        audit.record(actor.name, self.action, target, detail, actor.address, actor.via)
+
+
+def store_one(record: ProcessedProfile, audited: Audit | None = None) -> Stored:
+    """Store one processed profile in its own transaction; nothing is kept if any write fails.
+
+    With `audited`, the audit event of the write commits in the same transaction.
+    """
     try:
         (stored,) = store_profiles(db.session, [record])
+        if audited is not None:
+            outcome = _outcome(record, stored)
+            audit.stage(
+                db.session,
+                audited.actor,
+                audited.action,
+                f"{record.platform}:{record.user_id}",
+                outcome.summary,
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -106,20 +132,27 @@ def _outcome(record: ProcessedProfile, stored: Stored) -> Outcome:
     )
 
 
-def submit_payload(platform: str, raw: object) -> Outcome:
-    """Validate, process and store a payload given directly (the API's POST /profiles)."""
+def submit_payload(platform: str, raw: object, audited: Audit | None = None) -> Outcome:
+    """Validate, process and store a payload given directly (the API's POST /profiles).
+
+    With `audited`, the outcome is written to the audit log: a stored profile's event in the
+    same transaction as the profile.
+    """
     check_platform(platform)
     user_id = raw.get("user_id") if isinstance(raw, dict) else None
     try:
         record = prepare(platform, raw, min_likes())
     except PayloadRejected as rejected:
-        return Outcome(
+        outcome = Outcome(
             "rejected",
             platform,
             user_id if isinstance(user_id, str) else None,
             problems=rejected.problems,
         )
-    return _outcome(record, store_one(record))
+        if audited is not None:
+            audited.record(f"{platform}:{outcome.user_id}", outcome.summary)
+        return outcome
+    return _outcome(record, store_one(record, audited))
 
 
 def sleep(seconds: float) -> None:
@@ -214,10 +247,21 @@ def fetch_account(platform: str, user_id: str | None = None) -> dict:
     return raw
 
 
-def connect_account(platform: str, user_id: str | None = None) -> Outcome:
-    """Run the whole pipeline for one account: fetch, validate, process, store."""
-    raw = fetch_account(platform, user_id)
-    return submit_payload(platform, raw)
+def connect_account(
+    platform: str, user_id: str | None = None, audited: Audit | None = None
+) -> Outcome:
+    """Run the whole pipeline for one account: fetch, validate, process, store.
+
+    With `audited`, what happened goes to the audit log, a platform failure included (the
+    ConnectorError is raised after it is written).
+    """
+    try:
+        raw = fetch_account(platform, user_id)
+    except ConnectorError as error:
+        if audited is not None:
+            audited.record(f"{platform}:{user_id or '(new)'}", f"failed: {error}")
+        raise
+    return submit_payload(platform, raw, audited)
 
 
 STEPS = ("fetch", "validate", "vectorise", "store")
@@ -255,18 +299,22 @@ class StepReport:
         return len(self.done) + 1
 
 
-def run_steps(platform: str, user_id: str, upto: int) -> StepReport:
+def run_steps(platform: str, user_id: str, upto: int, audited: Audit | None = None) -> StepReport:
     """Run the pipeline's first `upto` steps (1 fetch .. 4 store); only step 4 writes.
 
     The connector is deterministic per account, so each request can redo the earlier steps
-    instead of keeping state between requests.
+    instead of keeping state between requests. With `audited`, a finished run (failed,
+    rejected or stored) goes to the audit log.
     """
     check_platform(platform)
     report = StepReport(platform, user_id)
+    target = f"{platform}:{user_id}"
     try:
         raw = fetch_account(platform, user_id)
     except ConnectorError as error:
         report.error = str(error)
+        if audited is not None:
+            audited.record(target, report.summary)
         return report
     report.liked_count = len(raw.get("liked_videos") or [])
     report.shared_count = len(raw.get("shared_videos") or [])
@@ -277,6 +325,8 @@ def run_steps(platform: str, user_id: str, upto: int) -> StepReport:
         payload = validate_payload(raw, min_likes())
     except PayloadRejected as rejected:
         report.problems = rejected.problems
+        if audited is not None:
+            audited.record(target, report.summary)
         return report
     report.done.append("validate")
     if upto < 3:
@@ -286,7 +336,7 @@ def run_steps(platform: str, user_id: str, upto: int) -> StepReport:
     report.done.append("vectorise")
     if upto < 4:
         return report
-    report.outcome = _outcome(record, store_one(record))
+    report.outcome = _outcome(record, store_one(record, audited))
     report.done.append("store")
     return report
 
@@ -298,6 +348,7 @@ def new_user_id(platform: str) -> str:
 
 
 __all__ = [
+    "Audit",
     "ConnectorError",
     "Outcome",
     "UnknownPlatformError",

@@ -17,7 +17,7 @@ from ..models import (
     Video,
     is_valid_id,
 )
-from . import changes, raw_payloads, search, similarity, storage, versions
+from . import audit, changes, raw_payloads, search, similarity, storage, versions
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 from .validation import PLATFORMS, STAT_FIELDS
@@ -372,15 +372,20 @@ def profile_vector(profile: Profile) -> dict:
     return {"categories": list(CATEGORIES), "weights": interest_of(profile)}
 
 
-def delete_profile(profile_id: int) -> bool:
-    """Delete a profile with its links, weights and search row; False when there was none."""
+def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
+    """Delete a profile with its links, weights and search row; False when there was none.
+
+    With `actor`, the audit event of the delete commits in the same transaction.
+    """
     if not is_valid_id(profile_id):
         return False
     try:
         # The profile row is locked first, as a re-sync locks it first: on PostgreSQL, taking
         # the links first would deadlock against a re-sync of the same profile.
         found = db.session.execute(
-            select(Profile.id).where(Profile.id == profile_id).with_for_update()
+            select(Profile.platform, Profile.user_id, Profile.username)
+            .where(Profile.id == profile_id)
+            .with_for_update()
         ).first()
         if found is None:
             db.session.rollback()
@@ -394,6 +399,10 @@ def delete_profile(profile_id: int) -> bool:
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])
             storage.add_to_profile_counts(db.session, Counter({pk: -n for pk, n in counts.items()}))
+            if actor is not None:
+                platform, user_id, username = found
+                detail = f"profile {profile_id} ({username})"
+                audit.stage(db.session, actor, "delete", f"{platform}:{user_id}", detail)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -684,9 +684,9 @@ def nearest_to_mix(mix: dict[str, float], k: int = 10, platform: str | None = No
 def pairwise(profile_ids: list[int]) -> list[list[float]]:
     """The cosine of interest vectors for every pair of the given profiles, in their order."""
     rows = dict(
-        db.session.execute(select(Profile.id, Profile.vector).where(Profile.id.in_(profile_ids)))
-        .tuples()
-        .all()
+        db.session.execute(
+            select(Profile.id, Profile.vector).where(Profile.id.in_(profile_ids))
+        ).all()
     )
     missing = [pk for pk in profile_ids if pk not in rows]
     if missing:

@@ -205,13 +205,20 @@ class TagChanges:
                     self.pairs[(tag, other)] += sign
 
 
+# The fields of a video a write compares with what is stored: the upsert's own, except the
+# times it sets and what follows from the rest (score, search text).
+_COMPARED = ("categories", "raw_categories", "hashtags", "likes", "comments", "shares")
+
+
 def _stored_before(session: Session, plan: WritePlan) -> dict:
-    """The stored (hashtags, categories) of the plan's videos that exist, locked until the
-    write commits."""
+    """The stored form of the plan's videos that exist, {(platform, video_id): row}, locked
+    until the write commits."""
     table = Video.__table__
     by_platform: dict[str, list[str]] = defaultdict(list)
     for row in plan.video_rows:
         by_platform[row["platform"]].append(row["video_id"])
+    columns = [table.c.video_id, table.c.id, table.c.caption, table.c.posted_at]
+    columns += [table.c[name] for name in _COMPARED]
     found = {}
     for platform, video_ids in sorted(by_platform.items()):
         video_ids.sort()
@@ -219,7 +226,7 @@ def _stored_before(session: Session, plan: WritePlan) -> dict:
             # One platform and a list of ids: a search of the (platform, video_id) index per
             # id. A row-value IN over both columns makes SQLite scan every video instead.
             rows = session.execute(
-                select(table.c.video_id, table.c.hashtags, table.c.categories)
+                select(*columns)
                 .where(
                     table.c.platform == platform,
                     table.c.video_id.in_(video_ids[start : start + 500]),
@@ -229,8 +236,26 @@ def _stored_before(session: Session, plan: WritePlan) -> dict:
                 # block other writers' links and counts that only reference these rows.
                 .with_for_update(key_share=True)
             )
-            found.update({(platform, video_id): (tags, cats) for video_id, tags, cats in rows})
+            found.update({(platform, row.video_id): row for row in rows})
     return found
+
+
+def _same_time(stored, given) -> bool:
+    """Whether writing `given` leaves the stored time as it is (None keeps the stored one)."""
+    if given is None or stored is None:
+        return given is None
+    if stored.tzinfo is None and given.tzinfo is not None:
+        given = given.replace(tzinfo=None)  # SQLite keeps the time as given, without its zone
+    return stored == given
+
+
+def _unchanged(stored, row: dict) -> bool:
+    """Whether a planned video row would store exactly what is stored already."""
+    return (
+        all(stored._mapping[name] == row[name] for name in _COMPARED)
+        and (row["caption"] is None or row["caption"] == stored.caption)
+        and _same_time(stored.posted_at, row["posted_at"])
+    )
 
 
 def _video_upsert(session: Session):
@@ -263,24 +288,35 @@ def _upsert_videos(
     if not plan.video_rows:
         return pks
     before = _stored_before(session, plan)
+    # Most videos a profile links are in the catalogue already, as they are: a write leaves
+    # those rows (and their index and text-search entries) untouched.
+    rows = []
     for row in plan.video_rows:
-        old, _categories = before.get((row["platform"], row["video_id"]), (None, None))
-        if old is None or set(old) != set(row["hashtags"] or ()):
-            if old is not None:
+        key = (row["platform"], row["video_id"])
+        stored = before.get(key)
+        if stored is not None and _unchanged(stored, row):
+            pks[key] = stored.id
+            if known is not None:
+                known.remember(key, stored.id, plan.fingerprints[key])
+            continue
+        rows.append(row)
+        old = stored.hashtags if stored is not None else None
+        if stored is None or set(old or ()) != set(row["hashtags"] or ()):
+            if stored is not None:
                 tags.add(old, -1)
             tags.add(row["hashtags"], +1)
+    if not rows:
+        return pks
     table = Video.__table__
     stmt = built_once(session, "upsert videos", _video_upsert)
-    for pk, platform, video_id in session.execute(stmt, plan.video_rows):
+    for pk, platform, video_id in session.execute(stmt, rows):
         key = (platform, video_id)
         pks[key] = pk
         if known is not None:
             known.remember(key, pk, plan.fingerprints[key])
-    _write_categories(session, plan, pks, before)
+    _write_categories(session, rows, pks, before)
     # A video seen without its caption keeps the stored one: its search text must too.
-    uncaptioned = [
-        pks[(r["platform"], r["video_id"])] for r in plan.video_rows if r["caption"] is None
-    ]
+    uncaptioned = [pks[(r["platform"], r["video_id"])] for r in rows if r["caption"] is None]
     for start in range(0, len(uncaptioned), 500):
         chunk = uncaptioned[start : start + 500]
         rows = session.execute(
@@ -300,15 +336,15 @@ def _category_ids(categories) -> list[int]:
     return sorted({CATEGORY_INDEX[name] for name in categories or () if name in CATEGORY_INDEX})
 
 
-def _write_categories(session: Session, plan: WritePlan, pks: dict, before: dict) -> None:
+def _write_categories(session: Session, video_rows: list[dict], pks: dict, before: dict) -> None:
     """Keep video_categories equal to the written videos' categories: rows for a new video,
     and new rows for a stored video whose categories changed (most are unchanged)."""
     changed, rows = [], []
-    for row in plan.video_rows:
+    for row in video_rows:
         key = (row["platform"], row["video_id"])
         wanted = _category_ids(row["categories"])
         if key in before:
-            if _category_ids(before[key][1]) == wanted:
+            if _category_ids(before[key].categories) == wanted:
                 continue
             changed.append(pks[key])
         rows.extend((category_id, pks[key]) for category_id in wanted)
@@ -440,6 +476,40 @@ def _insert_many(session: Session, table, columns: tuple[str, ...], rows: list[t
     connection.exec_driver_sql(sql, rows)
 
 
+# A profile's rows in profile_videos and profile_interests: the table, its columns (the key
+# first) and how many of them make the primary key.
+_LINK_COLUMNS = (ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), 3)
+_WEIGHT_COLUMNS = (ProfileInterest.__table__, ("profile_id", "category_id", "weight"), 2)
+
+
+def _stored_rows(session: Session, shape: tuple, profile_ids: list[int]) -> set[tuple]:
+    """The stored rows of these profiles in a link or weight table, as tuples."""
+    table, columns, _key = shape
+    found: set[tuple] = set()
+    for start in range(0, len(profile_ids), 500):
+        chunk = profile_ids[start : start + 500]
+        found.update(
+            tuple(row)
+            for row in session.execute(
+                select(*(table.c[name] for name in columns)).where(table.c.profile_id.in_(chunk))
+            )
+        )
+    return found
+
+
+def _replace_rows(session: Session, shape: tuple, old: set[tuple], new: set[tuple]) -> None:
+    """Turn the stored rows `old` into `new`: delete what went (by primary key), insert what
+    came, straight through the driver's executemany."""
+    table, columns, key = shape
+    gone = sorted(row[:key] for row in old - new)
+    if gone:
+        connection = session.connection()
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        where = " AND ".join(f"{name} = {marker}" for name in columns[:key])
+        connection.exec_driver_sql(f"DELETE FROM {table.name} WHERE {where}", gone)
+    _insert_many(session, table, columns, sorted(new - old))
+
+
 def store_profiles(
     session: Session, records: list[ProcessedProfile], known: KnownVideos | None = None
 ) -> list[Stored]:
@@ -464,11 +534,6 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
     profiles = _upsert_profiles(session, plan)
 
     resynced = [pk for pk, version in profiles.values() if version > 1]
-    counts: Counter = Counter()
-    if resynced:
-        counts.subtract(video_profile_counts(session, resynced))
-        session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id.in_(resynced)))
-        session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id.in_(resynced)))
     search.write_profiles(
         session,
         [(profiles[(r.platform, r.user_id)][0], r.username, r.user_pseudo) for r in plan.unique],
@@ -494,13 +559,18 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
             if weight > 0:
                 weights.append((profile_pk, category_id, weight))
     _upsert_payloads(session, payloads)
-    _insert_many(
-        session, ProfileVideo.__table__, ("profile_id", "kind", "video_pk", "position"), links
+    # A re-synced profile keeps the links and weights it still has: only what changed is
+    # deleted and inserted (a re-sync of an unchanged account writes none of them).
+    old_links = _stored_rows(session, _LINK_COLUMNS, resynced)
+    new_links = set(links)
+    _replace_rows(session, _LINK_COLUMNS, old_links, new_links)
+    _replace_rows(
+        session, _WEIGHT_COLUMNS, _stored_rows(session, _WEIGHT_COLUMNS, resynced), set(weights)
     )
-    counts.update(Counter(video for _profile, video in {(link[0], link[2]) for link in links}))
-    _insert_many(
-        session, ProfileInterest.__table__, ("profile_id", "category_id", "weight"), weights
-    )
+    old_pairs = {(link[0], link[2]) for link in old_links}
+    new_pairs = {(link[0], link[2]) for link in new_links}
+    counts = Counter(video for _profile, video in new_pairs - old_pairs)
+    counts.subtract(Counter(video for _profile, video in old_pairs - new_pairs))
     changes.record(
         session,
         (

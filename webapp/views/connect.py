@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, make_response, render_template, request, url_for
 
-from ..security import record_action, requires
+from ..security import current_actor, requires
 from ..services import onboarding
 from ..services.validation import MAX_USER_ID, PLATFORMS
 from .pages import PLATFORM_LABELS
@@ -91,9 +91,7 @@ def step():
         upto = 1
     if not _checked(platform, user_id):
         return make_response("Unknown platform or bad user id.", 400)
-    report = onboarding.run_steps(platform, user_id, upto)
-    if report.finished:
-        record_action("connect", f"{platform}:{user_id}", report.summary)
+    report = onboarding.run_steps(platform, user_id, upto, onboarding.Audit(current_actor()))
     if report.outcome is not None:
         verb = "Connected" if report.outcome.status == "created" else "Updated"
         flash(

@@ -5,7 +5,7 @@ import math
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..security import record_action, requires
+from ..security import current_actor, record_action, requires
 from ..services import (
     analytics,
     onboarding,
@@ -322,14 +322,12 @@ def profile_videos(profile_id: int, kind: str):
 def resync(profile_id: int):
     """Fetch the account again and update it in place."""
     record = _profile_or_404(profile_id)
-    target = f"{record.platform}:{record.user_id}"
+    audited = onboarding.Audit(current_actor(), "resync")
     try:
-        outcome = onboarding.connect_account(record.platform, record.user_id)
+        outcome = onboarding.connect_account(record.platform, record.user_id, audited)
     except ConnectorError as error:
-        record_action("resync", target, f"failed: {error}")
         flash(f"Re-sync failed: {error}", "error")
         return redirect(url_for("pages.profile", profile_id=profile_id), code=303)
-    record_action("resync", target, outcome.summary)
     if not outcome.accepted:
         flash(f"Re-sync rejected, the stored profile is unchanged: {outcome.reason}", "error")
     else:
@@ -341,10 +339,7 @@ def resync(profile_id: int):
 @requires("admin")
 def delete(profile_id: int):
     """Delete a profile, then return to the list."""
-    record = _profile_or_404(profile_id)
-    name = record.username
-    target = f"{record.platform}:{record.user_id}"
-    profiles.delete_profile(profile_id)
-    record_action("delete", target, f"profile {profile_id} ({name})")
+    name = _profile_or_404(profile_id).username
+    profiles.delete_profile(profile_id, current_actor())
     flash(f"Deleted {name}.", "success")
     return redirect(url_for("pages.profiles"), code=303)
