@@ -304,6 +304,8 @@ def test_creates_resyncs_and_deletes_show_in_searches_at_once(app, client):
         del changed["caption"]
         assert submit_payload("tiktok", payload).accepted
         assert _captions("desert") == ["Desert walk"]
+        # Re-synced with the same names, the account stays found by them.
+        assert _names("lion") == _names("savanna") == ["Lion_King"]
 
         profile_id = db.session.scalar(select(Profile.id).where(Profile.user_id == "w"))
     assert client.delete(f"/api/v1/profiles/{profile_id}").status_code == 204

@@ -390,15 +390,18 @@ def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
         if found is None:
             db.session.rollback()
             return False
-        counts = storage.video_profile_counts(db.session, [profile_id])
-        db.session.execute(delete(ProfileVideo).where(ProfileVideo.profile_id == profile_id))
+        links = ProfileVideo.__table__
+        linked = db.session.scalars(
+            delete(links).where(links.c.profile_id == profile_id).returning(links.c.video_pk)
+        )
+        gone = set(linked)  # each video once, whether liked, shared or both
         db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
         search.forget_profiles(db.session, [profile_id])
         db.session.execute(delete(ProfilePayload).where(ProfilePayload.profile_id == profile_id))
         deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])
-            storage.add_to_profile_counts(db.session, Counter({pk: -n for pk, n in counts.items()}))
+            storage.add_to_profile_counts(db.session, Counter({pk: -1 for pk in gone}))
             if actor is not None:
                 platform, user_id, username = found
                 detail = f"profile {profile_id} ({username})"

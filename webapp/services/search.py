@@ -83,12 +83,27 @@ def lowered(username: str, user_pseudo: str | None) -> tuple[str, str]:
 def write_profiles(
     session: Session, rows: list[tuple[int, str, str | None]], replaced: list[int]
 ) -> None:
-    """Index (profile id, username, display name) rows in the caller's transaction, after
-    removing the rows of `replaced` (profiles that were already indexed)."""
-    forget_profiles(session, replaced)
+    """Index (profile id, username, display name) rows in the caller's transaction; `replaced`
+    are profiles already indexed, whose row is written again only when their names changed
+    (a re-sync mostly keeps them)."""
+    found = _profile_table(session)
+    if replaced:
+        indexed = {}
+        for start in range(0, len(replaced), 500):
+            chunk = replaced[start : start + 500]
+            indexed.update(
+                (pk, (name, pseudo))
+                for pk, name, pseudo in session.execute(
+                    select(found.c[0], found.c.username, found.c.user_pseudo).where(
+                        found.c[0].in_(chunk)
+                    )
+                )
+            )
+        unchanged = {pk for pk, name, pseudo in rows if indexed.get(pk) == lowered(name, pseudo)}
+        forget_profiles(session, [pk for pk in replaced if pk not in unchanged])
+        rows = [row for row in rows if row[0] not in unchanged]
     if not rows:
         return
-    found = _profile_table(session)
     key = found.c[0].name
     session.execute(
         insert(found),

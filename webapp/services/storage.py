@@ -363,22 +363,6 @@ def _write_categories(session: Session, video_rows: list[dict], pks: dict, befor
         )
 
 
-def video_profile_counts(session: Session, profile_ids: list[int]) -> Counter:
-    """How many of these profiles link each video: {video pk: profiles}."""
-    counts: Counter = Counter()
-    for start in range(0, len(profile_ids), 500):
-        chunk = profile_ids[start : start + 500]
-        counts.update(
-            pk
-            for (pk,) in session.execute(
-                select(ProfileVideo.video_pk)
-                .where(ProfileVideo.profile_id.in_(chunk))
-                .group_by(ProfileVideo.profile_id, ProfileVideo.video_pk)
-            )
-        )
-    return counts
-
-
 def _add_counts(session: Session, table, keys: tuple[str, ...], column: str, rows) -> None:
     """Add (*key, delta) rows to a counter table's `column`, inserting missing keys, in key
     order, straight through the driver's executemany (a seeding batch has thousands)."""
