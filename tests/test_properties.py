@@ -9,7 +9,6 @@ import copy
 import json
 import math
 import random
-import re
 from datetime import UTC
 from importlib import resources
 
@@ -133,8 +132,10 @@ def _path_text(path: tuple) -> str:
     return text
 
 
-def _first_segment(loc: str) -> str:
-    return re.split(r"[.\[]", loc, maxsplit=1)[0]
+def _located_at(loc: str, fields) -> bool:
+    """Whether `loc` is one of these top-level fields or a place inside one (a field's own
+    name may hold '.' or '[')."""
+    return any(loc == field or loc.startswith((f"{field}.", f"{field}[")) for field in fields)
 
 
 # --- 1. any JSON-like value -------------------------------------------------------------------
@@ -187,6 +188,9 @@ def payload_shaped(draw):
 @given(raw=st.one_of(json_values, payload_shaped()))
 @example(raw=BigInt(1))
 @example(raw=make_payload(followers_count=BigInt(1)))
+# Unknown keys that read like a path, or hold a NUL character, are located by the whole key.
+@example(raw=make_payload(**{"a.b": "x\x00", "c[": "\x00"}))
+@example(raw=make_payload(**{"a\x00": 1}))
 def test_any_json_value_is_accepted_or_rejected_with_located_problems(raw):
     """validate_payload never raises anything but PayloadRejected, and every problem is located.
 
@@ -209,9 +213,11 @@ def test_any_json_value_is_accepted_or_rejected_with_located_problems(raw):
             # A field the payload does not define is located too when it cannot be kept (a NUL
             # character, which the stored raw payload could not hold).
             given = {str(key) for key in raw}
+            # A NUL character in a key is shown escaped in its location.
+            fields = {*TOP_FIELDS, *given, *(key.replace("\x00", "\\u0000") for key in given)}
             for problem in problems:
                 assert problem.loc, problem
-                assert _first_segment(problem.loc) in {*TOP_FIELDS, *given}, problem
+                assert _located_at(problem.loc, fields), problem
         assert rejected.reason
     else:
         assert isinstance(raw, dict)
