@@ -243,6 +243,15 @@ def test_seeding_in_process_counts_every_account(app):
         assert report.stored + report.rejected == 60
         assert report.created == report.stored
         assert counts()["profiles"] == report.stored
+        # Every link and weight of the batch is there (thousands of rows: on PostgreSQL they
+        # go in through COPY).
+        listed = select(func.sum(Profile.liked_count + Profile.shared_count))
+        assert counts()["profile_videos"] == db.session.scalar(listed) > storage.COPY_ROWS
+        for profile in db.session.scalars(select(Profile)):
+            weights = storage.unpack_vector(profile.vector)
+            assert {row.category_id: row.weight for row in profile.interests} == {
+                i: w for i, w in enumerate(weights) if w > 0
+            }
         again = seed_profiles(60, min_likes=100, seed=5, workers=1)
         # The same seed makes the same accounts: a re-sync, not duplicates.
         assert (again.created, again.updated) == (0, report.stored)
