@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from webapp import security
 from webapp.extensions import db
@@ -1179,6 +1179,54 @@ def test_actions_are_audited_with_actor_and_time_and_shown_to_admins(
     assert cells[1].text == event.actor
     assert cells[3].text == event.target
     assert cells[0].find_all("time"), "the time is shown"
+
+
+def _commits_during(app, request) -> int:
+    """How many transactions the database committed while `request()` ran."""
+    committed = []
+
+    def count(_connection):
+        import traceback
+
+        committed.append(1)
+        print("COMMIT", [f.name for f in traceback.extract_stack()][-14:])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", count)
+    try:
+        request()
+    finally:
+        event.remove(engine, "commit", count)
+    return len(committed)
+
+
+def test_a_write_and_its_audit_event_commit_together(app):
+    """A connect, a re-sync and a delete through the API write their audit event in their own
+    transaction: one commit each, and the event is there."""
+    make_user(app, "robot", "admin")
+    client, headers = app.test_client(), bearer(make_token(app, "robot"))
+    user_id = accepted_user_id()
+    body = {"platform": "tiktok", "user_id": user_id}
+    # The token's first use notes when it was used (then at most every few minutes).
+    assert client.get("/api/v1/categories", headers=headers).status_code == 200
+    answers = []
+
+    def call(method, path, **kwargs):
+        return lambda: answers.append(client.open(path, method=method, headers=headers, **kwargs))
+
+    assert _commits_during(app, call("POST", "/api/v1/connect", json=body)) == 1
+    assert _commits_during(app, call("POST", "/api/v1/connect", json=body)) == 1
+    profile_id = answers[0].get_json()["profile"]["id"]
+    assert _commits_during(app, call("DELETE", f"/api/v1/profiles/{profile_id}")) == 1
+    assert [a.status_code for a in answers] == [201, 200, 204]
+    username = answers[0].get_json()["profile"]["username"]
+    events = [(e.action, e.target, e.detail) for e in audit_events(app) if e.actor == "robot"]
+    assert events[-3:] == [
+        ("connect", f"tiktok:{user_id}", "created"),
+        ("connect", f"tiktok:{user_id}", "updated"),
+        ("delete", f"tiktok:{user_id}", f"profile {profile_id} ({username})"),
+    ]
 
 
 def test_the_audit_log_filters_by_action_and_by_actor(app, client):

@@ -304,14 +304,24 @@ def _stored_video(video_id: str) -> Video:
     return db.session.scalar(select(Video).where(Video.video_id == video_id))
 
 
+def _seen_video() -> dict:
+    item = video("v-same", categories=["Gaming"], hashtags=["#play"], likes=5)
+    item["caption"], item["posted_at"] = "Speedrun tonight", "2026-01-02T03:04:05Z"
+    return item
+
+
+def _store_seen(seen: dict) -> Video:
+    """Store a profile that likes `seen`; the stored video."""
+    onboarding.submit_payload("x", make_payload(user_id="a", liked_videos=[seen]))
+    return _stored_video(seen["video_id"])
+
+
 def test_a_video_seen_again_as_stored_is_not_rewritten(app):
     """A write leaves a catalogue video it would store unchanged alone (its row, its index
     and text-search entries); what it links and counts is the same."""
-    seen = video("v-same", categories=["Gaming"], hashtags=["#play"], likes=5)
-    seen["caption"], seen["posted_at"] = "Speedrun tonight", "2026-01-02T03:04:05Z"
+    seen = _seen_video()
     with app.app_context():
-        onboarding.submit_payload("x", make_payload(user_id="a", liked_videos=[seen]))
-        first = _stored_video("v-same")
+        first = _store_seen(seen)
         pk, updated_at = first.id, first.updated_at
         db.session.remove()
         again = dict(seen)
@@ -338,11 +348,9 @@ def test_a_video_seen_again_as_stored_is_not_rewritten(app):
     ],
 )
 def test_a_video_seen_again_changed_is_rewritten(app, field, value, stored_as):
-    seen = video("v-same", categories=["Gaming"], hashtags=["#play"], likes=5)
-    seen["caption"], seen["posted_at"] = "Speedrun tonight", "2026-01-02T03:04:05Z"
+    seen = _seen_video()
     with app.app_context():
-        onboarding.submit_payload("x", make_payload(user_id="a", liked_videos=[seen]))
-        first = _stored_video("v-same")
+        first = _store_seen(seen)
         pk, posted_at = first.id, first.posted_at
         db.session.remove()
         outcome = onboarding.submit_payload(

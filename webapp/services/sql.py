@@ -39,6 +39,11 @@ def built_once(session: Session, key, build: Callable[[Session], object]):
     return statement
 
 
+def param_marker(connection) -> str:
+    """The driver's positional parameter marker, for SQL sent straight to it."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
 def escape_like(text: str) -> str:
     """Text to match literally inside a LIKE pattern with ESCAPE '\\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -25,7 +25,7 @@ from . import changes, search
 from .payloads import pack
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
-from .sql import built_once, upsert_statement
+from .sql import built_once, param_marker, upsert_statement
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 
 
@@ -355,7 +355,7 @@ def _write_categories(session: Session, video_rows: list[dict], pks: dict, befor
         # Two writers that both found a video new (PostgreSQL: the second waited on the
         # first's insert of it) enter the same rows: the second's are already there.
         connection = session.connection()
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        marker = param_marker(connection)
         connection.exec_driver_sql(
             f"INSERT INTO {table.name} (category_id, video_pk) VALUES ({marker}, {marker}) "
             "ON CONFLICT DO NOTHING",
@@ -370,7 +370,7 @@ def _add_counts(session: Session, table, keys: tuple[str, ...], column: str, row
     if not rows:
         return
     connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marker = param_marker(connection)
     names = (*keys, column)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(names)}) "
@@ -434,7 +434,7 @@ def _upsert_payloads(session: Session, rows: list[tuple[int, bytes]]) -> None:
     if not rows:
         return
     connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marker = param_marker(connection)
     table = ProfilePayload.__table__.name
     connection.exec_driver_sql(
         f"INSERT INTO {table} (profile_id, payload) VALUES ({marker}, {marker}) "
@@ -464,7 +464,7 @@ def _insert_many(session: Session, table, columns: tuple[str, ...], rows: list[t
                 for row in rows:
                     copy.write_row(row)
         return
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marker = param_marker(connection)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
@@ -500,7 +500,7 @@ def _replace_rows(session: Session, shape: tuple, old: set[tuple], new: set[tupl
     gone = sorted(row[:key] for row in old - new)
     if gone:
         connection = session.connection()
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        marker = param_marker(connection)
         where = " AND ".join(f"{name} = {marker}" for name in columns[:key])
         connection.exec_driver_sql(f"DELETE FROM {table.name} WHERE {where}", gone)
     _insert_many(session, table, columns, sorted(new - old))
