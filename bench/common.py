@@ -19,6 +19,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # The instance folder of the benchmarks' servers and CLI runs (secret key, bench password),
@@ -332,12 +334,34 @@ def servers(database: Path, toker_env: dict | None = None):
         datasette = f"http://127.0.0.1:{datasette_port}/{database.stem}"
         wait_until_up(f"{toker}/healthz")
         wait_until_up(f"{datasette}.json")
+        # A worker builds its live state in a thread at start: measured before that ends, the
+        # first endpoint would share the cores with it.
+        wait_for_warm_workers(psutil.Process(processes[0].pid))
         yield toker, datasette
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+def wait_for_warm_workers(master: psutil.Process, quiet_seconds: float = 3.0) -> float:
+    """Seconds until every worker has been idle for `quiet_seconds` (their warm-up done)."""
+    started = time.monotonic()
+    quiet_since = None
+    while time.monotonic() - started < 600:
+        workers = master.children()
+        for worker in workers:
+            worker.cpu_percent(interval=None)  # starts each worker's measurement
+        time.sleep(0.5)
+        busy = sum(worker.cpu_percent(interval=None) for worker in workers)
+        if len(workers) and busy < 5:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet_seconds:
+                return quiet_since - started
+        else:
+            quiet_since = None
+    raise SystemExit("the workers were still busy after 10 minutes")
 
 
 def measure(targets: list[tuple], duration: int) -> list[tuple]:

@@ -41,6 +41,7 @@ from common import (  # noqa: E402
     fetch,
     free_port,
     toker_environment,
+    wait_for_warm_workers,
     wait_until_up,
 )
 from map import time_map_page  # noqa: E402
@@ -79,25 +80,6 @@ def timed_get(url: str, headers: dict) -> float:
     started = time.perf_counter()
     fetch(url, headers)
     return time.perf_counter() - started
-
-
-def wait_for_warm_workers(master: psutil.Process, quiet_seconds: float = 3.0) -> float:
-    """Seconds until every worker has been idle for `quiet_seconds` (their warm-up done)."""
-    started = time.monotonic()
-    quiet_since = None
-    while time.monotonic() - started < 600:
-        workers = master.children()
-        for worker in workers:
-            worker.cpu_percent(interval=None)  # starts each worker's measurement
-        time.sleep(0.5)
-        busy = sum(worker.cpu_percent(interval=None) for worker in workers)
-        if len(workers) and busy < 5:
-            quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since >= quiet_seconds:
-                return quiet_since - started
-        else:
-            quiet_since = None
-    raise SystemExit("the workers were still busy after 10 minutes")
 
 
 def main() -> None:
@@ -149,8 +131,11 @@ def main() -> None:
         warm_s = wait_for_warm_workers(master)
         rng = random.Random(2026)
         headers = bearer(token)
+        # A different page each time: a page read again at the same data version is served
+        # from the answer kept for it, which this table is not about.
+        pages = iter(rng.sample(range(1, 1001), args.requests + 1))
         kinds = {
-            "list, 50 rows": lambda: f"/api/v1/profiles?per_page=50&page={rng.randint(1, 20)}",
+            "list, 50 rows": lambda: f"/api/v1/profiles?per_page=50&page={next(pages)}",
             "filtered list (platform, interest)": lambda: (
                 f"/api/v1/profiles?platform={rng.choice(('tiktok', 'instagram', 'x'))}"
                 f"&interest={rng.choice(INTERESTS)}:0.2&sort=followers&per_page=20"

@@ -101,3 +101,19 @@ def test_bad_settings_stop_the_start_with_a_clear_message(
     monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match=rf"{name}.*{message}"):
         create_app()
+
+
+def test_the_pool_holds_a_connection_per_request_thread(instance, monkeypatch):
+    """Fewer pooled connections than request threads would make every request beyond them
+    open a connection (on PostgreSQL, a server process) and close it again."""
+    from webapp.extensions import db
+
+    monkeypatch.setenv("TOKER_THREADS", "12")
+    with create_app().app_context():
+        assert db.engine.pool.size() == 14  # the threads, the warm-up and a spare
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with create_app().app_context():  # the engine connects only when first used
+        assert db.engine.pool.size() == 14
+    monkeypatch.setenv("TOKER_DB_POOL_SIZE", "3")
+    with create_app().app_context():
+        assert db.engine.pool.size() == 3

@@ -759,3 +759,27 @@ def test_the_proxy_relays_and_refuses_when_stopped():
     finally:
         proxy.stop()
         echo.close()
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_a_request_uses_it(
+    make_app, database_url
+):
+    """A PostgreSQL restart (or an idle timeout) ends the pooled connections' server side; a
+    connection idle past TOKER_DB_PING_AFTER is checked before use, so the next request gets a
+    fresh one instead of an error."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: a SQLite connection has no server side to drop")
+    import psycopg
+
+    app = make_app(TOKER_DB_PING_AFTER=0.0)
+    with app.app_context():
+        pid = db.session.execute(select(func.pg_backend_pid())).scalar_one()
+        db.session.remove()
+        assert db.engine.pool.checkedin() == 1
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 200, answer.get_json()
+    with app.app_context():
+        assert db.session.execute(select(func.pg_backend_pid())).scalar_one() != pid

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from webapp.extensions import db
 from webapp.models import (
@@ -165,7 +165,8 @@ def _assert_equal_to_a_fresh_build(patched: similarity.Matrix) -> None:
         assert np.array_equal(patched.raw[mine], fresh.raw[row])
         assert patched.usernames[mine] == fresh.usernames[row]
         assert patched.dominant[mine] == fresh.dominant[row]
-        assert patched.labels[mine] == fresh.labels[row]
+        codes, shares = similarity.top_two(np.array([patched.raw[mine], fresh.raw[row]]))
+        assert codes[0].tolist() == codes[1].tolist() and shares[0].tolist() == shares[1].tolist()
     assert patched.counts_by_platform() == fresh.counts_by_platform()
     for platform, interests in FILTERS:
         assert patched.count(platform, interests) == fresh.count(platform, interests)
@@ -305,6 +306,7 @@ def _answers(client, me: int) -> dict:
         "videos": [v["video_id"] for v in client.get("/api/v1/videos?q=freshtag").json["items"]],
         "map": sorted(client.get("/api/v1/map").get_json()["username"]),
         "overview": client.get("/").status_code,
+        "table": client.get("/profiles?sort=username&order=asc").get_data(as_text=True),
     }
 
 
@@ -332,6 +334,7 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     assert after["similar"][0] == "newcomer" and after["mix"][:2] == ["me", "newcomer"]
     assert after["videos"] == ["fresh-video"]
     assert after["map"] == ["bystander", "me", "newcomer"]
+    assert ">newcomer<" in after["table"] and "3 profiles" in after["table"]
     with app.app_context():
         assert analytics.overview()["counts"]["x"] == 2
 
@@ -344,6 +347,7 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     )
     after = _answers(client, me)
     assert "renamed" in after["list"] and "newcomer" not in after["map"]
+    assert ">renamed<" in after["table"] and ">newcomer<" not in after["table"]
     assert after["total Gaming"] == 1 and "renamed" not in after["mix"][:1]
     assert client.get(f"/api/v1/profiles/{newcomer}").get_json()["username"] == "renamed"
     with app.app_context():
@@ -355,6 +359,7 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     assert after["list"] == ["me", "bystander"] and after["total"] == 2
     assert after["total x"] == 1 and "renamed" not in after["similar"]
     assert after["map"] == ["bystander", "me"]
+    assert ">renamed<" not in after["table"] and "2 profiles" in after["table"]
     assert client.get(f"/api/v1/profiles/{newcomer}").status_code == 404
     with app.app_context():
         assert analytics.overview()["counts"] == {"tiktok": 1, "instagram": 0, "x": 1}
@@ -397,3 +402,66 @@ def test_a_bulk_load_that_changed_most_profiles_is_read_in_one_scan(app, monkeyp
         matrix = similarity.current_matrix()
         assert similarity.live.builds == builds + 1
         assert len(matrix.ids) == 5
+
+
+def test_a_page_of_the_list_is_read_once_per_data_version(app, client):
+    """The same page asked again, with nothing written meanwhile, is served without reading
+    the profiles again; after a write it is read anew and shows the write."""
+    with app.app_context():
+        _store("me", [["Music"]])
+        engine = db.engine
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    path = "/api/v1/profiles?per_page=5&sort=followers"
+    first = client.get(path).get_json()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(path).get_json() == first
+        assert not [s for s in statements if "FROM profiles" in s]
+        assert (
+            client.post(
+                "/api/v1/profiles", json={"platform": "x", "payload": _payload("new", [["Food"]])}
+            ).status_code
+            == 201
+        )
+        statements.clear()
+        after = client.get(path).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [s for s in statements if "FROM profiles" in s]
+    assert after["total"] == 2 and {i["username"] for i in after["items"]} == {"me", "new"}
+
+
+def test_the_profile_table_is_rendered_once_per_data_version(app, client):
+    """The browser's table, asked again with nothing written, is not rendered again; the
+    page around it still is (it names the signed-in user)."""
+    from flask import template_rendered
+
+    with app.app_context():
+        _store("me", [["Music"]])
+    rendered: list[str] = []
+
+    def seen(_app, template, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(seen, app)
+    try:
+        first = client.get("/profiles").get_data(as_text=True)
+        again = client.get("/profiles").get_data(as_text=True)
+        partial = client.get("/profiles", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert (
+            client.post(
+                "/api/v1/profiles", json={"platform": "x", "payload": _payload("new", [["Food"]])}
+            ).status_code
+            == 201
+        )
+        after = client.get("/profiles").get_data(as_text=True)
+    finally:
+        template_rendered.disconnect(seen, app)
+    assert rendered.count("partials/_profiles_table.html") == 2
+    assert rendered.count("profiles.html") == 3
+    assert first == again and ">me<" in partial and "<html" not in partial
+    assert ">new<" in after and "2 profiles" in after

@@ -59,7 +59,8 @@ def test_map_api_and_page(app, client):
     assert len(data["ids"]) == len(data["x"]) == len(data["y"]) == 5
     assert data["username"] == [f"user{i}" for i in range(5)]
     assert sorted(data["clusters"]) == ["Gaming", "Music", "News"]
-    assert data["top"][0] == "Music 100%"  # the hover label's top interests
+    # The hover label's top interests: Music at 100 %, no second one.
+    assert data["categories"][data["top"][0][0]] == "Music" and data["top_shares"][0] == [100, 0]
     # Profiles with the same interests share a position and a cluster.
     assert (data["x"][0], data["y"][0]) == (data["x"][1], data["y"][1])
     assert data["cluster"][0] == data["cluster"][1] != data["cluster"][2]
@@ -87,7 +88,14 @@ def test_past_max_points_the_map_draws_an_even_sample_and_counts_everyone(app, c
     data = client.get("/api/v1/map?k=3").get_json()
     drawn = len(data["ids"])
     assert 6 <= drawn <= 18 and data["total"] == 40
-    assert len(data["x"]) == len(data["y"]) == len(data["username"]) == len(data["top"]) == drawn
+    assert (
+        len(data["x"])
+        == len(data["y"])
+        == len(data["username"])
+        == len(data["top"])
+        == len(data["top_shares"])
+        == drawn
+    )
     assert sum(data["cluster_sizes"]) == 40 and sorted(data["cluster_sizes"]) == [13, 13, 14]
     with app.app_context():
         ids = np.array(similarity.current_matrix().ids)
@@ -105,3 +113,25 @@ def test_past_max_points_the_map_draws_an_even_sample_and_counts_everyone(app, c
     with app.app_context():
         everyone = population_map.population_map(3)
     assert len(everyone["ids"]) == everyone["total"] == 41
+
+
+def test_the_top_two_interests_are_the_largest_first_in_taxonomy_on_ties():
+    """The map's hover labels' interests match a plain stable sort of each row, ties and
+    empty rows included."""
+    from webapp.services.similarity import top_two
+    from webapp.services.taxonomy import CATEGORIES
+
+    rng = np.random.default_rng(3)
+    raw = rng.random((300, len(CATEGORIES))) ** 4
+    raw /= raw.sum(axis=1, keepdims=True)
+    raw[:10] = 0  # nothing classified
+    raw[5:10, [4, 9, 12]] = 1 / 3  # a three-way tie: the first two in taxonomy order
+    raw[10, :] = 0
+    raw[10, 2] = 1.0  # one interest only
+    codes, shares = top_two(raw)
+    expected = np.argsort(-raw, axis=1, kind="stable")[:, :2]
+    assert np.array_equal(codes, expected)
+    assert np.array_equal(shares, np.rint(np.take_along_axis(raw, expected, axis=1) * 100))
+    assert shares[0].tolist() == [0, 0] and codes[5].tolist() == [4, 9]
+    assert shares[5].tolist() == [33, 33] and shares[10].tolist() == [100, 0]
+    assert codes.dtype == np.int8 and top_two(raw[:0])[0].shape == (0, 2)

@@ -43,7 +43,15 @@ def _random_matrix(n: int, seed: int = 0) -> Matrix:
 def test_the_matrix_keeps_compact_arrays_and_no_per_row_python_objects_but_strings():
     matrix = _random_matrix(5_000)
     assert matrix.raw.dtype == np.float64  # exact: counts compare weights as SQL does
-    assert matrix.vectors32.dtype == np.float32
+    # No second copy of the weights: the look-alikes divide by the norms as they score.
+    assert not [
+        name
+        for name, value in vars(matrix).items()
+        if isinstance(value, np.ndarray)
+        and value.ndim == 2
+        and name != "_raw"
+        and name != "platform_sums"
+    ]
     assert matrix.platforms.dtype == np.int8
     assert matrix.dominant.codes.dtype == np.int16
     assert isinstance(matrix.row_of, IdIndex)

@@ -1402,3 +1402,24 @@ def test_table_links_keep_the_script_root_the_app_is_served_under(client, stored
 
     [row] = parse(page).select("table#profiles tbody tr")
     assert row.one("td a")["href"] == f"/toker/profiles/{stored['id']}"
+
+
+def test_the_layout_links_are_built_once_and_follow_the_script_root(app, monkeypatch):
+    """Templates' url_for remembers what it built, per script root; a URL with a list among
+    its values is built every time."""
+    from webapp.views import filters
+
+    built = []
+    real = filters.url_for
+    monkeypatch.setattr(filters, "url_for", lambda *a, **k: built.append(a) or real(*a, **k))
+    monkeypatch.setattr(filters, "_URLS", {})
+    with app.test_request_context("/"):
+        assert filters.cached_url_for("pages.profiles") == "/profiles"
+        assert filters.cached_url_for("pages.profiles") == "/profiles"
+        assert filters.cached_url_for("pages.profiles", interest=["Music:0.3", "Food:0.1"]) == (
+            "/profiles?interest=Music:0.3&interest=Food:0.1"
+        )
+        filters.cached_url_for("pages.profiles", interest=["Music:0.3", "Food:0.1"])
+    with app.test_request_context("/", base_url="http://localhost/toker"):
+        assert filters.cached_url_for("pages.profiles") == "/toker/profiles"
+    assert len(built) == 4

@@ -4,14 +4,15 @@ import functools
 import logging
 import os
 import sqlite3
+import time
 
 import orjson
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc, make_url
 
 from . import security
 from .assets import check_local_copies
-from .config import default_config, from_environment, instance_secret_key
+from .config import default_config, from_environment, instance_secret_key, request_threads
 from .extensions import db, migrate
 from .jsonprovider import OrjsonProvider
 
@@ -126,8 +127,11 @@ def register_extensions(app: Flask) -> None:
     if uri.startswith("sqlite"):
         busy_timeout = app.config["TOKER_SQLITE_BUSY_TIMEOUT_MS"] / 1000
         options.setdefault("connect_args", {}).setdefault("timeout", busy_timeout)
-    else:
-        options.setdefault("pool_pre_ping", True)
+    pool_size = app.config["TOKER_DB_POOL_SIZE"]
+    if pool_size is None:
+        pool_size = request_threads() + 2
+    if pool_size is not None and make_url(uri).database not in (None, "", ":memory:"):
+        options.setdefault("pool_size", pool_size)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     from .models import include_name
@@ -146,7 +150,34 @@ def register_extensions(app: Flask) -> None:
                     cache_mb=app.config["TOKER_SQLITE_CACHE_MB"],
                 )
                 event.listen(engine, "connect", pragmas)
+            elif not options.get("pool_pre_ping"):
+                _ping_when_idle(engine, app.config["TOKER_DB_PING_AFTER"])
     security.init_app(app)
+
+
+def _ping_when_idle(engine, idle_seconds: float) -> None:
+    """Check a pooled server connection with a round trip before it is used, when it has been
+    idle `idle_seconds` or more: a database restart or an idle timeout may have dropped it.
+    A failed check makes the pool open a fresh connection instead. (SQLAlchemy's pre_ping
+    checks on every checkout: a round trip more for every request.)"""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, _proxy) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection was dropped: {error}") from error
 
 
 def register_blueprints(app: Flask) -> None:

@@ -23,7 +23,18 @@ ENV_SETTINGS = {
     "TOKER_CONNECTOR_FAULTS": ("TOKER_CONNECTOR_FAULTS", str),
     "TOKER_SQLITE_BUSY_TIMEOUT_MS": ("TOKER_SQLITE_BUSY_TIMEOUT_MS", int),
     "TOKER_SQLITE_CACHE_MB": ("TOKER_SQLITE_CACHE_MB", int),
+    "TOKER_DB_POOL_SIZE": ("TOKER_DB_POOL_SIZE", int),
+    "TOKER_DB_PING_AFTER": ("TOKER_DB_PING_AFTER", float),
 }
+
+
+def request_threads() -> int:
+    """The request threads of a served worker, as gunicorn.conf.py reads TOKER_THREADS."""
+    try:
+        value = int(os.environ.get("TOKER_THREADS") or "")
+    except ValueError:
+        return 8
+    return value if value > 0 else 8
 
 
 def default_config(instance_path: str) -> dict:
@@ -73,6 +84,15 @@ def default_config(instance_path: str) -> dict:
         "TOKER_CONNECTOR_FAULTS": "",
         # How long a SQLite write waits for another writer's lock before answering 503.
         "TOKER_SQLITE_BUSY_TIMEOUT_MS": 30_000,
+        # Database connections a process keeps open: one per request thread (TOKER_THREADS,
+        # as gunicorn.conf.py reads it) and two for the warm-up and a spare. Below the thread
+        # count, each request beyond it opens a connection and closes it afterwards: on
+        # PostgreSQL a server process, on SQLite its set-up statements (8 % of a busy worker).
+        "TOKER_DB_POOL_SIZE": None,
+        # A pooled PostgreSQL connection idle this long, in seconds, is checked with a round
+        # trip before a request uses it (a restarted server dropped it); one in use within
+        # that time is not: the check would cost every request a round trip.
+        "TOKER_DB_PING_AFTER": 10.0,
     }
 
 

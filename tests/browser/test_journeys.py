@@ -441,6 +441,14 @@ def test_the_map_draws_every_profile_and_a_click_opens_one(page: Page, watch, sh
         "document.getElementById('population-map').data.reduce((n, t) => n + t.x.length, 0)"
     )
     assert drawn == total
+    # Each hover label names the profile, its two largest interests (written by the page from
+    # the answer's category indices and shares) and its cluster.
+    texts = page.evaluate("document.getElementById('population-map').data.flatMap((t) => t.text)")
+    label = re.compile(
+        r"^.+ · ([A-Z][A-Za-z &]+ \d{1,3}%(, [A-Z][A-Za-z &]+ \d{1,3}%)?|Unclassified)"
+        r" · cluster: .+$"
+    )
+    assert texts and all(label.match(text) for text in texts), texts[:3]
     # Click the first point of the first trace at its position on screen.
     x, y, profile_id = page.evaluate(
         """(() => {

@@ -467,7 +467,28 @@ def _catalogue_schemas() -> dict:
                 "y": {"type": "array", "items": {"type": "number"}},
                 "username": _strings(),
                 "dominant": _strings("Dominant interest, or Unclassified."),
-                "top": _strings("The two largest interests with their shares, for labels."),
+                "top": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 0},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                    "description": "Each point's two largest interests, as indices into "
+                    "`categories` (of equal shares, the first in the taxonomy).",
+                },
+                "top_shares": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                    "description": "Their shares in whole per cent (0: no such interest).",
+                },
+                "categories": _strings("The taxonomy, in the order `top` indexes."),
                 "platform": {"type": "array", "items": PLATFORM},
                 "cluster": {
                     "type": "array",

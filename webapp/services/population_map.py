@@ -213,16 +213,18 @@ class Maps:
             sizes = np.bincount(clusters, minlength=len(projection.model.names)) if n else []
             if n <= MAX_POINTS:
                 drawn = slice(0, n)
-                usernames, labels = list(matrix.usernames), list(matrix.labels)
+                usernames = list(matrix.usernames)
             else:
                 drawn = sample_rows(ids, MAX_POINTS)
                 usernames = [matrix.usernames[row] for row in drawn.tolist()]
-                labels = [matrix.labels[row] for row in drawn.tolist()]
+            top, shares = similarity.top_two(matrix.raw[drawn])
             return {
                 "ids": ids[drawn].copy(),
                 "username": usernames,
                 "dominant": [name or "Unclassified" for name in matrix.dominant.of(drawn)],
-                "top": labels,
+                "top": top,
+                "top_shares": shares,
+                "categories": CATEGORIES,
                 "platform": [PLATFORMS[code] for code in matrix.platforms[drawn].tolist()],
                 "x": projection.x[:n][drawn].copy(),
                 "y": projection.y[:n][drawn].copy(),

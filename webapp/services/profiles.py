@@ -266,8 +266,19 @@ def _total(query: ListQuery, conditions: list) -> int:
     )
 
 
+# Pages of the list, kept for the data version they were read at: the first page of the
+# browser and of the API is asked for far more often than anything changes. The answers are
+# shared: callers must not change them.
+_pages = versions.VersionedCache(size=32)
+
+
 def list_profiles(query: ListQuery) -> dict:
-    """One page of profile summaries matching the query, with the total count."""
+    """One page of profile summaries matching the query, with the total count (a page read
+    at the current data version is served again until the next write)."""
+    return _pages.get_or_compute(db.session, query, lambda: _list_page(query))
+
+
+def _list_page(query: ListQuery) -> dict:
     conditions = _filters(query)
     total = _total(query, conditions)
     if query.interests and total:

@@ -60,14 +60,14 @@ def current(session: Session, name: str = PROFILES) -> int:
 class VersionedCache:
     """Answers computed once per data version: valid until the next write, in any process.
 
-    Each key has its own lock, so a slow build of one answer never holds up another. While one
-    thread builds a key's new answer, other threads asking for it are served its previous
-    answer rather than waiting; only a key with no answer yet makes them wait.
+    Each key has its own lock, so a slow build of one answer never holds up another. Threads
+    asking for a key whose new answer another thread is building wait for it; with a
+    `max_stale` allowance they are served the previous answer instead. At most `size` answers
+    are kept.
     """
 
-    SIZE = 512
-
-    def __init__(self):
+    def __init__(self, size: int = 512):
+        self.size = size
         # One cache per engine, so two apps in one process (tests) never share answers.
         self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._locks: dict[tuple[int, tuple], threading.Lock] = {}
@@ -90,13 +90,13 @@ class VersionedCache:
         engine = session.get_bind()
         with self._guard:
             entries = self._by_engine.setdefault(engine, {})
-            if len(self._locks) > 4 * self.SIZE:  # keys come and go (searches): forget idle ones
+            if len(self._locks) > 4 * self.size:  # keys come and go (searches): forget idle ones
                 self._locks = {k: held for k, held in self._locks.items() if held.locked()}
             lock = self._locks.setdefault((id(engine), key), threading.Lock())
         entry = entries.get(key)
         if entry is not None and self._fresh(entry, version, max_stale):
             return entry[1]
-        if not lock.acquire(blocking=entry is None):
+        if not lock.acquire(blocking=entry is None or max_stale <= 0):
             return entry[1]  # another thread is building the new answer: serve the previous
         try:
             entry = entries.get(key)
@@ -104,7 +104,7 @@ class VersionedCache:
                 return entry[1]
             value = compute()
             with self._guard:
-                if len(entries) >= self.SIZE:
+                if len(entries) >= self.size:
                     entries.clear()
                 entries[key] = (version, value, time.monotonic())
         finally:

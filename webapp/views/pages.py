@@ -3,8 +3,20 @@
 import json
 import math
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
 
+from ..extensions import db
 from ..security import current_actor, record_action, requires
 from ..services import (
     analytics,
@@ -13,14 +25,15 @@ from ..services import (
     raw_payloads,
     recommendations,
     similarity,
+    versions,
     videos,
 )
 from ..services.connectors import ConnectorError
 from ..services.seeding import seed_profiles
 from ..services.taxonomy import CATEGORIES
 from . import charts
-from .filters import FILTERS, url_for_ids
-from .htmx import render_page_or_partial
+from .filters import FILTERS, cached_url_for, url_for_ids
+from .htmx import is_partial_request, render_page_or_partial
 
 bp = Blueprint("pages", __name__)
 
@@ -52,6 +65,7 @@ RECOMMENDED_ON_PAGE = 8
 @bp.record_once
 def _register_filters(state) -> None:
     state.app.jinja_env.filters.update(FILTERS)
+    state.app.jinja_env.globals["url_for"] = cached_url_for
 
 
 @bp.app_context_processor
@@ -111,33 +125,56 @@ def profile_list():
         query = profiles.ListQuery(
             query.q, query.platform, "updated", "desc", 1, query.per_page, query.interests
         )
+    # The table is the same for everyone at a data version: rendered once per version and
+    # query, it is served again until the next write (the page around it names the user).
+    table = _tables.get_or_compute(db.session, query, lambda: _profiles_table(query))
+    if is_partial_request():
+        response = make_response(table)
+    else:
+        response = make_response(
+            render_template(
+                "profiles.html",
+                section="profiles",
+                query=query,
+                table=table,
+                chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
+                categories=CATEGORIES,
+            )
+        )
+    response.vary.add("HX-Request")
+    return response
+
+
+_tables = versions.VersionedCache(size=32)
+
+
+def _profiles_table(query: profiles.ListQuery) -> Markup:
+    """The table of profiles, its count, export links and pager, for `query`."""
     page = profiles.list_profiles(query)
-    pages = profiles.page_count(page["total"], query.per_page)
-    return render_page_or_partial(
-        "profiles.html",
-        "partials/_profiles_table.html",
-        section="profiles",
-        query=query,
-        page=page,
-        pages=pages,
-        columns=TABLE_COLUMNS,
-        profile_href=url_for_ids("pages.profile", "profile_id"),
-        default_per_page=profiles.DEFAULT_PER_PAGE,
-        interest_args=[f"{c}:{m:g}" for c, m in query.interests] or None,
-        chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
-        categories=CATEGORIES,
-        export_args={
-            key: value
-            for key, value in {
-                "q": query.q or None,
-                "platform": query.platform,
-                "interest": [f"{c}:{m:g}" for c, m in query.interests] or None,
-                "sort": query.sort,
-                "order": query.order,
-            }.items()
-            if value
-        },
-        per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
+    interest_args = [f"{c}:{m:g}" for c, m in query.interests] or None
+    return Markup(
+        render_template(
+            "partials/_profiles_table.html",
+            query=query,
+            page=page,
+            pages=profiles.page_count(page["total"], query.per_page),
+            columns=TABLE_COLUMNS,
+            profile_href=url_for_ids("pages.profile", "profile_id"),
+            default_per_page=profiles.DEFAULT_PER_PAGE,
+            interest_args=interest_args,
+            export_args={
+                key: value
+                for key, value in {
+                    "q": query.q or None,
+                    "platform": query.platform,
+                    "interest": interest_args,
+                    "sort": query.sort,
+                    "order": query.order,
+                }.items()
+                if value
+            },
+            per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
+        )
     )
 
 

@@ -59,9 +59,10 @@ def _tags_by_category() -> dict[str, list[str]]:
     return tags
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogueVideo:
-    """One video of a platform's catalogue, fixed for ever."""
+    """One video of a platform's catalogue, fixed for ever. (Slots: every worker holds the
+    three mock platforms' 60,000 of them, and an instance dict each took 11 MB.)"""
 
     video_id: str
     categories: tuple[str, ...] | None

@@ -4,6 +4,15 @@
   function asText(value) {
     return String(value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
+  // "Music 40%, Dance 25%": each point's two largest interests (category indices and shares
+  // in per cent), a share of 0 left out.
+  function topInterests(data, i) {
+    var parts = [];
+    for (var j = 0; j < 2; j++) {
+      if (data.top_shares[i][j] > 0) parts.push(data.categories[data.top[i][j]] + " " + data.top_shares[i][j] + "%");
+    }
+    return parts.length ? parts.join(", ") : "Unclassified";
+  }
   function draw(el) {
     fetch(el.dataset.mapUrl).then(function (response) { return response.json(); }).then(function (data) {
       var colorBy = el.dataset.color;
@@ -17,7 +26,7 @@
         var key = groupOf(i);
         var g = groups[key] || (groups[key] = { x: [], y: [], ids: [], text: [] });
         g.x.push(data.x[i]); g.y.push(data.y[i]); g.ids.push(data.ids[i]);
-        g.text.push(asText(data.username[i]) + " · " + data.top[i] + " · cluster: " + data.clusters[data.cluster[i]]);
+        g.text.push(asText(data.username[i]) + " · " + topInterests(data, i) + " · cluster: " + data.clusters[data.cluster[i]]);
       }
       // Clusters are counted over every profile, also when the map draws a sample of them.
       var sizes = {};
