@@ -130,7 +130,7 @@ def register_extensions(app: Flask) -> None:
     pool_size = app.config["TOKER_DB_POOL_SIZE"]
     if pool_size is None:
         pool_size = request_threads() + 2
-    if pool_size is not None and make_url(uri).database not in (None, "", ":memory:"):
+    if make_url(uri).database not in (None, "", ":memory:"):
         options.setdefault("pool_size", pool_size)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)

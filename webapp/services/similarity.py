@@ -189,7 +189,7 @@ class Matrix:
 
     Every worker holds one, so it is kept compact: NumPy arrays for every number (the id
     index too), codes for the dominant interest, Python strings only for the handles (one per
-    distinct handle; the map's hover labels are made for each answer). The
+    distinct handle; the map's hover labels are written by the browser, see `top_two`). The
     float64 weights stay exact (the counts compare them as SQL does), and the look-alikes
     score them divided by their norms: no second, unit-length copy (a float32 one took 124 MB
     at a million profiles). Each row's stamp says when it was last written.
