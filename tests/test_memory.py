@@ -4,13 +4,16 @@ Faker in a web worker. (Memory figures themselves are in bench/memory.py and the
 
 import math
 import os
+import re
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from webapp.services import population_map, recommendations, similarity
+from webapp.services.connectors import get_connector, mock
 from webapp.services.onboarding import submit_payload
 from webapp.services.similarity import IdIndex, Matrix
 from webapp.services.taxonomy import CATEGORIES
@@ -144,6 +147,35 @@ def test_the_catalogue_keeps_category_indices_and_scores_as_the_dense_vectors_di
             known = [c for c in row if c < len(CATEGORIES)]
             dense[i, known] = 1 / math.sqrt(len(known)) if known else 0.0
         assert np.allclose(got, dense @ unit[:-1], rtol=0, atol=1e-15)
+
+
+def test_a_mock_platform_keeps_its_catalogue_in_columns_and_sends_whole_videos():
+    traits = get_connector("tiktok").traits
+    mock.caption_words()  # Faker's word list is not the catalogue's
+    tracemalloc.start()
+    try:
+        built = mock._build_catalogue(traits)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(built) == mock.CATALOGUE_SIZE
+    # 20,000 videos as objects held 8.7 MiB; in columns under 3.
+    assert held < 3 * 2**20, held
+    # Equal hashtag lists are one tuple.
+    assert len({id(tags) for tags in built.hashtags}) < len(built) * 0.6
+    assert sum(len(shelf) for shelf in built.by_category.values()) == len(built)
+    for shelf in built.by_category.values():  # most liked first
+        likes = [built.likes[i] for i in shelf]
+        assert likes == sorted(likes, reverse=True)
+    entries = [built.payload(i) for i in range(len(built))]
+    assert len({entry["video_id"] for entry in entries}) == len(built)
+    for entry in entries[:500]:
+        assert entry["video_id"].startswith(traits.video_id_prefix)
+        assert 4 <= len(entry["caption"].split()) <= 10 and entry["caption"][0].isupper()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["posted_at"])
+        assert "categories" in entry or "hashtags" in entry
+        assert entry["likes"] >= entry["comments"] >= 0 and entry["shares"] >= 0
+    assert built.payload(7)["hashtags"] is not built.payload(7)["hashtags"]  # fresh lists
 
 
 def test_a_web_app_does_not_load_alembic_or_faker(tmp_path):
