@@ -18,6 +18,7 @@ from sqlalchemy import text as sql
 
 from webapp.extensions import db
 from webapp.models import Profile
+from webapp.services.raw_payloads import payload_of
 from webapp.services.taxonomy import CATEGORIES, normalise_hashtag
 
 from .factories import csrf_from, make_payload, video
@@ -856,6 +857,35 @@ def test_a_count_too_large_for_json_numbers_is_refused_with_a_clear_reason(app, 
     (error,) = [error for error in body["errors"] if error["loc"] == "followers_count"]
     assert "too large" in error["msg"], error["msg"]
     assert profile_count(app) == 0
+
+
+def test_unknown_fields_are_kept_only_up_to_their_bound(app, client):
+    """An attack stored a 1.9 MB field the format does not name and had it served back as a
+    1.9 MB profile page: unknown fields are kept up to 16 KiB in all, refused by name beyond."""
+    one_big = make_payload(user_id="big", notes="x" * 1_900_000)
+    response = post_json(client, "/api/v1/profiles", {"platform": "tiktok", "payload": one_big})
+    body = assert_problem(response, 422, "notes")
+    assert "1,900,0" in body["errors"][0]["msg"] and "16,384" in body["errors"][0]["msg"]
+    spread = make_payload(
+        user_id="spread",
+        liked_videos=[{**video(str(i)), "extra": "y" * 1100} for i in range(16)],
+    )
+    response = post_json(client, "/api/v1/profiles", {"platform": "tiktok", "payload": spread})
+    body = assert_problem(response, 422)
+    locs = [error["loc"] for error in body["errors"]]
+    # The fewest fields whose removal brings the rest within the bound (16 of 1,1xx bytes: 2),
+    # each by location.
+    assert len(locs) == 2 and all(re.fullmatch(r"liked_videos\[\d+\]\.extra", loc) for loc in locs)
+    assert profile_count(app) == 0
+
+    kept = make_payload(
+        user_id="kept", region="EU", liked_videos=[{**video("1"), "music_id": "m1"}]
+    )
+    response = post_json(client, "/api/v1/profiles", {"platform": "tiktok", "payload": kept})
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        stored = payload_of(response.get_json()["profile"]["id"])
+    assert stored["region"] == "EU" and stored["liked_videos"][0]["music_id"] == "m1"
 
 
 NUL_PAYLOADS = {

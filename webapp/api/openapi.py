@@ -200,7 +200,7 @@ def _payload_schemas(min_likes: int) -> dict:
             required=["video_id", "likes", "comments", "shares"],
             additional=True,
             description="One liked or shared video. Unknown fields are kept in the raw "
-            "payload but ignored.",
+            "payload but ignored, up to 16 KiB of them in the whole payload.",
         ),
         "Payload": _object(
             {

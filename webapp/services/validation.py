@@ -28,6 +28,10 @@ MAX_HASHTAGS = 50
 MAX_HASHTAG_LEN = 100
 MAX_CAPTION = 2200
 MAX_COUNT = 10**15  # far above any real count, well inside a 64-bit integer
+# Fields the payload format does not name are kept in the raw payload, up to this many bytes of
+# JSON in all (names and values): enough for a platform's extra labels, never a profile page
+# of megabytes.
+MAX_UNKNOWN_BYTES = 16 * 1024
 
 PLATFORMS = ("tiktok", "instagram", "x")
 
@@ -171,6 +175,10 @@ class PayloadRejected(Exception):
         return [p.as_dict() for p in self.problems]
 
 
+_PAYLOAD_FIELDS = frozenset(Payload.model_fields)
+_VIDEO_FIELDS = frozenset(Video.model_fields)
+
+
 def format_loc(parts) -> str:
     """Turn ('liked_videos', 3, 'likes') into 'liked_videos[3].likes'."""
     text = ""
@@ -307,11 +315,60 @@ def validate_payload(raw: Any, min_likes: int = 100) -> Payload:
         for error in exc.errors(include_url=False):
             problems.append(Problem(format_loc(error["loc"]), _message(error)))
     problems.extend(_rule_problems(raw, min_likes))
+    problems.extend(_unknown_problems(raw))
     if _may_hold_nul(raw):
         problems.extend(_nul_problems(raw))
     if problems:
         raise PayloadRejected(problems)
     return payload
+
+
+def _unknown_fields(raw: dict) -> list[tuple[str, Any]]:
+    """Where each field the format does not name is, and its value."""
+    found = [(format_loc((key,)), raw[key]) for key in raw.keys() - _PAYLOAD_FIELDS]
+    for field in ("liked_videos", "shared_videos"):
+        videos = raw.get(field)
+        if not isinstance(videos, list):
+            continue
+        for index, video in enumerate(videos):
+            if isinstance(video, dict) and video.keys() - _VIDEO_FIELDS:
+                for key in video.keys() - _VIDEO_FIELDS:
+                    found.append((format_loc((field, index, key)), video[key]))
+    return found
+
+
+def _json_size(key: str, value: Any) -> int:
+    try:
+        return len(orjson.dumps({key: value}))
+    except TypeError:  # not plain JSON: counted by its text
+        return len(repr(value).encode("utf-8", "replace")) + len(key)
+
+
+def _unknown_problems(raw: dict) -> list[Problem]:
+    """Unknown fields beyond MAX_UNKNOWN_BYTES in all: the largest of them, by location, until
+    what is left fits."""
+    unknown = _unknown_fields(raw)
+    if not unknown:
+        return []
+    sizes = sorted(
+        ((_json_size(loc, value), loc) for loc, value in unknown), key=lambda item: -item[0]
+    )
+    total = sum(size for size, _ in sizes)
+    problems = []
+    left = total
+    for size, loc in sizes:
+        if left <= MAX_UNKNOWN_BYTES:
+            break
+        problems.append(
+            Problem(
+                loc,
+                f"a field the payload format does not name, holding {size:,} bytes: unknown "
+                f"fields are kept up to {MAX_UNKNOWN_BYTES:,} bytes in all, and this payload's "
+                f"hold {total:,}",
+            )
+        )
+        left -= size
+    return problems
 
 
 def _may_hold_nul(raw: dict) -> bool:
