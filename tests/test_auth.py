@@ -7,10 +7,14 @@ shares the small helpers defined here.
 import functools
 import hashlib
 import re
+import subprocess
+import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -30,6 +34,7 @@ from .factories import (
     make_token,
     make_user,
     mock_user_id,
+    sign_in,
     signed_in_client,
 )
 
@@ -346,6 +351,143 @@ def test_signin_attempts_are_rate_limited_per_address(make_app):
     assert signin_post(elsewhere, "alice").status_code == 303
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The accounts service's time, moved by the test: clock[0] += timedelta(...)."""
+    now = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
+    monkeypatch.setattr(accounts, "utcnow", lambda: now[0])
+    return now
+
+
+def test_wrong_passwords_for_one_account_add_up_across_workers_and_it_waits(make_app, clock):
+    # Two apps on one database stand for two gunicorn workers; the address limit is set high.
+    workers = [make_app(TOKER_SIGNIN_LIMIT="1000 per minute") for _ in range(2)]
+    make_user(workers[0], "alice", "viewer")
+    first, second = (worker.test_client() for worker in workers)
+    for attempt in range(accounts.SIGNIN_FAILURES_ALLOWED):
+        browser = (first, second)[attempt % 2]
+        assert signin_post(browser, "alice", "wrong password!").status_code == 401
+
+    waiting = signin_post(first, "alice")  # the right password, while the account waits
+    assert waiting.status_code == 429
+    # At least the account's wait (the address limiter may ask for longer: its window's end).
+    assert int(waiting.headers["Retry-After"]) >= 29
+    assert "try again in 30 seconds" in waiting.text
+    assert not is_signed_in(first)
+    for _ in range(10):  # refused unchecked and not counted: the wait does not grow
+        assert signin_post(second, "alice", "wrong password!").status_code == 429
+    assert signin_post(second, "bob", "wrong password!").status_code == 401, "by account"
+
+    clock[0] += accounts.SIGNIN_WAIT + timedelta(seconds=1)
+    assert signin_post(second, "alice", "wrong password!").status_code == 401
+    assert "try again in 60 seconds" in signin_post(first, "alice").text, "twice as long"
+    clock[0] += timedelta(seconds=61)
+    assert signin_post(first, "alice").status_code == 303
+    assert user_of(workers[0], "alice").failed_signins == 0, "a sign-in starts the count again"
+    events = audit_events(workers[0], "sign-in-failed")
+    assert sum(event.detail == "account waiting" for event in events) == 12
+
+
+def test_an_account_never_waits_longer_than_the_longest_wait(make_app, clock):
+    app = make_app(TOKER_SIGNIN_LIMIT="1000 per minute")
+    alice = make_user(app, "alice", "viewer")
+    _write_elsewhere(app, "UPDATE users SET failed_signins = 500 WHERE id = :id", id=alice)
+
+    assert signin_post(app.test_client(), "alice", "wrong password!").status_code == 401
+
+    waiting = signin_post(app.test_client(), "alice")
+    longest = int(accounts.SIGNIN_WAIT_MAX.total_seconds())
+    # (The limiter rewrites Retry-After, rounding down.)
+    assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= longest - 1
+    assert f"try again in {longest} seconds" in waiting.text
+    clock[0] += accounts.SIGNIN_WAIT_MAX
+    assert signin_post(app.test_client(), "alice").status_code == 303
+
+
+def test_wrong_current_passwords_count_against_the_account(app, clock):
+    browser = signed_in_client(app, "viewer", "alice")
+    before = user_of(app, "alice").password_hash
+    change = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    for _ in range(accounts.SIGNIN_FAILURES_ALLOWED):
+        response = browser.post(
+            "/account/password", data={"current_password": "a wrong guess!", **change}
+        )
+        assert response.status_code == 422
+
+    waiting = browser.post("/account/password", data={"current_password": PASSWORD, **change})
+
+    assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= 29
+    error = parse_html(waiting).find("p", id="current_password-error").text
+    assert "try again in 30 seconds" in error
+    assert user_of(app, "alice").password_hash == before
+    assert signin_post(app.test_client(), "alice").status_code == 429, "the same account"
+
+
+def test_password_changes_are_rate_limited_per_address(make_app):
+    app = make_app(TOKER_SIGNIN_LIMIT="3 per minute")
+    browser = signed_in_client(app, "viewer", "alice")
+    change = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    for _ in range(3):
+        response = browser.post(
+            "/account/password", data={"current_password": "a wrong guess!", **change}
+        )
+        assert response.status_code == 422
+
+    blocked = browser.post("/account/password", data={"current_password": PASSWORD, **change})
+
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "Too many password changes from this address" in blocked.text
+    assert browser.get("/account/password").status_code == 200, "only posting is limited"
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def _redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+SIGN_IN_ELSEWHERE = """
+import sys
+from tests.factories import build_app, csrf_from
+app = build_app(sys.argv[1], TOKER_SIGNIN_LIMIT="3 per minute",
+                RATELIMIT_STORAGE_URI=sys.argv[2], RATELIMIT_KEY_PREFIX=sys.argv[3])
+browser = app.test_client()
+for _ in range(2):
+    token = csrf_from(browser.get("/signin").text)
+    form = {"name": "nobody", "password": "x" * 12, "csrf_token": token}
+    print(browser.post("/signin", data=form).status_code)
+"""
+
+
+def test_the_address_limit_is_shared_by_processes_through_the_configured_storage(
+    make_app, database_url
+):
+    """With TOKER_RATELIMIT_STORAGE_URI set, a worker restart or a second worker does not
+    start the count again: two processes share one count per address."""
+    if not _redis_answers():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: the shared limiter storage")
+    prefix = f"toker-test-{uuid.uuid4().hex}"  # a count of its own, whatever ran before
+    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
+    app = make_app(TOKER_SIGNIN_LIMIT="3 per minute", **settings)
+    elsewhere = subprocess.run(
+        [sys.executable, "-c", SIGN_IN_ELSEWHERE, database_url, REDIS_URL, prefix],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    )
+    assert elsewhere.stdout.split() == ["401", "401"], elsewhere.stderr
+    browser = app.test_client()
+    assert signin_post(browser, "nobody", "x" * 12).status_code == 401  # the third try
+    assert signin_post(browser, "nobody", "x" * 12).status_code == 429
+
+
 def test_failed_signins_are_audited_with_the_name_tried(app, anonymous):
     signin_post(anonymous, "mallory", "guess guess guess")
 
@@ -454,6 +596,107 @@ def test_changing_the_password_ends_the_users_other_sessions(app):
     assert response.status_code == 303
     assert is_signed_in(first), "the session that changed it goes on"
     assert not is_signed_in(second)
+
+
+def copy_of_session(app, client):
+    """Another client carrying a copy of `client`'s session cookie, as a thief would."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_signing_out_ends_the_session_on_the_server_too(app):
+    browser = signed_in_client(app, "viewer", "alice")
+    stolen = copy_of_session(app, browser)
+    assert is_signed_in(stolen)
+
+    assert browser.post("/signout").status_code == 303
+
+    assert not is_signed_in(stolen), "a copied cookie of an ended session signs nobody in"
+    assert not is_signed_in(browser)
+
+
+def test_changing_the_password_ends_copies_of_the_old_sessions_but_not_its_own(app):
+    browser = signed_in_client(app, "viewer", "alice")
+    stolen = copy_of_session(app, browser)
+
+    response = browser.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
+
+    assert response.status_code == 303
+    assert is_signed_in(browser), "the new session of the change goes on"
+    assert not is_signed_in(stolen)
+
+
+def test_an_admin_ends_every_session_of_a_user(app, client):
+    alice = make_user(app, "alice", "viewer")
+    first = signed_in_client(app, "viewer", "alice")
+    second = signed_in_client(app, "viewer", "alice")
+    page = parse_html(client.get("/admin/users"))
+    row = page.find("tr", **{"data-user": "alice"})
+    assert row.find("td", **{"class": "sessions"}).text.split()[0] == "2"
+
+    response = client.post(f"/admin/users/{alice}/sessions/end")
+
+    assert response.status_code == 303
+    assert not is_signed_in(first) and not is_signed_in(second)
+    assert is_signed_in(client), "the admin's own session goes on"
+    [event] = audit_events(app, "sessions-ended")
+    assert (event.actor, event.target, event.detail) == ("admin", "alice", "2 sessions")
+    page = parse_html(client.get("/admin/users"))
+    row = page.find("tr", **{"data-user": "alice"})
+    assert row.find("td", **{"class": "sessions"}).text.split()[0] == "0"
+
+
+def test_toker_users_end_sessions_signs_a_user_out_everywhere(app, runner):
+    browser = signed_in_client(app, "viewer", "alice")
+
+    result = runner.invoke(args=["users", "end-sessions", "alice"])
+
+    assert result.exit_code == 0, result.output
+    assert "Ended 1 session of alice" in result.output
+    assert not is_signed_in(browser)
+    assert [e.target for e in audit_events(app, "sessions-ended")] == ["alice"]
+    unknown = runner.invoke(args=["users", "end-sessions", "nobody"])
+    assert unknown.exit_code != 0 and "nobody" in unknown.output
+
+
+def test_a_role_change_ends_the_users_sessions(app, client):
+    alice = make_user(app, "alice", "analyst")
+    browser = signed_in_client(app, "analyst", "alice")
+    stolen = copy_of_session(app, browser)
+
+    assert client.post(f"/admin/users/{alice}/role", data={"role": "viewer"}).status_code == 303
+
+    assert not is_signed_in(browser) and not is_signed_in(stolen)
+    assert sign_in(app.test_client(), "alice").get("/connect").status_code == 403
+
+
+def test_a_session_ends_with_its_lifetime_on_the_server_too(app):
+    browser = signed_in_client(app, "viewer", "alice")
+    _write_elsewhere(app, "UPDATE user_sessions SET expires_at = created_at")
+
+    assert not is_signed_in(browser)
+
+
+def test_signing_in_keeps_only_the_key_hash_and_drops_sessions_past_their_end(app):
+    make_user(app, "alice", "viewer")
+    first = signed_in_client(app, "viewer", "alice")
+    key = first.get_cookie("session").value
+    _write_elsewhere(app, "UPDATE user_sessions SET expires_at = created_at")
+
+    signed_in_client(app, "viewer", "alice")
+
+    with app.app_context():
+        rows = db.session.execute(text("SELECT key_hash FROM user_sessions")).scalars().all()
+    assert len(rows) == 1, "the expired session was removed"
+    assert len(rows[0]) == 64 and rows[0] not in key
 
 
 # --- where sign-in goes next -----------------------------------------------------------------
@@ -612,7 +855,9 @@ def test_users_set_role_changes_what_a_session_may_do_at_once(app, runner):
     result = runner.invoke(args=["users", "set-role", "alice", "analyst"])
 
     assert result.exit_code == 0, result.output
-    assert viewer.get("/connect").status_code == 200
+    # The sessions of the old role end; the next one has the new role's rights.
+    assert not is_signed_in(viewer)
+    assert sign_in(app.test_client(), "alice").get("/connect").status_code == 200
 
 
 def test_the_last_admin_cannot_be_deleted_or_demoted_from_the_command_line(app, runner):
@@ -961,6 +1206,19 @@ def test_a_bad_token_gets_401_problem_json(app, header):
     assert token not in body["detail"]
 
 
+def test_a_token_signs_in_to_the_json_api_but_not_to_the_api_docs_page(app):
+    """Tokens are for programs: the API docs page is a page, signed in to with the form."""
+    make_user(app, "alice", "viewer")
+    token = make_token(app, "alice")
+    program = app.test_client()
+
+    docs = program.get("/api/v1/docs", headers=bearer(token))
+
+    assert docs.status_code == 302 and location(docs)[0] == "/signin"
+    assert program.get("/api/v1/openapi.json", headers=bearer(token)).status_code == 200
+    assert signed_in_client(app, "viewer", "bob").get("/api/v1/docs").status_code == 200
+
+
 def test_a_bad_token_is_refused_even_with_a_signed_in_session(client):
     response = client.get("/api/v1/profiles", headers=bearer("tok_not-a-real-token"))
 
@@ -1306,13 +1564,13 @@ def test_a_role_changed_elsewhere_applies_to_tokens_and_sessions_on_the_next_req
     assert "(viewer)" in browser.get("/profiles").text
 
 
-def test_a_session_version_bumped_elsewhere_ends_the_session_on_the_next_request(app):
+def test_a_session_ended_elsewhere_ends_on_the_next_request(app):
     alice = make_user(app, "alice", "viewer")
     browser = signed_in_client(app, "viewer", "alice")
     assert is_signed_in(browser)
 
     _write_elsewhere(
-        app, "UPDATE users SET session_version = session_version + 1 WHERE id = :id", id=alice
+        app, "UPDATE user_sessions SET ended_at = created_at WHERE user_id = :id", id=alice
     )
 
     assert not is_signed_in(browser)

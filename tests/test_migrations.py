@@ -400,3 +400,41 @@ def test_existing_videos_get_their_category_rows_and_back(database_url):
         assert db.session.execute(text("SELECT count(*) FROM videos")).scalar() == 3
         db.session.remove()
         db.engine.dispose()
+
+
+def test_users_and_their_tokens_are_kept_when_sessions_move_to_the_server(database_url):
+    """0011 adds user_sessions and the per-account failure count and drops session_version;
+    users, their ids' AUTOINCREMENT and their API tokens are kept both ways."""
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, name, password_hash, role, session_version, "
+                    "must_change_password, created_at) VALUES "
+                    "(7, 'alice', 'h', 'admin', 3, false, '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at)"
+                    " VALUES (1, 7, 'ci', 'd', 'tok_', '2026-01-01')"
+                )
+            )
+        flask_migrate.upgrade()
+        users = db.session.execute(
+            text("SELECT id, name, role, failed_signins, signin_locked_until FROM users")
+        ).all()
+        assert [tuple(row) for row in users] == [(7, "alice", "admin", 0, None)]
+        assert db.session.execute(text("SELECT user_id FROM api_tokens")).scalars().all() == [7]
+        columns = {column["name"] for column in inspect(db.engine).get_columns("users")}
+        assert "session_version" not in columns
+        assert "user_sessions" in inspect(db.engine).get_table_names()
+        db.session.remove()
+        flask_migrate.downgrade(revision="0010")
+        assert "user_sessions" not in inspect(db.engine).get_table_names()
+        assert db.session.execute(text("SELECT name FROM users")).scalars().all() == ["alice"]
+        assert db.session.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()

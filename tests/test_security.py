@@ -14,7 +14,7 @@ from sqlalchemy import select
 from webapp import create_app
 from webapp.assets import ASSETS
 from webapp.extensions import db
-from webapp.models import ROLES, ApiToken, AuditEvent, Profile, User
+from webapp.models import ROLES, ApiToken, AuditEvent, Profile, User, UserSession
 from webapp.security import PUBLIC_ENDPOINTS, UNSAFE_METHODS, required_role
 from webapp.services import accounts
 from webapp.services import profiles as profile_service
@@ -116,9 +116,10 @@ class World:
                     select(Profile.id, Profile.username, Profile.updated_at).order_by(Profile.id)
                 ).all(),
                 "users": db.session.execute(
-                    select(User.name, User.role, User.password_hash, User.session_version).order_by(
-                        User.name
-                    )
+                    select(User.name, User.role, User.password_hash).order_by(User.name)
+                ).all(),
+                "sessions": db.session.execute(
+                    select(UserSession.id, UserSession.ended_at).order_by(UserSession.id)
                 ).all(),
                 "tokens": db.session.execute(
                     select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)
@@ -362,6 +363,12 @@ MATRIX = [
         {"viewer": 403, "analyst": 403, "admin": 303},
     ),
     ("POST", "/admin/tokens/{token}/revoke", {}, {"viewer": 403, "analyst": 403, "admin": 303}),
+    (
+        "POST",
+        "/admin/users/{user}/sessions/end",
+        {},
+        {"viewer": 403, "analyst": 403, "admin": 303},
+    ),
 ]
 MATRIX_CASES = [(role, *row) for row in MATRIX for role in ROLES]
 # Reads and refusals change nothing, so they share one app; allowed changes get their own.
@@ -474,6 +481,7 @@ CSRF_CASES = {
     ),
     "admin.change_role": ("/admin/users/{user}/role", {"role": "admin"}, 303),
     "admin.delete_user": ("/admin/users/{user}/delete", {}, 303),
+    "admin.end_sessions": ("/admin/users/{user}/sessions/end", {}, 303),
     "admin.create_token": ("/admin/tokens", {"user": "alice", "name": "x"}, 200),
     "admin.revoke_token": ("/admin/tokens/{token}/revoke", {}, 303),
 }

@@ -97,6 +97,21 @@ def users_set_role(name: str, role: str):
     click.echo(f"{name} is now {role}.")
 
 
+@users_group.command("end-sessions")
+@click.argument("name")
+@with_appcontext
+def users_end_sessions(name: str):
+    """Sign a user out everywhere: every open session of theirs ends now."""
+    try:
+        user = accounts.get_user(name)
+    except accounts.AccountError as error:
+        _fail(error)
+    ended = accounts.end_sessions(user)
+    noun = "session" if ended == 1 else "sessions"
+    audit.record(cli_actor(), "sessions-ended", name, f"{ended} {noun}", via="cli")
+    click.echo(f"Ended {ended} {noun} of {name}.")
+
+
 @users_group.command("first-admin")
 @click.option("--name", default="admin", show_default=True)
 @with_appcontext

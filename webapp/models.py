@@ -334,8 +334,10 @@ class User(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    # Bumped when the password changes or the user is signed out everywhere: older sessions end.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Sign-in failures in a row, counted in the database so every worker sees them; at
+    # SIGNIN_FAILURES_ALLOWED the account waits until signin_locked_until (services/accounts.py).
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    signin_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A one-time password printed by the first start must be replaced at the first sign-in.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -345,14 +347,23 @@ class User(db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # Flask-Login's user protocol.
-    is_active = True
-    is_authenticated = True
-    is_anonymous = False
 
-    def get_id(self) -> str:
-        """The session's user reference; a new session version invalidates older sessions."""
-        return f"{self.id}.{self.session_version}"
+class UserSession(db.Model):
+    """A signed-in browser session, kept on the server so that it can be ended at once: by
+    signing out, a password or role change, or an admin. The cookie carries a random key; only
+    its hash is kept."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the session key (a 256-bit random secret), as for API tokens.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ApiToken(db.Model):

@@ -25,7 +25,7 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.signout"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The views with a rate limit of their own (@limiter.limit): a limit put on another view must
 # be named here too, or the limiter skips it (see skips_rate_limits).
-RATE_LIMITED_ENDPOINTS = frozenset({"auth.signin"})
+RATE_LIMITED_ENDPOINTS = frozenset({"auth.signin", "auth.change_password"})
 
 
 def requires(role: str):
@@ -241,8 +241,8 @@ def _load_session_user(reference: str):
 
 
 def _load_token_user(req):
-    if not req.path.startswith("/api/"):
-        return None
+    if not is_api_request():
+        return None  # tokens sign in to the JSON API only, not to pages (the API docs too)
     token = bearer_token()
     if not token:
         return None

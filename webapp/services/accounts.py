@@ -1,25 +1,32 @@
-"""Users, their roles and passwords, and API tokens: the rules and the transactions."""
+"""Users, their roles and passwords, their sessions and API tokens: the rules and the
+transactions."""
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..models import ROLES, ApiToken, User, is_valid_id, utcnow
+from ..models import ROLES, ApiToken, User, UserSession, is_valid_id, utcnow
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 MAX_NAME_LENGTH = 64
 TOKEN_PREFIX = "tok_"
 TOKEN_USE_PRECISION = timedelta(minutes=5)
+# Wrong passwords for one account, in a row and from anywhere, before it waits: 30 s, then
+# twice as long after each further failure, at most 5 minutes. Attempts made while it waits
+# are refused unchecked and not counted, so nobody can keep a user out for longer than that.
+SIGNIN_FAILURES_ALLOWED = 5
+SIGNIN_WAIT = timedelta(seconds=30)
+SIGNIN_WAIT_MAX = timedelta(minutes=5)
 _hashers: dict[str, PasswordHasher] = {}
 # A verification against a throwaway hash takes as long as a real one, so an unknown name and a
 # wrong password cannot be told apart by timing.
@@ -32,6 +39,18 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class SignInLocked(AccountError):
+    """Too many wrong passwords for this account lately: it waits `retry_after` seconds."""
+
+    def __init__(self, retry_after: int, field: str = "password"):
+        super().__init__(
+            "too many wrong passwords for this account; try again in "
+            f"{retry_after} second{'s' if retry_after != 1 else ''}",
+            field,
+        )
+        self.retry_after = retry_after
 
 
 def role_rank(role: str) -> int:
@@ -131,7 +150,6 @@ def create_user(name: str, password: str, role: str, must_change_password: bool 
         password_hash=hasher().hash(password),
         role=role,
         must_change_password=must_change_password,
-        session_version=1,
     )
     db.session.add(user)
     db.session.commit()
@@ -145,14 +163,68 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; every stored one is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _check_not_locked(user: User, field: str) -> None:
+    """Raise SignInLocked while the account waits after too many wrong passwords."""
+    until = _as_utc(user.signin_locked_until)
+    if until is not None:
+        left = (until - utcnow()).total_seconds()
+        if left > 0:
+            raise SignInLocked(max(1, round(left + 0.5)), field)
+
+
+_users = User.__table__
+_tokens = ApiToken.__table__
+_sessions = UserSession.__table__
+
+
+def _count_failure(user: User) -> None:
+    """One more wrong password for `user`, counted in the database (one atomic increment, so
+    every worker's failures add up); from SIGNIN_FAILURES_ALLOWED on, the account waits."""
+    failures = db.session.execute(
+        update(_users)
+        .where(_users.c.id == user.id)
+        .values(failed_signins=_users.c.failed_signins + 1)
+        .returning(_users.c.failed_signins)
+    ).scalar_one()
+    if failures >= SIGNIN_FAILURES_ALLOWED:
+        doublings = min(failures - SIGNIN_FAILURES_ALLOWED, 16)
+        wait = min(SIGNIN_WAIT * 2**doublings, SIGNIN_WAIT_MAX)
+        db.session.execute(
+            update(_users).where(_users.c.id == user.id).values(signin_locked_until=utcnow() + wait)
+        )
+    db.session.commit()
+    db.session.expire(user, ["failed_signins", "signin_locked_until"])
+
+
+def _verify_counted(user: User, password: str, field: str) -> bool:
+    """Check `user`'s password unless the account waits (SignInLocked); a wrong one counts."""
+    _check_not_locked(user, field)
+    if _verify(user.password_hash, password):
+        return True
+    _count_failure(user)
+    return False
+
+
 def authenticate(name: str, password: str) -> User | None:
-    """The user if the name and password match, else None; takes as long either way."""
+    """The user if the name and password match, else None; takes as long either way.
+    Raises SignInLocked while the account waits after too many wrong passwords."""
     user = find_user((name or "").strip()) if len(name or "") <= MAX_NAME_LENGTH else None
-    matched = _verify(user.password_hash if user else _dummy_hash(), password)
-    if user is None or not matched:
+    if user is None:
+        _verify(_dummy_hash(), password)
+        return None
+    if not _verify_counted(user, password, "password"):
         return None
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hasher().hash((password or "")[:MAX_PASSWORD_LENGTH])
+    user.failed_signins = 0
+    user.signin_locked_until = None
     user.last_signed_in_at = utcnow()
     db.session.commit()
     return user
@@ -163,7 +235,7 @@ def set_password(user: User, password: str) -> None:
     check_password(password)
     user.password_hash = hasher().hash(password)
     user.must_change_password = False
-    user.session_version += 1
+    _end_sessions(user.id)
     db.session.commit()
 
 
@@ -171,9 +243,10 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     """A user's own password change: the current one, then the new one twice and different.
 
     AccountError names the form field at fault: current_password, confirm_password or
-    new_password.
+    new_password. A wrong current password counts as a failed sign-in of the account, and
+    SignInLocked says the account waits.
     """
-    if not _verify(user.password_hash, current):
+    if not _verify_counted(user, current, "current_password"):
         raise AccountError("this is not your current password", "current_password")
     if new != confirm:
         raise AccountError("the two new passwords differ", "confirm_password")
@@ -190,6 +263,8 @@ def set_role(user: User, role: str) -> None:
     check_role(role)
     if user.role == "admin" and role != "admin" and _admin_count() <= 1:
         raise AccountError("this is the only admin; make another user admin first", "role")
+    if role != user.role:
+        _end_sessions(user.id)  # pages signed in with the old role are signed out
     user.role = role
     db.session.commit()
 
@@ -234,37 +309,43 @@ class SignedInUser:
 
     The gate runs on every request, so it reads only these columns with one indexed Core
     SELECT instead of loading an ORM `User`; a view that changes the user loads that with
-    `get_user_by_id(current_user.id)`.
+    `get_user_by_id(current_user.id)`. A page session carries its session key; a token, none.
     """
 
     id: int
     name: str
     role: str
-    session_version: int
     must_change_password: bool
+    session_key: str | None = None
 
     # Flask-Login's user protocol.
     is_active = True
     is_authenticated = True
     is_anonymous = False
 
-    def get_id(self) -> str:
-        """The session's user reference, as `User.get_id` makes it."""
-        return f"{self.id}.{self.session_version}"
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session cookie: the session's key."""
+        return self.session_key
 
 
-_users = User.__table__
-_tokens = ApiToken.__table__
 _USER_COLUMNS = (
     _users.c.id,
     _users.c.name,
     _users.c.role,
-    _users.c.session_version,
     _users.c.must_change_password,
 )
 # Built once: the sign-in check runs them on every request, and a statement made once is
 # compiled once (its cache key, too, is computed from a statement object each call).
-_SESSION_USER = select(*_USER_COLUMNS).where(_users.c.id == bindparam("user_id"))
+# An ended or expired session, or a deleted user (its sessions go with it), finds no row.
+_SESSION_USER = (
+    select(*_USER_COLUMNS)
+    .join_from(_sessions, _users, _sessions.c.user_id == _users.c.id)
+    .where(
+        _sessions.c.key_hash == bindparam("digest"),
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.expires_at > bindparam("now"),
+    )
+)
 # A revoked token or a deleted user (its tokens go with it) finds no row.
 _TOKEN_USER = (
     select(_tokens.c.id, _tokens.c.last_used_at, *_USER_COLUMNS)
@@ -276,18 +357,80 @@ _TOKEN_USED = (
     .where(_tokens.c.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now"))
 )
+MAX_SESSION_KEY_LENGTH = 64
 
 
-def load_session_user(reference: str) -> SignedInUser | None:
-    """The user a session's reference ("id.version") names, if that session is still valid:
-    the user exists and their session version (bumped by a password change) is unchanged."""
-    user_id, _, version = (reference or "").partition(".")
-    if not (user_id.isdigit() and version.isdigit()) or not is_valid_id(int(user_id)):
+def open_session(user: User, address: str = "") -> SignedInUser:
+    """Start a session for `user`, lasting the app's session lifetime; the user to sign in
+    with Flask-Login, whose cookie then carries the session key. Sessions past their end are
+    removed on the way."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(delete(UserSession).where(UserSession.expires_at < now))
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_token_hash(key),
+            created_at=now,
+            expires_at=now + current_app.permanent_session_lifetime,
+            address=(address or "")[:64],
+        )
+    )
+    db.session.commit()
+    return SignedInUser(user.id, user.name, user.role, user.must_change_password, key)
+
+
+def load_session_user(reference: str | None) -> SignedInUser | None:
+    """The user of the session whose key the cookie carries, if that session is still open."""
+    if not reference or len(reference) > MAX_SESSION_KEY_LENGTH:
         return None
-    row = db.session.connection().execute(_SESSION_USER, {"user_id": int(user_id)}).first()
-    if row is None or row.session_version != int(version):
-        return None
-    return SignedInUser(*row)
+    params = {"digest": _token_hash(reference), "now": utcnow()}
+    row = db.session.connection().execute(_SESSION_USER, params).first()
+    return SignedInUser(*row, session_key=reference) if row is not None else None
+
+
+def end_session(reference: str | None) -> None:
+    """End the session with this key (signing out): its cookie no longer signs anyone in."""
+    if not reference or len(reference) > MAX_SESSION_KEY_LENGTH:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.key_hash == _token_hash(reference), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    db.session.commit()
+
+
+def _end_sessions(user_id: int) -> int:
+    """End every open session of a user, in the caller's transaction; how many were open."""
+    now = utcnow()
+    result = db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.ended_at.is_(None),
+            UserSession.expires_at > now,
+        )
+        .values(ended_at=now)
+    )
+    return result.rowcount
+
+
+def end_sessions(user: User) -> int:
+    """End every session of `user` at once (an admin's action); how many were open."""
+    ended = _end_sessions(user.id)
+    db.session.commit()
+    return ended
+
+
+def open_session_counts() -> dict[int, int]:
+    """Per user id, how many sessions are open now (users without one are left out)."""
+    rows = db.session.execute(
+        select(UserSession.user_id, func.count())
+        .where(UserSession.ended_at.is_(None), UserSession.expires_at > utcnow())
+        .group_by(UserSession.user_id)
+    )
+    return dict(rows.all())
 
 
 def _token_hash(token: str) -> str:
@@ -341,8 +484,7 @@ def user_for_token(token: str) -> SignedInUser | None:
         return None
     token_id, last, *user = row
     now = utcnow()
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
+    last = _as_utc(last)
     if last is None or now - last > TOKEN_USE_PRECISION:
         # Written at most every few minutes, and best effort: a busy database must not turn
         # a read into an error.

@@ -21,6 +21,7 @@ ACTIONS = (
     "user-deleted",
     "role-changed",
     "password-changed",
+    "sessions-ended",
     "token-created",
     "token-revoked",
 )

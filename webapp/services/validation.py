@@ -338,10 +338,31 @@ def _unknown_fields(raw: dict) -> list[tuple[str, Any]]:
 
 
 def _json_size(key: str, value: Any) -> int:
+    """About how many bytes `"key": value` takes as JSON: exact through orjson, counted by a
+    walk when orjson cannot write it (an integer past 64 bits, nesting past its depth)."""
     try:
         return len(orjson.dumps({key: value}))
-    except TypeError:  # not plain JSON: counted by its text
-        return len(repr(value).encode("utf-8", "replace")) + len(key)
+    except TypeError:
+        pass
+    size, stack = len(key) + 4, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item.encode("utf-8", "replace")) + 2
+        elif isinstance(item, bool) or item is None:
+            size += 5
+        elif isinstance(item, int):
+            size += item.bit_length() * 30103 // 100_000 + 2  # its decimal digits
+        elif isinstance(item, dict):
+            size += 2 + 2 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            size += 2 + len(item)
+            stack.extend(item)
+        else:
+            size += 24
+    return size
 
 
 def _unknown_problems(raw: dict) -> list[Problem]:

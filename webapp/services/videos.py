@@ -23,6 +23,10 @@ SORTS = {
     "posted": Video.posted_at,
     "likes": Video.likes,
 }
+# Only the posting date can be missing; it sorts last either way. The others are never NULL,
+# and a NULLS LAST on them would keep PostgreSQL from walking their index backwards (a page
+# of a category's videos by score took 90 ms, a sort of every video, instead of 3).
+NULLABLE_SORTS = frozenset({"posted"})
 MAX_QUERY = 100
 
 
@@ -99,10 +103,10 @@ def search(args) -> dict:
     if q:
         conditions.append(text_search.video_condition(db.session, q))
     column = SORTS[sort]
-    if order == "asc":
-        ordering = (column.asc().nulls_last(), Video.id.asc())
-    else:
-        ordering = (column.desc().nulls_last(), Video.id.desc())
+    first = column.asc() if order == "asc" else column.desc()
+    if sort in NULLABLE_SORTS:
+        first = first.nulls_last()
+    ordering = (first, Video.id.asc() if order == "asc" else Video.id.desc())
     counted, paged = list(conditions), list(conditions)
     if category is not None:
         counted.append(_in_category(category, counting=True))

@@ -23,6 +23,7 @@ def _users_page(status: int = 200, errors: dict | None = None, form: dict | None
         "admin/users.html",
         section="admin",
         users=accounts.list_users(),
+        sessions=accounts.open_session_counts(),
         roles=ROLES,
         errors=errors or {},
         form=form or {"name": "", "role": "viewer"},
@@ -66,6 +67,17 @@ def change_role(user_id: int):
     if user.role != before:
         record_action("role-changed", user.name, f"{before} -> {user.role}")
     flash(f"{user.name} is now {user.role}.", "success")
+    return redirect(url_for("admin.users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@requires("admin")
+def end_sessions(user_id: int):
+    """Sign a user out everywhere: every open session of theirs ends now."""
+    user = _user_or_404(user_id)
+    ended = accounts.end_sessions(user)
+    record_action("sessions-ended", user.name, f"{ended} session{'s' if ended != 1 else ''}")
+    flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.name}.", "success")
     return redirect(url_for("admin.users"), code=303)
 
 

@@ -28,9 +28,10 @@ def _signin_limit() -> str:
 
 
 def start_session(user) -> None:
-    """Sign `user` in on a fresh session that expires TOKER_SESSION_HOURS from now."""
+    """Sign `user` in on a fresh session, kept on the server, that expires
+    TOKER_SESSION_HOURS from now."""
     session.clear()
-    login_user(user)
+    login_user(accounts.open_session(user, client_address()))
     session.permanent = True
     session["signed_in_at"] = time.time()
     # A new CSRF token for the new session, in the cookie this answer sets: made later, by
@@ -38,6 +39,12 @@ def start_session(user) -> None:
     # client that keeps the sign-in cookie, and the cookie would be re-signed and re-sent.
     g.pop("csrf_token", None)
     generate_csrf()
+
+
+def _locked(template: str, locked: accounts.SignInLocked, **context):
+    """A 429 page that says how long the account waits, with Retry-After."""
+    body = render_template(template, **context)
+    return body, 429, {"Retry-After": str(locked.retry_after)}
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -55,7 +62,18 @@ def signin():
         return render_template("signin.html", next_url=next_url, name="", error=None)
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
-    user = accounts.authenticate(name, password)
+    try:
+        user = accounts.authenticate(name, password)
+    except accounts.SignInLocked as error:
+        audit.record(
+            name[:64],
+            "sign-in-failed",
+            detail="account waiting",
+            address=client_address(),
+            via="page",
+        )
+        message = str(error).capitalize() + "."
+        return _locked("signin.html", error, next_url=next_url, name=name, error=message)
     if user is None:
         audit.record(name[:64], "sign-in-failed", address=client_address(), via="page")
         error = "That name and password do not match a user."
@@ -72,8 +90,9 @@ def signin():
 @bp.post("/signout")
 @requires("viewer")
 def signout():
-    """End the session."""
+    """End the session, on the server too: a copy of its cookie signs nobody in."""
     audit.record(actor_name(), "sign-out", address=client_address(), via="page")
+    accounts.end_session(current_user.get_id())
     logout_user()
     session.clear()
     flash("Signed out.", "success")
@@ -82,6 +101,11 @@ def signout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("viewer")
+@limiter.limit(
+    _signin_limit,
+    methods=["POST"],
+    error_message="Too many password changes from this address; wait a minute and try again.",
+)
 def change_password():
     """Replace the signed-in user's password; other sessions of the user end."""
     errors: dict[str, str] = {}
@@ -96,6 +120,15 @@ def change_password():
                 request.form.get("current_password", ""),
                 request.form.get("new_password", ""),
                 request.form.get("confirm_password", ""),
+            )
+        except accounts.SignInLocked as error:
+            errors[error.field] = str(error).capitalize() + "."
+            return _locked(
+                "change_password.html",
+                error,
+                errors=errors,
+                min_length=accounts.MIN_PASSWORD_LENGTH,
+                forced=current_user.must_change_password,
             )
         except accounts.AccountError as error:
             errors[error.field] = str(error).capitalize() + "."
