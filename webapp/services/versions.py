@@ -9,7 +9,7 @@ import time
 import weakref
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..models import DataVersion
 from .sql import built_once, upsert_statement
@@ -23,7 +23,9 @@ def bump(session: Session, name: str = PROFILES) -> int:
     The stamp's row stays locked until the transaction ends, so writers that bump take turns
     and their versions commit in order. Call it late, to hold the row briefly.
     """
-    return session.execute(built_once(session, "bump", _bump), {"name": name}).scalar_one()
+    value = session.execute(built_once(session, "bump", _bump), {"name": name}).scalar_one()
+    _seen(session)[name] = value
+    return value
 
 
 def _bump(session: Session):
@@ -44,6 +46,7 @@ def set_value(session: Session, name: str, value: int) -> None:
         index_elements=[table.c.name], set_={"version": value}
     )
     session.execute(stmt)
+    _seen(session)[name] = value
 
 
 _table = DataVersion.__table__
@@ -51,10 +54,28 @@ _table = DataVersion.__table__
 _CURRENT = select(_table.c.version).where(_table.c.name == bindparam("name"))
 
 
+def _seen(session: Session) -> dict[str, int]:
+    """The stamps read or written in the session's current transaction (a new transaction
+    starts with none)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    session.connection()  # begins the transaction if none has begun
+    transaction = session.get_transaction()
+    kept = session.info.get("data_versions")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["data_versions"] = (transaction, {})
+    return kept[1]
+
+
 def current(session: Session, name: str = PROFILES) -> int:
-    """The stamp's value now; 0 before the first write."""
-    value = session.connection().execute(_CURRENT, {"name": name}).scalar()
-    return value or 0
+    """The stamp's value now; 0 before the first write. Read once per transaction: a request
+    asks for it several times (its cached answers, the matrix, the totals), and on
+    PostgreSQL each read was a round trip."""
+    seen = _seen(session)
+    value = seen.get(name)
+    if value is None:
+        value = seen[name] = session.connection().execute(_CURRENT, {"name": name}).scalar() or 0
+    return value
 
 
 class VersionedCache:
