@@ -18,6 +18,7 @@ from ..models import (
     is_valid_id,
 )
 from . import audit, changes, raw_payloads, search, similarity, storage, versions
+from .sql import one_transaction
 from .storage import unpack_vector
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 from .validation import PLATFORMS, STAT_FIELDS
@@ -486,6 +487,7 @@ def iter_matching(query: ListQuery, batch: int = 1000):
     else:
         ordering = (column.desc(), _profiles.c.id.desc())
     stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*ordering)
-    result = db.session.execute(stmt.execution_options(yield_per=batch))
-    for row in result:
-        yield _summary(row)
+    with one_transaction(db.session):
+        result = db.session.execute(stmt.execution_options(yield_per=batch))
+        for row in result:
+            yield _summary(row)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Profile
 from . import changes, memory, versions
+from .sql import one_transaction
 from .taxonomy import CATEGORIES
 from .validation import PLATFORMS
 
@@ -460,24 +461,30 @@ def build_matrix(chunk: int = 10_000) -> Matrix:
     """A matrix of every stored profile, read in one scan, a chunk of rows at a time."""
     expected = db.session.scalar(select(func.count(Profile.id)))
     matrix = Matrix(capacity=expected + 1024)
-    result = db.session.execute(
-        select(*_COLUMNS).order_by(Profile.id).execution_options(yield_per=chunk)
-    )
-    for rows in result.partitions():
-        blobs = [row[2] for row in rows]
-        if all(len(blob) == WIDTH * 8 for blob in blobs):
-            # Every vector has the current taxonomy's width: one buffer, one reshape.
-            raw = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(len(rows), WIDTH)
-        else:
-            raw = np.array([decode_vector(blob) for blob in blobs]).reshape(-1, WIDTH)
-        matrix.extend(
-            [row[0] for row in rows],
-            [PLATFORM_CODE.get(row[1], -1) for row in rows],
-            raw,
-            [row[3] for row in rows],
-            [row[4] for row in rows],
+    with one_transaction(db.session):
+        result = db.session.execute(
+            select(*_COLUMNS).order_by(Profile.id).execution_options(yield_per=chunk)
         )
+        for rows in result.partitions():
+            _add_rows(matrix, rows)
     return matrix
+
+
+def _add_rows(matrix: Matrix, rows) -> None:
+    """Add a chunk of (id, platform, vector blob, username, dominant) rows to the matrix."""
+    blobs = [row[2] for row in rows]
+    if all(len(blob) == WIDTH * 8 for blob in blobs):
+        # Every vector has the current taxonomy's width: one buffer, one reshape.
+        raw = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(len(rows), WIDTH)
+    else:
+        raw = np.array([decode_vector(blob) for blob in blobs]).reshape(-1, WIDTH)
+    matrix.extend(
+        [row[0] for row in rows],
+        [PLATFORM_CODE.get(row[1], -1) for row in rows],
+        raw,
+        [row[3] for row in rows],
+        [row[4] for row in rows],
+    )
 
 
 def top_two(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

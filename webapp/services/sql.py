@@ -3,6 +3,7 @@ patterns."""
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -47,3 +48,19 @@ def param_marker(connection) -> str:
 def escape_like(text: str) -> str:
     """Text to match literally inside a LIKE pattern with ESCAPE '\\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@contextmanager
+def one_transaction(session: Session):
+    """Run the block's statements in one database transaction, also where the request reads in
+    autocommit (a GET on PostgreSQL, see webapp._reads_in_autocommit): a scan read a chunk at
+    a time goes through a server-side cursor, which lives only inside a transaction."""
+    connection = session.connection()
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        yield
+        return
+    connection.exec_driver_sql("BEGIN")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("COMMIT")  # it only read
