@@ -5,6 +5,7 @@ import pytest
 from tests.factories import signed_in_client
 from webapp import create_app
 from webapp.config import from_environment
+from webapp.extensions import db
 
 
 @pytest.fixture
@@ -117,3 +118,18 @@ def test_the_pool_holds_a_connection_per_request_thread(instance, monkeypatch):
     monkeypatch.setenv("TOKER_DB_POOL_SIZE", "3")
     with create_app().app_context():
         assert db.engine.pool.size() == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/api/v1/profiles"), ("POST", "/api/v1/connect")]
+)
+def test_on_postgresql_a_get_reads_in_autocommit_and_a_write_in_a_transaction(app, method, path):
+    """A GET's statements skip the BEGIN and ROLLBACK round trips on PostgreSQL; anything
+    else, and every request on SQLite (whose read snapshot spans the request), keeps its
+    transaction."""
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    with app.test_request_context(path, method=method):
+        app.preprocess_request()  # the hooks before the view (the gate answers 401 here)
+        level = db.session.connection().get_execution_options().get("isolation_level")
+        db.session.remove()
+    assert level == ("AUTOCOMMIT" if postgres and method == "GET" else None)
