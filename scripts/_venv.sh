@@ -14,10 +14,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 install_toker() {
-    # $1: the extras to install, e.g. "dev".
-    local spec="."
-    [ -n "${1:-}" ] && spec=".[$1]"
-    echo "Installing Toker ($spec) into .venv ..." >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+    # $1: "dev" to add the test tools. The versions are the lock files' (scripts/lock makes them
+    # from pyproject.toml), checked against their hashes; then Toker itself, editable.
+    local lock="requirements/app.txt"
+    [ "${1:-}" = "dev" ] && lock="requirements/dev.txt"
+    echo "Installing Toker's dependencies from $lock into .venv ..." >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r "$lock"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
     scripts/fetch-assets
 }
