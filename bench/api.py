@@ -28,7 +28,7 @@ from common import (
     servers,
 )
 
-from webapp.services.profiles import SUMMARY_NAMES
+from webapp.services.catalogue.profiles import SUMMARY_NAMES
 
 
 def main() -> None:

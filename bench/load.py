@@ -500,7 +500,7 @@ def report_freshness(reports: list[dict]) -> bool:
 
 def check_store(engine, before: dict, reports: list[dict]) -> list[tuple[str, object, object]]:
     """(check, expected, found) rows; a row passes when expected == found."""
-    from webapp.services.taxonomy import CATEGORIES
+    from webapp.services.ingestion.taxonomy import CATEGORIES
 
     created = dict(item for report in reports for item in report["created"])
     created = {tuple(account): pk for account, pk in created.items()}

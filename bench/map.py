@@ -25,7 +25,7 @@ from common import (  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.services import population_map, similarity  # noqa: E402
+from webapp.services.analytics import population_map, similarity
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -48,7 +48,7 @@ from map import time_map_page  # noqa: E402
 from seed import run_seed  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.services import population_map, similarity  # noqa: E402
+from webapp.services.analytics import population_map, similarity
 
 INTERESTS = ("Music", "Gaming", "Technology", "Food", "Sports", "Travel", "Comedy", "Fitness")
 

@@ -29,8 +29,8 @@ from sqlalchemy import func, or_, select, text
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Profile, Video
-from webapp.services import profiles, search, videos
-from webapp.services.sql import escape_like
+from webapp.services.catalogue import profiles, search, videos
+from webapp.services.live.sql import escape_like
 
 # (what, query): frequent and rare words, a hashtag, and two characters (no trigram: a scan
 # either way).
@@ -90,7 +90,7 @@ def _video_search(q: str) -> int:
 
 
 def _profile_search(q: str) -> int:
-    profiles._counts = profiles.versions.VersionedCache()
+    profiles._counts = profiles.stamps.VersionedCache()
     return profiles.list_profiles(profiles.parse_list_query({"q": q}))["total"]
 
 

@@ -91,7 +91,7 @@ def run_seed(count: int, workdir: Path, keep: bool = False) -> dict:
 
 def baseline_generation(count: int) -> float:
     """Accounts generated per second by the mock connector alone, on one core."""
-    from webapp.services.connectors import get_connector
+    from webapp.services.ingestion.connectors import get_connector
 
     connector = get_connector("tiktok")
     connector.generate("warm-up")
@@ -103,7 +103,7 @@ def baseline_generation(count: int) -> float:
 
 def baseline_raw_insert(count: int, workdir: Path) -> float:
     """Profiles per second for a bare sqlite3 executemany of (id, name, JSON payload) rows."""
-    from webapp.services.connectors import get_connector
+    from webapp.services.ingestion.connectors import get_connector
 
     connector = get_connector("tiktok")
     rows = [(str(n), json.dumps(connector.generate(str(n)))) for n in range(count)]

@@ -30,7 +30,7 @@ from common import (  # noqa: E402
 )
 
 from webapp import create_app  # noqa: E402
-from webapp.services import similarity  # noqa: E402
+from webapp.services.analytics import similarity
 
 
 def python_top_k(vectors: list[list[float]], ids: list[int], row: int, k: int) -> list[int]:

@@ -56,7 +56,7 @@ def breakdown(database: Path) -> tuple[int, int, list[tuple[str, str, int]]]:
 def payload_sample(database: Path, size: int) -> list[bytes]:
     """Up to `size` stored payloads as compact JSON, spread over the table."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from webapp.services.payloads import prepare, unpack
+    from webapp.services.ingestion.payloads import prepare, unpack
 
     with sqlite3.connect(database) as connection:
         total = connection.execute("SELECT max(id) FROM profiles").fetchone()[0] or 0
@@ -100,7 +100,11 @@ def codec_table(sample: list[bytes]) -> list[tuple[str, float, float, float]]:
             codecs.append(
                 (f"zstd {level}", plain.compress, zstandard.ZstdDecompressor().decompress)
             )
-        from webapp.services.payloads import CURRENT_DICTIONARY, ZSTD_LEVEL, shipped_dictionary
+        from webapp.services.ingestion.payloads import (
+            CURRENT_DICTIONARY,
+            ZSTD_LEVEL,
+            shipped_dictionary,
+        )
 
         shipped = zstandard.ZstdCompressionDict(shipped_dictionary(CURRENT_DICTIONARY))
         for level in sorted({3, ZSTD_LEVEL}):

@@ -19,8 +19,9 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import accounts, profiles
-from webapp.services.seeding import seed_profiles
+from webapp.services.accounts import users
+from webapp.services.catalogue import profiles
+from webapp.services.ingestion.seeding import seed_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -46,9 +47,9 @@ def serve(database: Path, count: int, seed: int):
     )
     with app.app_context():
         db.create_all()
-        accounts.create_user(*ADMIN, role="admin")
-        accounts.create_user("victor", ADMIN[1], role="viewer")
-        accounts.create_user("alex", ADMIN[1], role="analyst")
+        users.create_user(*ADMIN, role="admin")
+        users.create_user("victor", ADMIN[1], role="viewer")
+        users.create_user("alex", ADMIN[1], role="analyst")
         report = seed_profiles(count, min_likes=app.config["TOKER_MIN_LIKES"], workers=1, seed=seed)
         # The profile page to show: the most followed account, a busy page.
         query = profiles.ListQuery(sort="followers", order="desc", per_page=1)

@@ -1,13 +1,14 @@
 """Train a zstd dictionary for stored raw payloads from the mock connectors' accounts.
 
     .venv/bin/python scripts/train_payload_dictionary.py \
-        webapp/services/data/payload-dictionary-1.zstd
+        webapp/services/ingestion/data/payload-dictionary-1.zstd
 
 The accounts come from a fixed random seed (not the ones `toker seed --seed 2026` makes), in
-the platform mix seeding uses, as compact JSON the way services/payloads.py packs them. The
-dictionary learns the payloads' keys and the catalogue videos many accounts like, so payloads
-from real platforms will compress less well with it: train a new dictionary on their payloads
-then, under a new id (services/payloads.py), and rows written with this one stay readable.
+the platform mix seeding uses, as compact JSON the way services/ingestion/payloads.py packs
+them. The dictionary learns the payloads' keys and the catalogue videos many accounts like, so
+payloads from real platforms will compress less well with it: train a new dictionary on their
+payloads then, under a new id (services/ingestion/payloads.py), and rows written with this one
+stay readable.
 """
 
 import argparse
@@ -19,7 +20,7 @@ import orjson
 import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from webapp.services.connectors import PLATFORMS, get_connector  # noqa: E402
+from webapp.services.ingestion.connectors import PLATFORMS, get_connector
 
 
 def main() -> None:

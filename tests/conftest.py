@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import onboarding
+from webapp.services.ingestion import onboarding
 
 from .factories import (
     PASSWORD,

@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import accounts
-from webapp.services.connectors import get_connector
+from webapp.services.accounts import users
+from webapp.services.ingestion.connectors import get_connector
 
 SEED_000_SAMPLE = {
     "user_id": "123456",
@@ -116,16 +116,16 @@ def csrf_from(html: str) -> str:
 def make_user(app, name: str, role: str, password: str = PASSWORD):
     """Create a user (if not there yet) with this role and password."""
     with app.app_context():
-        user = accounts.find_user(name)
+        user = users.find_user(name)
         if user is None:
-            user = accounts.create_user(name, password, role)
+            user = users.create_user(name, password, role)
         return user.id
 
 
 def make_token(app, name: str, token_name: str = "tests") -> str:
     """A new API token for the user called `name`."""
     with app.app_context():
-        _, token = accounts.create_token(accounts.get_user(name), token_name)
+        _, token = users.create_token(users.get_user(name), token_name)
         return token
 
 

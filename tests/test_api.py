@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Profile, ProfileInterest, ProfileVideo, Video
-from webapp.services.connectors import get_connector
-from webapp.services.connectors import mock as mock_connectors
-from webapp.services.seeding import seed_profiles
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.connectors import mock as mock_connectors
+from webapp.services.ingestion.seeding import seed_profiles
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, mock_user_id, signed_in_client, video
 

@@ -23,8 +23,9 @@ from sqlalchemy import event, inspect, select, text
 from webapp import security
 from webapp.extensions import db
 from webapp.models import ApiToken, AuditEvent, Profile, User
-from webapp.services import accounts, onboarding
-from webapp.services.seeding import seed_profiles
+from webapp.services.accounts import users
+from webapp.services.ingestion import onboarding
+from webapp.services.ingestion.seeding import seed_profiles
 from webapp.views import pages as pages_views
 
 from .factories import (
@@ -93,7 +94,7 @@ def profile_ids(app) -> list[int]:
 
 def user_of(app, name: str) -> User | None:
     with app.app_context():
-        user = accounts.find_user(name)
+        user = users.find_user(name)
         if user is not None:
             db.session.expunge(user)
         return user
@@ -297,7 +298,7 @@ def test_passwords_are_stored_as_salted_argon2id_hashes_only(app):
 
 @pytest.mark.parametrize(
     ("password", "accepted"),
-    [("x" * (accounts.MIN_PASSWORD_LENGTH - 1), False), ("x" * accounts.MIN_PASSWORD_LENGTH, True)],
+    [("x" * (users.MIN_PASSWORD_LENGTH - 1), False), ("x" * users.MIN_PASSWORD_LENGTH, True)],
 )
 def test_a_password_has_a_minimum_length(app, client, password, accepted):
     response = client.post(
@@ -310,7 +311,7 @@ def test_a_password_has_a_minimum_length(app, client, password, accepted):
     else:
         assert response.status_code == 422
         error = parse_html(response).find("p", id="new-password-error").text
-        assert f"at least {accounts.MIN_PASSWORD_LENGTH} characters" in error
+        assert f"at least {users.MIN_PASSWORD_LENGTH} characters" in error
         assert user_of(app, "carol") is None
 
 
@@ -355,7 +356,7 @@ def test_signin_attempts_are_rate_limited_per_address(make_app):
 def clock(monkeypatch):
     """The accounts service's time, moved by the test: clock[0] += timedelta(...)."""
     now = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
-    monkeypatch.setattr(accounts, "utcnow", lambda: now[0])
+    monkeypatch.setattr(users, "utcnow", lambda: now[0])
     return now
 
 
@@ -364,7 +365,7 @@ def test_wrong_passwords_for_one_account_add_up_across_workers_and_it_waits(make
     workers = [make_app(TOKER_SIGNIN_LIMIT="1000 per minute") for _ in range(2)]
     make_user(workers[0], "alice", "viewer")
     first, second = (worker.test_client() for worker in workers)
-    for attempt in range(accounts.SIGNIN_FAILURES_ALLOWED):
+    for attempt in range(users.SIGNIN_FAILURES_ALLOWED):
         browser = (first, second)[attempt % 2]
         assert signin_post(browser, "alice", "wrong password!").status_code == 401
 
@@ -378,7 +379,7 @@ def test_wrong_passwords_for_one_account_add_up_across_workers_and_it_waits(make
         assert signin_post(second, "alice", "wrong password!").status_code == 429
     assert signin_post(second, "bob", "wrong password!").status_code == 401, "by account"
 
-    clock[0] += accounts.SIGNIN_WAIT + timedelta(seconds=1)
+    clock[0] += users.SIGNIN_WAIT + timedelta(seconds=1)
     assert signin_post(second, "alice", "wrong password!").status_code == 401
     assert "try again in 60 seconds" in signin_post(first, "alice").text, "twice as long"
     clock[0] += timedelta(seconds=61)
@@ -396,11 +397,11 @@ def test_an_account_never_waits_longer_than_the_longest_wait(make_app, clock):
     assert signin_post(app.test_client(), "alice", "wrong password!").status_code == 401
 
     waiting = signin_post(app.test_client(), "alice")
-    longest = int(accounts.SIGNIN_WAIT_MAX.total_seconds())
+    longest = int(users.SIGNIN_WAIT_MAX.total_seconds())
     # (The limiter rewrites Retry-After, rounding down.)
     assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= longest - 1
     assert f"try again in {longest} seconds" in waiting.text
-    clock[0] += accounts.SIGNIN_WAIT_MAX
+    clock[0] += users.SIGNIN_WAIT_MAX
     assert signin_post(app.test_client(), "alice").status_code == 303
 
 
@@ -408,7 +409,7 @@ def test_wrong_current_passwords_count_against_the_account(app, clock):
     browser = signed_in_client(app, "viewer", "alice")
     before = user_of(app, "alice").password_hash
     change = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
-    for _ in range(accounts.SIGNIN_FAILURES_ALLOWED):
+    for _ in range(users.SIGNIN_FAILURES_ALLOWED):
         response = browser.post(
             "/account/password", data={"current_password": "a wrong guess!", **change}
         )
@@ -890,13 +891,13 @@ def test_first_admin_creates_an_admin_with_a_one_time_password_once(app, runner)
     again = runner.invoke(args=["users", "first-admin"])
 
     assert (name, user_of(app, name).role) == ("admin", "admin")
-    assert len(password) >= accounts.MIN_PASSWORD_LENGTH
+    assert len(password) >= users.MIN_PASSWORD_LENGTH
     assert user_of(app, name).must_change_password
     assert again.exit_code == 0
     assert again.output.strip() == ""
     with app.app_context():
-        assert accounts.user_count() == 1
-        assert accounts.authenticate(name, password) is not None, "the first password still works"
+        assert users.user_count() == 1
+        assert users.authenticate(name, password) is not None, "the first password still works"
 
 
 def test_first_admin_does_nothing_when_users_exist(app, runner):
@@ -1029,7 +1030,7 @@ def test_adding_a_bad_user_says_why(app, client, form, field):
     assert response.status_code == 422
     assert parse_html(response).find("p", id=f"new-{field}-error").text
     with app.app_context():
-        assert accounts.user_count() == 1
+        assert users.user_count() == 1
 
 
 def test_the_last_admin_cannot_be_demoted_on_the_users_page(app, client):
@@ -1128,7 +1129,7 @@ def test_an_admin_makes_and_revokes_tokens_on_the_tokens_page(app, client):
 
     assert made.status_code == 200
     token = parse_html(made).find("code", class_="token").text
-    assert token.startswith(accounts.TOKEN_PREFIX)
+    assert token.startswith(users.TOKEN_PREFIX)
     api = app.test_client()
     assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
     listing = client.get("/admin/tokens")

@@ -10,8 +10,8 @@ from sqlalchemy import func, inspect, select
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import AuditEvent, Profile
-from webapp.services.connectors import get_connector
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, mock_user_id, video
 

@@ -35,11 +35,12 @@ from sqlalchemy import func, select
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import LIKED, LINK_KINDS, SHARED, Profile, ProfileInterest, ProfileVideo, Video
-from webapp.services import onboarding, profiles, raw_payloads
-from webapp.services.connectors import get_connector
-from webapp.services.storage import pack_vector, unpack_vector
-from webapp.services.taxonomy import CATEGORIES
-from webapp.services.validation import PayloadRejected
+from webapp.services.catalogue import profiles, raw_payloads
+from webapp.services.ingestion import onboarding
+from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.storage import pack_vector, unpack_vector
+from webapp.services.ingestion.taxonomy import CATEGORIES
+from webapp.services.ingestion.validation import PayloadRejected
 
 from .factories import app_config, make_token, make_user
 
@@ -484,7 +485,7 @@ preload_app = True
 
 
 def when_ready(server):
-    from webapp.services.connectors import get_connector
+    from webapp.services.ingestion.connectors import get_connector
 
     for platform in {platforms!r}:
         get_connector(platform).warm_up()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.services.connectors import (
+from webapp.services.ingestion.connectors import (
     ConnectorError,
     ConnectorRateLimited,
     ConnectorTimeout,
@@ -20,10 +20,10 @@ from webapp.services.connectors import (
     UnknownPlatform,
     get_connector,
 )
-from webapp.services.connectors import mock as mock_module
-from webapp.services.processing import process_payload
-from webapp.services.taxonomy import CATEGORIES
-from webapp.services.validation import PayloadRejected, validate_payload
+from webapp.services.ingestion.connectors import mock as mock_module
+from webapp.services.ingestion.processing import process_payload
+from webapp.services.ingestion.taxonomy import CATEGORIES
+from webapp.services.ingestion.validation import PayloadRejected, validate_payload
 
 PLATFORMS = ("tiktok", "instagram", "x")
 ACCOUNTS_PER_PLATFORM = 600
@@ -67,7 +67,7 @@ def test_same_account_in_another_process_with_another_hash_seed():
     here = json.dumps([get_connector(p).generate("4242") for p in PLATFORMS], sort_keys=True)
     code = (
         "import json\n"
-        "from webapp.services.connectors import get_connector\n"
+        "from webapp.services.ingestion.connectors import get_connector\n"
         f"print(json.dumps([get_connector(p).generate('4242') for p in {PLATFORMS!r}],"
         " sort_keys=True))\n"
     )

@@ -29,7 +29,7 @@ def test_a_database_that_cannot_be_opened_is_a_503_problem(tmp_path):
 
 
 def test_an_unexpected_error_is_a_500_problem_and_rolls_back(app, client, monkeypatch):
-    from webapp.services import profiles
+    from webapp.services.catalogue import profiles
 
     def broken(_query):
         raise ValueError("bug")

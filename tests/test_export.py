@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from webapp.services.export import safe_cell
-from webapp.services.onboarding import submit_payload
+from webapp.services.catalogue.export import safe_cell
+from webapp.services.ingestion.onboarding import submit_payload
 
 from .factories import make_payload, video
 

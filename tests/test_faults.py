@@ -19,8 +19,8 @@ from webapp import create_app
 from webapp.config import from_environment
 from webapp.extensions import db
 from webapp.models import Profile, ProfileInterest, ProfileVideo, Video
-from webapp.services import onboarding
-from webapp.services.connectors import (
+from webapp.services.ingestion import onboarding
+from webapp.services.ingestion.connectors import (
     ConnectorRateLimited,
     ConnectorTimeout,
     Fault,
@@ -29,7 +29,7 @@ from webapp.services.connectors import (
     get_connector,
     parse_faults,
 )
-from webapp.services.connectors import mock as mock_module
+from webapp.services.ingestion.connectors import mock as mock_module
 
 from .factories import mock_user_id
 

@@ -18,8 +18,8 @@ from sqlalchemy import text as sql
 
 from webapp.extensions import db
 from webapp.models import Profile
-from webapp.services.raw_payloads import payload_of
-from webapp.services.taxonomy import CATEGORIES, normalise_hashtag
+from webapp.services.catalogue.raw_payloads import payload_of
+from webapp.services.ingestion.taxonomy import CATEGORIES, normalise_hashtag
 
 from .factories import csrf_from, make_payload, video
 

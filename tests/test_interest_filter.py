@@ -4,8 +4,8 @@ from urllib.parse import quote
 
 import pytest
 
-from webapp.services import profiles
-from webapp.services.onboarding import submit_payload
+from webapp.services.catalogue import profiles
+from webapp.services.ingestion.onboarding import submit_payload
 
 from .factories import make_payload, video
 

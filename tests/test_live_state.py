@@ -20,9 +20,11 @@ from webapp.models import (
     VideoCategory,
     VideoStats,
 )
-from webapp.services import analytics, changes, population_map, profiles, similarity
-from webapp.services.onboarding import submit_payload
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.analytics import overview, population_map, similarity
+from webapp.services.catalogue import profiles
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.taxonomy import CATEGORIES
+from webapp.services.live import changes
 
 from .factories import make_payload, signed_in_client, video
 
@@ -133,7 +135,7 @@ def test_every_write_records_its_changes_under_its_version(app):
 
 
 def test_seeding_records_one_change_per_stored_account(app):
-    from webapp.services.seeding import seed_profiles
+    from webapp.services.ingestion.seeding import seed_profiles
 
     with app.app_context():
         report = seed_profiles(60, min_likes=100, workers=1, seed=7)
@@ -336,7 +338,7 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     assert after["map"] == ["bystander", "me", "newcomer"]
     assert ">newcomer<" in after["table"] and "3 profiles" in after["table"]
     with app.app_context():
-        assert analytics.overview()["counts"]["x"] == 2
+        assert overview.overview()["counts"]["x"] == 2
 
     # A re-sync that moves the newcomer from Gaming to Food.
     payload["liked_videos"] = [video("fresh-video-2", categories=["Food"])]
@@ -351,7 +353,7 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     assert after["total Gaming"] == 1 and "renamed" not in after["mix"][:1]
     assert client.get(f"/api/v1/profiles/{newcomer}").get_json()["username"] == "renamed"
     with app.app_context():
-        shares = {s["category"]: s["share"] for s in analytics.overview()["interests"]}
+        shares = {s["category"]: s["share"] for s in overview.overview()["interests"]}
         assert shares["Food"] == pytest.approx(1 / 3)
 
     assert writer.delete(f"/api/v1/profiles/{newcomer}").status_code == 204
@@ -362,14 +364,14 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
     assert ">renamed<" not in after["table"] and "2 profiles" in after["table"]
     assert client.get(f"/api/v1/profiles/{newcomer}").status_code == 404
     with app.app_context():
-        assert analytics.overview()["counts"] == {"tiktok": 1, "instagram": 0, "x": 1}
+        assert overview.overview()["counts"] == {"tiktok": 1, "instagram": 0, "x": 1}
 
 
 def test_a_served_worker_builds_its_state_at_start(app, monkeypatch):
     """gunicorn.conf.py calls warm_up when a worker starts: the first request finds the
     matrix built, the default map fitted and the mock platforms' catalogues made."""
     from webapp import warm_up
-    from webapp.services.connectors import PLATFORMS, mock
+    from webapp.services.ingestion.connectors import PLATFORMS, mock
 
     with app.app_context():
         _store("a", [["Music"]])

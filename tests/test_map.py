@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from webapp.services import population_map, similarity
-from webapp.services.onboarding import submit_payload
-from webapp.services.population_map import cluster_name, kmeans, pca_2d
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.analytics import population_map, similarity
+from webapp.services.analytics.population_map import cluster_name, kmeans, pca_2d
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, video
 
@@ -118,8 +118,8 @@ def test_past_max_points_the_map_draws_an_even_sample_and_counts_everyone(app, c
 def test_the_top_two_interests_are_the_largest_first_in_taxonomy_on_ties():
     """The map's hover labels' interests match a plain stable sort of each row, ties and
     empty rows included."""
-    from webapp.services.similarity import top_two
-    from webapp.services.taxonomy import CATEGORIES
+    from webapp.services.analytics.similarity import top_two
+    from webapp.services.ingestion.taxonomy import CATEGORIES
 
     rng = np.random.default_rng(3)
     raw = rng.random((300, len(CATEGORIES))) ** 4

@@ -12,11 +12,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from webapp.services import population_map, recommendations, similarity
-from webapp.services.connectors import get_connector, mock
-from webapp.services.onboarding import submit_payload
-from webapp.services.similarity import IdIndex, Matrix
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.analytics import population_map, recommendations, similarity
+from webapp.services.analytics.similarity import IdIndex, Matrix
+from webapp.services.ingestion.connectors import get_connector, mock
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, video
 

@@ -65,7 +65,8 @@ def test_downgrade_then_upgrade_again(database_url):
 def test_the_change_feed_starts_at_the_current_version_of_existing_data(database_url):
     """Profiles stored before the feed existed have no changes in it: the feed's floor is the
     version they reached, so state built from before the upgrade is rebuilt, not patched."""
-    from webapp.services import changes, similarity, versions
+    from webapp.services.analytics import similarity
+    from webapp.services.live import changes, stamps
 
     app = _fresh_app(database_url)
     with app.app_context():
@@ -73,7 +74,7 @@ def test_the_change_feed_starts_at_the_current_version_of_existing_data(database
         db.session.execute(text("INSERT INTO data_versions (name, version) VALUES ('profiles', 7)"))
         db.session.commit()
         flask_migrate.upgrade()
-        assert versions.current(db.session, changes.FLOOR) == 7
+        assert stamps.current(db.session, changes.FLOOR) == 7
         assert changes.changed_since(db.session, 6, 7) is None  # older state: rebuild
         assert changes.changed_since(db.session, 7, 7) == set()
         similarity.current_matrix()  # builds, then patches as writes come
@@ -82,7 +83,7 @@ def test_the_change_feed_starts_at_the_current_version_of_existing_data(database
 
 
 def test_existing_videos_get_their_score_profile_count_search_text_and_hashtags(database_url):
-    from webapp.services.scores import engagement_score
+    from webapp.services.ingestion.scores import engagement_score
 
     app = _fresh_app(database_url)
     with app.app_context():
@@ -135,7 +136,7 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
     """0007 packs every stored JSON payload (in batches) and its downgrade gives JSON back."""
     import json
 
-    from webapp.services.payloads import ORJSON_ZLIB, unpack
+    from webapp.services.ingestion.payloads import ORJSON_ZLIB, unpack
 
     def read(value):  # JSON text on SQLite; the driver parses JSONB on PostgreSQL
         return value if isinstance(value, dict) else json.loads(value)
@@ -189,8 +190,8 @@ def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url
     import json
 
     from webapp.models import LIKED, SHARED, ProfileInterest, ProfileVideo
-    from webapp.services import profiles, raw_payloads
-    from webapp.services.payloads import (
+    from webapp.services.catalogue import profiles, raw_payloads
+    from webapp.services.ingestion.payloads import (
         CURRENT_DICTIONARY,
         ORJSON_ZLIB,
         STDLIB_JSON_ZLIB,
@@ -198,7 +199,7 @@ def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url
         pack_zlib,
         unpack,
     )
-    from webapp.services.taxonomy import CATEGORIES
+    from webapp.services.ingestion.taxonomy import CATEGORIES
 
     postgres = database_url.startswith("postgresql")
     payloads = {
@@ -314,7 +315,7 @@ def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url
 def test_existing_profiles_and_videos_are_indexed_for_search_and_back(database_url):
     """0008 indexes the stored names (lowered by Python, beyond ASCII) and videos' search
     text; searches then use the indexes, and the downgrade removes them."""
-    from webapp.services import profiles, videos
+    from webapp.services.catalogue import profiles, videos
 
     def names(q):
         query = profiles.parse_list_query({"q": q})
@@ -371,7 +372,7 @@ def test_existing_profiles_and_videos_are_indexed_for_search_and_back(database_u
 def test_existing_videos_get_their_category_rows_and_back(database_url):
     """0010 enters each stored video's categories in video_categories (its JSON list stays);
     a name outside the taxonomy gets no row; the downgrade drops the table."""
-    from webapp.services.taxonomy import CATEGORY_INDEX
+    from webapp.services.ingestion.taxonomy import CATEGORY_INDEX
 
     app = _fresh_app(database_url)
     with app.app_context():

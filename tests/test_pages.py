@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from webapp import assets
-from webapp.services.connectors import get_connector
+from webapp.services.ingestion.connectors import get_connector
 
 from .factories import make_payload, mock_user_id, signed_in_client, video
 
@@ -1364,12 +1364,12 @@ def test_wrong_method_on_a_page_is_an_html_405(client, stored):
 
 
 def test_an_unexpected_error_is_the_html_500_page(app, client, monkeypatch):
-    from webapp.services import analytics
+    from webapp.services.analytics import overview
 
     def broken():
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(analytics, "overview", broken)
+    monkeypatch.setattr(overview, "overview", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get("/")
     doc = html_page(response, 500)

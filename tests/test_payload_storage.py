@@ -11,9 +11,9 @@ from sqlalchemy import inspect, select, text
 
 from webapp.extensions import db
 from webapp.models import PayloadDictionary, ProfilePayload
-from webapp.services import profiles, raw_payloads
-from webapp.services.connectors import get_connector
-from webapp.services.payloads import (
+from webapp.services.catalogue import profiles, raw_payloads
+from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.payloads import (
     CURRENT_DICTIONARY,
     ORJSON_ZLIB,
     ORJSON_ZSTD_DICTIONARY,

@@ -16,12 +16,13 @@ from webapp.models import (
     Video,
     VideoStats,
 )
-from webapp.services import onboarding, raw_payloads, storage
-from webapp.services.connectors import get_connector
-from webapp.services.processing import process_payload
-from webapp.services.seeding import seed_profiles
-from webapp.services.taxonomy import CATEGORIES
-from webapp.services.validation import validate_payload
+from webapp.services.catalogue import raw_payloads
+from webapp.services.ingestion import onboarding, storage
+from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.processing import process_payload
+from webapp.services.ingestion.seeding import seed_profiles
+from webapp.services.ingestion.taxonomy import CATEGORIES
+from webapp.services.ingestion.validation import validate_payload
 
 from .factories import make_payload, video
 

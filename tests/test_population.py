@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from webapp.services import analytics
-from webapp.services.onboarding import submit_payload
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.analytics import overview
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, video
 
@@ -32,7 +32,7 @@ def population(app):
 
 def test_interest_by_platform_is_each_platforms_mean(app, population):
     with app.app_context():
-        heatmap = analytics.interest_by_platform()
+        heatmap = overview.interest_by_platform()
     assert heatmap["platforms"] == ["tiktok", "x"]
     assert heatmap["categories"] == list(CATEGORIES)
     tiktok = dict(zip(CATEGORIES, heatmap["shares"][0], strict=True))
@@ -45,7 +45,7 @@ def test_interest_by_platform_is_each_platforms_mean(app, population):
 
 def test_hashtags_with_the_ones_that_come_with_them(app, population):
     with app.app_context():
-        tags = analytics.hashtag_cooccurrence(top=3, partners=2)
+        tags = overview.hashtag_cooccurrence(top=3, partners=2)
     # Over the four stored videos: #fyp on three, #dance on two, then ties alphabetical.
     assert [(t["hashtag"], t["videos"]) for t in tags] == [("#fyp", 3), ("#dance", 2), ("#news", 1)]
     assert tags[0]["with"] == [

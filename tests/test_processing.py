@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from webapp.services.processing import (
+from webapp.services.ingestion.processing import (
     clean_hashtags,
     interest_vector,
     process_payload,
@@ -13,14 +13,14 @@ from webapp.services.processing import (
     top_hashtags,
     video_categories,
 )
-from webapp.services.taxonomy import (
+from webapp.services.ingestion.taxonomy import (
     CATEGORIES,
     HASHTAG_LEXICON,
     hashtag_categories,
     normalise_category,
     normalise_hashtag,
 )
-from webapp.services.validation import validate_payload
+from webapp.services.ingestion.validation import validate_payload
 
 from .factories import make_payload, video
 
@@ -77,7 +77,9 @@ def expected_vector(**nonzero: float) -> dict[str, float]:
 
 
 def data_file(name: str) -> dict:
-    return json.loads(resources.files("webapp.services").joinpath("data", name).read_text("utf-8"))
+    return json.loads(
+        resources.files("webapp.services.ingestion").joinpath("data", name).read_text("utf-8")
+    )
 
 
 # --- the vector -------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from importlib import resources
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from webapp.services.onboarding import prepare
-from webapp.services.processing import clean_hashtags, process_payload, video_categories
-from webapp.services.taxonomy import (
+from webapp.services.ingestion.onboarding import prepare
+from webapp.services.ingestion.processing import clean_hashtags, process_payload, video_categories
+from webapp.services.ingestion.taxonomy import (
     CATEGORIES,
     HASHTAG_LEXICON,
     OTHER,
@@ -25,7 +25,7 @@ from webapp.services.taxonomy import (
     normalise_category,
     normalise_hashtag,
 )
-from webapp.services.validation import (
+from webapp.services.ingestion.validation import (
     MAX_CAPTION,
     MAX_CATEGORIES,
     MAX_COUNT,
@@ -58,7 +58,9 @@ VIDEO_OPTIONAL = ("categories", "hashtags", "caption", "posted_at")
 VIDEO_FIELDS = VIDEO_REQUIRED + VIDEO_OPTIONAL
 
 _TAXONOMY_DATA = json.loads(
-    resources.files("webapp.services").joinpath("data", "taxonomy.json").read_text("utf-8")
+    resources.files("webapp.services.ingestion")
+    .joinpath("data", "taxonomy.json")
+    .read_text("utf-8")
 )
 SYNONYMS = tuple(sorted(_TAXONOMY_DATA["synonyms"]))
 

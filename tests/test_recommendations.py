@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webapp.services import recommendations
-from webapp.services.onboarding import submit_payload
-from webapp.services.recommendations import recency
-from webapp.services.scores import engagement_score
+from webapp.services.analytics import recommendations
+from webapp.services.analytics.recommendations import recency
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.scores import engagement_score
 
 from .factories import make_payload, video
 

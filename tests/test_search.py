@@ -13,10 +13,10 @@ from sqlalchemy import select, text
 
 from webapp.extensions import db
 from webapp.models import Profile, Video
-from webapp.services import profiles, search, videos
-from webapp.services.onboarding import submit_payload
-from webapp.services.scores import search_text
-from webapp.services.seeding import seed_profiles
+from webapp.services.catalogue import profiles, search, videos
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.scores import search_text
+from webapp.services.ingestion.seeding import seed_profiles
 
 from .factories import make_payload, video
 

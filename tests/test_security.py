@@ -16,9 +16,9 @@ from webapp.assets import ASSETS
 from webapp.extensions import db
 from webapp.models import ROLES, ApiToken, AuditEvent, Profile, User, UserSession
 from webapp.security import PUBLIC_ENDPOINTS, UNSAFE_METHODS, required_role
-from webapp.services import accounts
-from webapp.services import profiles as profile_service
-from webapp.services.seeding import seed_profiles
+from webapp.services.accounts import users
+from webapp.services.catalogue import profiles as profile_service
+from webapp.services.ingestion.seeding import seed_profiles
 from webapp.views import pages as pages_views
 
 from .factories import (
@@ -174,7 +174,7 @@ class Shared:
             elif who == "forced":
                 make_user(self.app, "newbie", "viewer")
                 with self.app.app_context():
-                    accounts.get_user("newbie").must_change_password = True
+                    users.get_user("newbie").must_change_password = True
                     db.session.commit()
                 made = signed_in_client(self.app, "viewer", "newbie")
             else:

@@ -8,10 +8,12 @@ import pytest
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import profiles, similarity, storage
-from webapp.services.onboarding import submit_payload
-from webapp.services.similarity import Matrix, top_k
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.analytics import similarity
+from webapp.services.analytics.similarity import Matrix, top_k
+from webapp.services.catalogue import profiles
+from webapp.services.ingestion import storage
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, video
 
@@ -170,9 +172,9 @@ def test_vectors_from_a_smaller_taxonomy_are_padded(app):
         profile = db.session.get(storage.Profile, pk)
         profile.vector = storage.pack_vector([1.0] + [0.0] * 9)  # ten categories only
         db.session.commit()
-        from webapp.services import versions
+        from webapp.services.live import stamps
 
-        versions.bump(db.session)
+        stamps.bump(db.session)
         db.session.commit()
         matrix = similarity.current_matrix()
         assert matrix.raw.shape == (1, len(CATEGORIES))

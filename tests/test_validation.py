@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from webapp.services.validation import PayloadRejected, Problem, validate_payload
+from webapp.services.ingestion.validation import PayloadRejected, Problem, validate_payload
 
 from .factories import SEED_000_SAMPLE, make_payload, video
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from webapp.services import recommendations, versions
-from webapp.services.onboarding import submit_payload
+from webapp.services.analytics import recommendations
+from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.live import stamps
 
 from .factories import make_payload, signed_in_client, video
 
@@ -148,7 +149,7 @@ def test_under_writes_the_recommendation_arrays_are_rebuilt_at_most_every_max_st
 ):
     app.config["TOKER_CATALOGUE_MAX_STALE"] = 30
     clock = [1000.0]
-    monkeypatch.setattr(versions.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(stamps.time, "monotonic", lambda: clock[0])
     with app.app_context():
         assert len(recommendations.current_catalogue().pks["tiktok"]) == 2  # built at t=1000
         payload = make_payload(

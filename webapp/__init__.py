@@ -26,8 +26,8 @@ def warm_up(app: Flask) -> None:
     """Build the app's live state now (a served worker calls it at start, in a thread): the
     look-alike matrix, the default map's fit, and the platform connectors' own start-up work
     (the mock platforms build their catalogues), so no first request pays for them."""
-    from .services import population_map, similarity
-    from .services.connectors import PLATFORMS, get_connector
+    from .services.analytics import population_map, similarity
+    from .services.ingestion.connectors import PLATFORMS, get_connector
 
     try:
         with app.app_context():
@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def check_settings(app: Flask) -> None:
     """Refuse to start on settings that would only fail later, at the first request."""
-    from .services.connectors.mock import parse_faults
+    from .services.ingestion.connectors.mock import parse_faults
 
     try:
         parse_faults(app.config.get("TOKER_CONNECTOR_FAULTS") or "")

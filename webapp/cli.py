@@ -10,11 +10,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .cli_users import cli_actor, tokens_group, users_group
-from .services import audit, onboarding, profiles, raw_payloads
-from .services.connectors import ConnectorError
-from .services.seeding import seed_profiles
-from .services.taxonomy import CATEGORIES
-from .services.validation import PLATFORMS, STAT_FIELDS
+from .services.accounts import audit
+from .services.catalogue import profiles, raw_payloads
+from .services.ingestion import onboarding
+from .services.ingestion.connectors import ConnectorError
+from .services.ingestion.seeding import seed_profiles
+from .services.ingestion.taxonomy import CATEGORIES
+from .services.ingestion.validation import PLATFORMS, STAT_FIELDS
 
 RULE = "=" * 80
 

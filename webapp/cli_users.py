@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from .models import ROLES
-from .services import accounts, audit
+from .services.accounts import audit, users
 
 
 def cli_actor() -> str:
@@ -45,8 +45,8 @@ def users_create(name: str, role: str):
     """Add a user; the password comes from TOKER_PASSWORD, else a prompt."""
     password = _password()
     try:
-        user = accounts.create_user(name, password, role)
-    except accounts.AccountError as error:
+        user = users.create_user(name, password, role)
+    except users.AccountError as error:
         _fail(error)
     audit.record(cli_actor(), "user-created", user.name, f"role {user.role}", via="cli")
     click.echo(f"Created user {user.name} ({user.role}).")
@@ -56,11 +56,11 @@ def users_create(name: str, role: str):
 @with_appcontext
 def users_list():
     """Every user with their role and last sign-in."""
-    users = accounts.list_users()
-    if not users:
+    everyone = users.list_users()
+    if not everyone:
         click.echo("No users yet: add one with 'toker users create NAME --role admin'.")
         return
-    for user in users:
+    for user in everyone:
         last = (
             user.last_signed_in_at.strftime("%Y-%m-%d %H:%M") if user.last_signed_in_at else "never"
         )
@@ -74,8 +74,8 @@ def users_list():
 def users_delete(name: str):
     """Delete a user and their API tokens."""
     try:
-        accounts.delete_user(accounts.get_user(name))
-    except accounts.AccountError as error:
+        users.delete_user(users.get_user(name))
+    except users.AccountError as error:
         _fail(error)
     audit.record(cli_actor(), "user-deleted", name, via="cli")
     click.echo(f"Deleted user {name} and their API tokens.")
@@ -88,10 +88,10 @@ def users_delete(name: str):
 def users_set_role(name: str, role: str):
     """Give a user another role."""
     try:
-        user = accounts.get_user(name)
+        user = users.get_user(name)
         before = user.role
-        accounts.set_role(user, role)
-    except accounts.AccountError as error:
+        users.set_role(user, role)
+    except users.AccountError as error:
         _fail(error)
     audit.record(cli_actor(), "role-changed", name, f"{before} -> {role}", via="cli")
     click.echo(f"{name} is now {role}.")
@@ -103,10 +103,10 @@ def users_set_role(name: str, role: str):
 def users_end_sessions(name: str):
     """Sign a user out everywhere: every open session of theirs ends now."""
     try:
-        user = accounts.get_user(name)
-    except accounts.AccountError as error:
+        user = users.get_user(name)
+    except users.AccountError as error:
         _fail(error)
-    ended = accounts.end_sessions(user)
+    ended = users.end_sessions(user)
     noun = "session" if ended == 1 else "sessions"
     audit.record(cli_actor(), "sessions-ended", name, f"{ended} {noun}", via="cli")
     click.echo(f"Ended {ended} {noun} of {name}.")
@@ -117,7 +117,7 @@ def users_end_sessions(name: str):
 @with_appcontext
 def users_first_admin(name: str):
     """With no user at all, create an admin and print its one-time password; else nothing."""
-    created = accounts.ensure_first_admin(name)
+    created = users.ensure_first_admin(name)
     if created is None:
         return
     audit.record(cli_actor(), "user-created", created.name, "role admin, first start", via="cli")
@@ -150,8 +150,8 @@ def tokens_group():
 def tokens_create(name: str, label: str):
     """Make an API token for user NAME; the token is the last line printed."""
     try:
-        record, token = accounts.create_token(accounts.get_user(name), label)
-    except accounts.AccountError as error:
+        record, token = users.create_token(users.get_user(name), label)
+    except users.AccountError as error:
         _fail(error)
     audit.record(
         cli_actor(), "token-created", name, f"token {record.name} ({record.prefix}…)", via="cli"
@@ -166,10 +166,10 @@ def tokens_create(name: str, label: str):
 def tokens_list(name: str | None):
     """Every token: id, user, name, first characters, state."""
     try:
-        user = accounts.get_user(name) if name else None
-    except accounts.AccountError as error:
+        user = users.get_user(name) if name else None
+    except users.AccountError as error:
         _fail(error)
-    tokens = accounts.list_tokens(user)
+    tokens = users.list_tokens(user)
     if not tokens:
         click.echo("No tokens.")
         return
@@ -188,10 +188,10 @@ def tokens_list(name: str | None):
 def tokens_revoke(token_id: int):
     """Revoke the token with this id (see 'toker tokens list')."""
     try:
-        record = accounts.get_token(token_id)
-    except accounts.AccountError as error:
+        record = users.get_token(token_id)
+    except users.AccountError as error:
         _fail(error)
-    accounts.revoke_token(record)
+    users.revoke_token(record)
     audit.record(
         cli_actor(),
         "token-revoked",

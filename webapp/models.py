@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .services import payloads
-from .services.taxonomy import CATEGORIES
+from .services.ingestion import payloads
+from .services.ingestion.taxonomy import CATEGORIES
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -102,7 +102,7 @@ class Profile(db.Model):
 
 
 class ProfilePayload(db.Model):
-    """A profile's raw payload exactly as received, packed by services/payloads.py.
+    """A profile's raw payload exactly as received, packed by services/ingestion/payloads.py.
 
     Apart from `profiles`, so that those rows stay small and dense (lists and filters scan
     them); about 1 KB a payload, zstd with a dictionary named in the packed header.
@@ -209,7 +209,7 @@ class Video(db.Model):
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # The engagement score (services/videos.py), kept with the counts it is computed from.
+    # The engagement score (services/catalogue/videos.py), kept with the counts it is computed from.
     score: Mapped[float] = mapped_column(Float, default=0.0)
     # What the text search matches: the lower-cased caption and the hashtags, space-separated.
     # Indexed by trigrams (see SEARCH_SCHEMA below).
@@ -335,7 +335,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     # Sign-in failures in a row, counted in the database so every worker sees them; at
-    # SIGNIN_FAILURES_ALLOWED the account waits until signin_locked_until (services/accounts.py).
+    # SIGNIN_FAILURES_ALLOWED the account waits until signin_locked_until
+    # (services/accounts/users.py).
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     signin_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A one-time password printed by the first start must be replaced at the first sign-in.
@@ -404,7 +405,7 @@ class AuditEvent(db.Model):
     via: Mapped[str] = mapped_column(String(16), default="")  # page, api, cli
 
 
-# --- Text search indexes (services/search.py) ---------------------------------------------
+# --- Text search indexes (services/catalogue/search.py) -----------------------------------
 # Not mapped: SQLite's are FTS5 virtual tables, PostgreSQL's are pg_trgm indexes. Both index
 # text lower-cased by Python (str.lower), so the databases agree with each other and with
 # the search's own lowering of the query. create_all makes them (the tests' schema) and
@@ -414,7 +415,7 @@ class AuditEvent(db.Model):
 # stored text, so they need no Python function. A migration that rebuilds `videos` on
 # SQLite (batch mode) drops these triggers and must create them again.
 # profile_search holds each profile's lowered username and display name, written by the
-# writes themselves (services/search.py) in their transaction.
+# writes themselves (services/catalogue/search.py) in their transaction.
 VIDEO_SEARCH = "video_search"
 PROFILE_SEARCH = "profile_search"
 TRIGRAM_INDEXES = (

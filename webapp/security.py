@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError
 from .assets import ASSETS
 from .errors import HTML_TITLES, problem_response, render_error_page, wants_problem_json
 from .extensions import cors, csrf, limiter, login_manager
-from .services import accounts, audit
+from .services.accounts import audit, users
 
 PUBLIC_ENDPOINTS = frozenset({"auth.signin", "health.healthz", "static", "assets.local_asset"})
 # Until a one-time password is replaced, only these answer.
@@ -30,7 +30,7 @@ RATE_LIMITED_ENDPOINTS = frozenset({"auth.signin", "auth.change_password"})
 
 def requires(role: str):
     """Mark a view as needing `role` (or a higher one); the gate enforces it."""
-    accounts.check_role(role)
+    users.check_role(role)
 
     def decorate(view):
         view.required_role = role
@@ -179,7 +179,7 @@ def gate():
     if request.endpoint is None:
         return None  # an unknown address or method: the 404 or 405 follows
     role = required_role(request.endpoint)
-    if not accounts.has_role(current_user, role):
+    if not users.has_role(current_user, role):
         return _forbidden(
             f"This needs the {role} role; you are signed in as {current_user.name} "
             f"({current_user.role})."
@@ -237,7 +237,7 @@ def set_security_headers(response):
 def _load_session_user(reference: str):
     if is_api_request() and bearer_token() is not None:
         return None  # the token decides who this is, whatever cookie came along
-    return accounts.load_session_user(reference)
+    return users.load_session_user(reference)
 
 
 def _load_token_user(req):
@@ -246,7 +246,7 @@ def _load_token_user(req):
     token = bearer_token()
     if not token:
         return None
-    user = accounts.user_for_token(token)
+    user = users.user_for_token(token)
     if user is not None:
         g.auth_via = "token"
     return user

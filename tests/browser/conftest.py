@@ -20,8 +20,8 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services import accounts
-from webapp.services.seeding import seed_profiles
+from webapp.services.accounts import users
+from webapp.services.ingestion.seeding import seed_profiles
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -85,8 +85,8 @@ def live_server(tmp_path_factory):
     )
     with app.app_context():
         db.create_all()
-        admin = accounts.create_user(*ADMIN, role="admin")
-        _, token = accounts.create_token(admin, "browser tests")
+        admin = users.create_user(*ADMIN, role="admin")
+        _, token = users.create_token(admin, "browser tests")
         seed_profiles(SEED_COUNT, min_likes=MIN_LIKES, workers=1, seed=SEED)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)

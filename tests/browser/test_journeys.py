@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from webapp.services import accounts
-from webapp.services.connectors import get_connector
+from webapp.services.accounts import users
+from webapp.services.ingestion.connectors import get_connector
 
 from .conftest import MIN_LIKES
 
@@ -358,9 +358,9 @@ def test_newcomer_connects_finds_reads_and_deletes_an_account(
     """The whole first visit: sign in with a one-time password, choose a password, connect,
     find the account by part of its name, read the chart, delete it."""
     # What `toker users first-admin` makes on a first start: an admin with a one-time password.
-    first = accounts.FirstAdmin("newcomer", "one-time-password-0123")
+    first = users.FirstAdmin("newcomer", "one-time-password-0123")
     with live_server.app.app_context():
-        accounts.create_user(first.name, first.password, "admin", must_change_password=True)
+        users.create_user(first.name, first.password, "admin", must_change_password=True)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin\?next=/$"))
     page.get_by_label("Name").fill(first.name)

@@ -7,10 +7,11 @@ fuzzes every operation with Schemathesis against it.
 
 import re
 
-from ..services import export, population_map, profiles, recommendations, similarity, videos
-from ..services.processing import TOP_HASHTAGS_KEPT
-from ..services.taxonomy import CATEGORIES
-from ..services.validation import (
+from ..services.analytics import population_map, recommendations, similarity
+from ..services.catalogue import export, profiles, videos
+from ..services.ingestion.processing import TOP_HASHTAGS_KEPT
+from ..services.ingestion.taxonomy import CATEGORIES
+from ..services.ingestion.validation import (
     MAX_CAPTION,
     MAX_CATEGORIES,
     MAX_CATEGORY_LEN,

@@ -10,24 +10,17 @@ from werkzeug.exceptions import BadRequest
 from ..errors import Problem
 from ..extensions import db
 from ..security import current_actor, record_action, requires
-from ..services import (
-    export,
-    onboarding,
-    population_map,
-    profiles,
-    raw_payloads,
-    recommendations,
-    similarity,
-    videos,
-)
-from ..services.connectors import (
+from ..services.analytics import population_map, recommendations, similarity
+from ..services.catalogue import export, profiles, raw_payloads, videos
+from ..services.ingestion import onboarding
+from ..services.ingestion.connectors import (
     ConnectorError,
     ConnectorRateLimited,
     ConnectorTimeout,
     MalformedResponse,
 )
-from ..services.taxonomy import CATEGORIES
-from ..services.validation import MAX_USER_ID, PLATFORMS
+from ..services.ingestion.taxonomy import CATEGORIES
+from ..services.ingestion.validation import MAX_USER_ID, PLATFORMS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)

@@ -5,14 +5,15 @@ from flask_login import current_user
 
 from ..models import ROLES, User
 from ..security import record_action, requires
-from ..services import accounts, audit, profiles
+from ..services.accounts import audit, users
+from ..services.catalogue import profiles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
 
 
 def _user_or_404(user_id: int) -> User:
-    user = accounts.get_user_by_id(user_id)
+    user = users.get_user_by_id(user_id)
     if user is None:
         abort(404, description=f"There is no user with id {user_id}.")
     return user
@@ -22,19 +23,19 @@ def _users_page(status: int = 200, errors: dict | None = None, form: dict | None
     body = render_template(
         "admin/users.html",
         section="admin",
-        users=accounts.list_users(),
-        sessions=accounts.open_session_counts(),
+        users=users.list_users(),
+        sessions=users.open_session_counts(),
         roles=ROLES,
         errors=errors or {},
         form=form or {"name": "", "role": "viewer"},
-        min_length=accounts.MIN_PASSWORD_LENGTH,
+        min_length=users.MIN_PASSWORD_LENGTH,
     )
     return body, status
 
 
-@bp.get("/users")
+@bp.get("/users", endpoint="users")
 @requires("admin")
-def users():
+def user_list():
     """Every user with their role, a form to add one, and role changes."""
     return _users_page()
 
@@ -45,8 +46,8 @@ def create_user():
     """Add a user with a role and a first password."""
     form = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", "")}
     try:
-        user = accounts.create_user(form["name"], request.form.get("password", ""), form["role"])
-    except accounts.AccountError as error:
+        user = users.create_user(form["name"], request.form.get("password", ""), form["role"])
+    except users.AccountError as error:
         return _users_page(422, {error.field or "name": str(error).capitalize() + "."}, form)
     record_action("user-created", user.name, f"role {user.role}")
     flash(f"Added {user.name} ({user.role}).", "success")
@@ -60,8 +61,8 @@ def change_role(user_id: int):
     user = _user_or_404(user_id)
     before = user.role
     try:
-        accounts.set_role(user, request.form.get("role", ""))
-    except accounts.AccountError as error:
+        users.set_role(user, request.form.get("role", ""))
+    except users.AccountError as error:
         flash(f"Could not change {user.name}'s role: {error}.", "error")
         return redirect(url_for("admin.users"), code=303)
     if user.role != before:
@@ -75,7 +76,7 @@ def change_role(user_id: int):
 def end_sessions(user_id: int):
     """Sign a user out everywhere: every open session of theirs ends now."""
     user = _user_or_404(user_id)
-    ended = accounts.end_sessions(user)
+    ended = users.end_sessions(user)
     record_action("sessions-ended", user.name, f"{ended} session{'s' if ended != 1 else ''}")
     flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.name}.", "success")
     return redirect(url_for("admin.users"), code=303)
@@ -91,8 +92,8 @@ def delete_user(user_id: int):
         return redirect(url_for("admin.users"), code=303)
     name = user.name
     try:
-        accounts.delete_user(user)
-    except accounts.AccountError as error:
+        users.delete_user(user)
+    except users.AccountError as error:
         flash(f"Could not delete {name}: {error}.", "error")
         return redirect(url_for("admin.users"), code=303)
     record_action("user-deleted", name)
@@ -104,8 +105,8 @@ def _tokens_page(new_token: str | None = None, status: int = 200, error: str | N
     body = render_template(
         "admin/tokens.html",
         section="admin",
-        tokens=accounts.list_tokens(),
-        users=accounts.list_users(),
+        tokens=users.list_tokens(),
+        users=users.list_users(),
         new_token=new_token,
         error=error,
     )
@@ -124,9 +125,9 @@ def tokens():
 def create_token():
     """Make a token for a user; it is shown on this answer only, never again."""
     try:
-        user = accounts.get_user(request.form.get("user", ""))
-        record, token = accounts.create_token(user, request.form.get("name", ""))
-    except accounts.AccountError as error:
+        user = users.get_user(request.form.get("user", ""))
+        record, token = users.create_token(user, request.form.get("name", ""))
+    except users.AccountError as error:
         return _tokens_page(status=422, error=str(error).capitalize() + ".")
     record_action("token-created", user.name, f"token {record.name} ({record.prefix}…)")
     return _tokens_page(new_token=token)
@@ -137,11 +138,11 @@ def create_token():
 def revoke_token(token_id: int):
     """Revoke a token: API calls with it answer 401 from now on."""
     try:
-        record = accounts.get_token(token_id)
-    except accounts.AccountError as error:
+        record = users.get_token(token_id)
+    except users.AccountError as error:
         flash(str(error).capitalize() + ".", "error")
         return redirect(url_for("admin.tokens"), code=303)
-    accounts.revoke_token(record)
+    users.revoke_token(record)
     record_action("token-revoked", record.user.name, f"token {record.name} ({record.prefix}…)")
     flash(f"Revoked {record.name} of {record.user.name}.", "success")
     return redirect(url_for("admin.tokens"), code=303)

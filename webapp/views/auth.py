@@ -18,7 +18,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter
 from ..security import actor_name, client_address, requires, safe_next
-from ..services import accounts, audit
+from ..services.accounts import audit, users
 
 bp = Blueprint("auth", __name__)
 
@@ -31,7 +31,7 @@ def start_session(user) -> None:
     """Sign `user` in on a fresh session, kept on the server, that expires
     TOKER_SESSION_HOURS from now."""
     session.clear()
-    login_user(accounts.open_session(user, client_address()))
+    login_user(users.open_session(user, client_address()))
     session.permanent = True
     session["signed_in_at"] = time.time()
     # A new CSRF token for the new session, in the cookie this answer sets: made later, by
@@ -41,7 +41,7 @@ def start_session(user) -> None:
     generate_csrf()
 
 
-def _locked(template: str, locked: accounts.SignInLocked, **context):
+def _locked(template: str, locked: users.SignInLocked, **context):
     """A 429 page that says how long the account waits, with Retry-After."""
     body = render_template(template, **context)
     return body, 429, {"Retry-After": str(locked.retry_after)}
@@ -63,8 +63,8 @@ def signin():
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     try:
-        user = accounts.authenticate(name, password)
-    except accounts.SignInLocked as error:
+        user = users.authenticate(name, password)
+    except users.SignInLocked as error:
         audit.record(
             name[:64],
             "sign-in-failed",
@@ -92,7 +92,7 @@ def signin():
 def signout():
     """End the session, on the server too: a copy of its cookie signs nobody in."""
     audit.record(actor_name(), "sign-out", address=client_address(), via="page")
-    accounts.end_session(current_user.get_id())
+    users.end_session(current_user.get_id())
     logout_user()
     session.clear()
     flash("Signed out.", "success")
@@ -111,26 +111,26 @@ def change_password():
     errors: dict[str, str] = {}
     if request.method == "POST":
         # The gate read only what it checks; the password change needs the user's record.
-        user = accounts.get_user_by_id(current_user.id)
+        user = users.get_user_by_id(current_user.id)
         if user is None:  # deleted since the gate let this request in
             return redirect(url_for("auth.signin"))
         try:
-            accounts.change_password(
+            users.change_password(
                 user,
                 request.form.get("current_password", ""),
                 request.form.get("new_password", ""),
                 request.form.get("confirm_password", ""),
             )
-        except accounts.SignInLocked as error:
+        except users.SignInLocked as error:
             errors[error.field] = str(error).capitalize() + "."
             return _locked(
                 "change_password.html",
                 error,
                 errors=errors,
-                min_length=accounts.MIN_PASSWORD_LENGTH,
+                min_length=users.MIN_PASSWORD_LENGTH,
                 forced=current_user.must_change_password,
             )
-        except accounts.AccountError as error:
+        except users.AccountError as error:
             errors[error.field] = str(error).capitalize() + "."
         else:
             start_session(user)
@@ -141,7 +141,7 @@ def change_password():
     body = render_template(
         "change_password.html",
         errors=errors,
-        min_length=accounts.MIN_PASSWORD_LENGTH,
+        min_length=users.MIN_PASSWORD_LENGTH,
         forced=current_user.must_change_password,
     )
     return body, status

@@ -2,7 +2,7 @@
 
 import html
 
-from ..services.taxonomy import CATEGORIES
+from ..services.ingestion.taxonomy import CATEGORIES
 
 ACCENT = "#4f46e5"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}

@@ -3,8 +3,8 @@
 from flask import Blueprint, flash, make_response, render_template, request, url_for
 
 from ..security import current_actor, requires
-from ..services import onboarding
-from ..services.validation import MAX_USER_ID, PLATFORMS
+from ..services.ingestion import onboarding
+from ..services.ingestion.validation import MAX_USER_ID, PLATFORMS
 from .pages import PLATFORM_LABELS
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")

@@ -18,19 +18,13 @@ from markupsafe import Markup
 
 from ..extensions import db
 from ..security import current_actor, record_action, requires
-from ..services import (
-    analytics,
-    onboarding,
-    profiles,
-    raw_payloads,
-    recommendations,
-    similarity,
-    versions,
-    videos,
-)
-from ..services.connectors import ConnectorError
-from ..services.seeding import seed_profiles
-from ..services.taxonomy import CATEGORIES
+from ..services.analytics import overview, recommendations, similarity
+from ..services.catalogue import profiles, raw_payloads, videos
+from ..services.ingestion import onboarding
+from ..services.ingestion.connectors import ConnectorError
+from ..services.ingestion.seeding import seed_profiles
+from ..services.ingestion.taxonomy import CATEGORIES
+from ..services.live import stamps
 from . import charts
 from .filters import FILTERS, cached_url_for, url_for_ids
 from .htmx import is_partial_request, render_page_or_partial
@@ -79,7 +73,7 @@ def layout_context() -> dict:
 @bp.get("/")
 def index():
     """Overview: counts by platform, the most common interests, the latest profiles."""
-    data = analytics.overview()
+    data = overview.overview()
     return render_template(
         "index.html",
         section="overview",
@@ -145,7 +139,7 @@ def profile_list():
     return response
 
 
-_tables = versions.VersionedCache(size=32)
+_tables = stamps.VersionedCache(size=32)
 
 
 def _profiles_table(query: profiles.ListQuery) -> Markup:

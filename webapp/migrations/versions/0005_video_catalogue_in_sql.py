@@ -36,7 +36,7 @@ videos = sa.table(
 
 
 def _score(likes, comments, shares):
-    # services/scores.py's formula, as it stood when this migration was written.
+    # services/ingestion/scores.py's formula, as it stood when this migration was written.
     weighted = max(0, likes) + 2 * max(0, comments) + 3 * max(0, shares)
     return min(100.0, 100.0 * math.log10(1 + weighted) / 7.0)
 

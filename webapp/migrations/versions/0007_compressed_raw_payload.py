@@ -5,7 +5,7 @@ Revises: 0006
 Create Date: 2026-12-02 00:30:00
 
 The raw payload was most of a profile's bytes: about 7.4 KB of JSON in each profiles row.
-It is now kept zlib-compressed behind a format byte (services/payloads.py), about a third of
+It is now kept zlib-compressed behind a format byte (services/ingestion/payloads.py), about a third of
 that, in a BLOB (bytea) column of the same name. Existing rows are converted in batches of
 BATCH rows into a new column, which then replaces the old one.
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 # The app's codec, not a copy: it reads back every format ever written (which the downgrade
 # needs) and still writes this revision's format 1 (0009 writes the newer ones).
-from webapp.services.payloads import pack_zlib as pack, unpack
+from webapp.services.ingestion.payloads import pack_zlib as pack, unpack
 
 
 revision = '0007'

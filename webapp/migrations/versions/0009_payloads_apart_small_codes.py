@@ -7,7 +7,7 @@ Create Date: 2026-12-02 01:30:00
 Toward 4 KB a profile on SQLite (issue 9):
 
 - The raw payload leaves `profiles` for `profile_payloads` (profile id -> packed payload),
-  repacked with zstd and a trained dictionary (services/payloads.py, format 3). The
+  repacked with zstd and a trained dictionary (services/ingestion/payloads.py, format 3). The
   dictionaries are rows of `payload_dictionaries`; this revision inserts the shipped one.
 - `profile_videos.kind` becomes 0 (liked) or 1 (shared), and loses its index by video, which
   no query reads (EXPLAIN QUERY PLAN in the README).
@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from alembic import op
 import sqlalchemy as sa
 
-from webapp.services import payloads
-from webapp.services.taxonomy import CATEGORIES
+from webapp.services.ingestion import payloads
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
 
 revision = '0009'

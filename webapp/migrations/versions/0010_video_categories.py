@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from webapp.services.taxonomy import CATEGORY_INDEX
+from webapp.services.ingestion.taxonomy import CATEGORY_INDEX
 
 
 revision = '0010'

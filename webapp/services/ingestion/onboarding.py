@@ -13,8 +13,8 @@ from flask import current_app
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from ..extensions import db
-from . import audit
+from ...extensions import db
+from ..accounts import audit
 from .connectors import (
     Connector,
     ConnectorError,

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..models import AuditEvent, utcnow
+from ...extensions import db
+from ...models import AuditEvent, utcnow
 
 ACTIONS = (
     "sign-in",

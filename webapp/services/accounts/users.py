@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
-from ..extensions import db
-from ..models import ROLES, ApiToken, User, UserSession, is_valid_id, utcnow
+from ...extensions import db
+from ...models import ROLES, ApiToken, User, UserSession, is_valid_id, utcnow
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import text
 
-from ..extensions import db
+from ...extensions import db
 from .connectors import PLATFORMS, get_connector
 from .storage import KnownVideos, apply_plan, plan_write
 from .validation import PayloadRejected
@@ -115,7 +115,7 @@ def _init_process(config: dict, write_lock) -> None:
     global _worker
     # Workers share the cores with each other; keep BLAS from oversubscribing them.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from .. import create_app
+    from ... import create_app
 
     app = create_app(config)
     app.app_context().push()

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..models import ProfileChange
-from . import versions
+from ...models import ProfileChange
+from . import stamps
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KEEP_VERSIONS = 50_000
@@ -28,7 +28,7 @@ FLOOR = "profiles-feed-floor"
 
 def record(session: Session, changes: Iterable[tuple[int, str]]) -> int:
     """Bump the profiles version and record (profile id, change) rows under it; the version."""
-    version = versions.bump(session)
+    version = stamps.bump(session)
     now = datetime.now(UTC)
     rows = [
         {"version": version, "profile_id": pk, "change": change, "at": now}
@@ -44,13 +44,13 @@ def record(session: Session, changes: Iterable[tuple[int, str]]) -> int:
 def prune(session: Session, up_to: int) -> None:
     """Forget the changes of versions up to `up_to` (state older than that rebuilds)."""
     session.execute(delete(ProfileChange).where(ProfileChange.version <= up_to))
-    versions.set_value(session, FLOOR, up_to)
+    stamps.set_value(session, FLOOR, up_to)
 
 
 def changed_since(session: Session, have: int, now: int) -> set[int] | None:
     """Ids of the profiles changed by versions in (have, now]; None when the feed no longer
     reaches back to `have` (the caller rebuilds)."""
-    if have < versions.current(session, FLOOR):
+    if have < stamps.current(session, FLOOR):
         return None
     return set(
         session.scalars(

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import memory, similarity
-from .taxonomy import CATEGORIES
-from .validation import PLATFORMS
+from ..ingestion.taxonomy import CATEGORIES
+from ..ingestion.validation import PLATFORMS
+from ..live import memory
+from . import similarity
 
 MAX_CLUSTERS = 12
 # A browser draws about this many points in a second or two; past it the map draws an even

@@ -6,7 +6,7 @@ score = 0.6 x interest match + 0.2 x recency + 0.2 x engagement, each term in [0
   the profile's interest vector;
 - recency: 0.5 ** (age in days / 90), a 90-day half-life from the posting date (0 if unknown,
   1 for a date in the future);
-- engagement: the video's engagement score / 100 (see services/scores.py).
+- engagement: the video's engagement score / 100 (see services/ingestion/scores.py).
 
 Candidates are the stored videos of the profile's platform that it has not liked or shared.
 """
@@ -20,12 +20,12 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Profile, ProfileVideo, Video, is_valid_id
-from . import memory, versions
-from .storage import unpack_vector
-from .taxonomy import CATEGORIES, CATEGORY_INDEX
-from .validation import PLATFORMS
+from ...extensions import db
+from ...models import Profile, ProfileVideo, Video, is_valid_id
+from ..ingestion.storage import unpack_vector
+from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
+from ..ingestion.validation import PLATFORMS
+from ..live import memory, stamps
 
 WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}
 HALF_LIFE_DAYS = 90.0
@@ -98,7 +98,7 @@ def _timestamp(value) -> float:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
-_catalogues = versions.VersionedCache()
+_catalogues = stamps.VersionedCache()
 
 
 def _load_and_give_back() -> Catalogue:

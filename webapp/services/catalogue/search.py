@@ -18,8 +18,8 @@ here, by every write of profiles, in the write's transaction.
 from sqlalchemy import column, delete, insert, or_, select, table
 from sqlalchemy.orm import Session
 
-from ..models import PROFILE_SEARCH, VIDEO_SEARCH, Video
-from .sql import escape_like
+from ...models import PROFILE_SEARCH, VIDEO_SEARCH, Video
+from ..live.sql import escape_like
 
 # Trigrams: a shorter query cannot be looked up in the index.
 MIN_INDEXED = 3

@@ -11,7 +11,7 @@ import weakref
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, scoped_session
 
-from ..models import DataVersion
+from ...models import DataVersion
 from .sql import built_once, upsert_statement
 
 PROFILES = "profiles"

@@ -2,11 +2,12 @@
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import HashtagCount, HashtagPair
-from . import profiles, similarity
-from .taxonomy import CATEGORIES
-from .validation import PLATFORMS
+from ...extensions import db
+from ...models import HashtagCount, HashtagPair
+from ..catalogue import profiles
+from ..ingestion.taxonomy import CATEGORIES
+from ..ingestion.validation import PLATFORMS
+from . import similarity
 
 
 def interest_shares(limit: int = 12) -> list[dict]:

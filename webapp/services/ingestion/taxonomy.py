@@ -9,7 +9,8 @@ OTHER = "Other"
 
 
 def _load(name: str) -> dict:
-    return json.loads(resources.files("webapp.services").joinpath("data", name).read_text("utf-8"))
+    data = resources.files("webapp.services.ingestion").joinpath("data", name)
+    return json.loads(data.read_text("utf-8"))
 
 
 def _squash(text: str) -> str:

@@ -1,20 +1,20 @@
 """The video catalogue: every stored video, searchable and ranked by its engagement score.
 
 The catalogue is searched in SQL: each video row carries its engagement score (see
-services/scores.py), how many stored profiles liked or shared it (kept current by every write
-of links) and its search text, indexed by the database's own trigram index (services/search.py),
-so a search costs what its matches cost, in every worker, and shows every committed write at
-once.
+services/ingestion/scores.py), how many stored profiles liked or shared it (kept current by
+every write of links) and its search text, indexed by the database's own trigram index
+(services/catalogue/search.py), so a search costs what its matches cost, in every worker, and
+shows every committed write at once.
 """
 
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ..extensions import db
-from ..models import Video, VideoCategory, VideoStats
+from ...extensions import db
+from ...models import Video, VideoCategory, VideoStats
+from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX, normalise_hashtag
 from . import search as text_search
 from .profiles import MAX_PER_PAGE, BadQuery, int_arg, platform_arg
-from .taxonomy import CATEGORIES, CATEGORY_INDEX, normalise_hashtag
 
 PROFILE_COUNT = func.coalesce(VideoStats.profile_count, 0)
 SORTS = {

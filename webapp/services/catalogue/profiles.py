@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, intersect, select
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     LINK_KINDS,
     Profile,
     ProfileInterest,
@@ -17,11 +17,15 @@ from ..models import (
     Video,
     is_valid_id,
 )
-from . import audit, changes, raw_payloads, search, similarity, storage, versions
-from .sql import one_transaction
-from .storage import unpack_vector
-from .taxonomy import CATEGORIES, CATEGORY_INDEX
-from .validation import PLATFORMS, STAT_FIELDS
+from ..accounts import audit
+from ..analytics import similarity
+from ..ingestion import storage
+from ..ingestion.storage import unpack_vector
+from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
+from ..ingestion.validation import PLATFORMS, STAT_FIELDS
+from ..live import changes, stamps
+from ..live.sql import one_transaction
+from . import raw_payloads, search
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -249,7 +253,7 @@ def _summary(row) -> dict:
     return item
 
 
-_counts = versions.VersionedCache()
+_counts = stamps.VersionedCache()
 
 
 def _total(query: ListQuery, conditions: list) -> int:
@@ -270,7 +274,7 @@ def _total(query: ListQuery, conditions: list) -> int:
 # Pages of the list, kept for the data version they were read at: the first page of the
 # browser and of the API is asked for far more often than anything changes. The answers are
 # shared: callers must not change them.
-_pages = versions.VersionedCache(size=32)
+_pages = stamps.VersionedCache(size=32)
 
 
 def list_profiles(query: ListQuery) -> dict:

@@ -18,12 +18,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 
 from ..taxonomy import CATEGORIES, HASHTAG_LEXICON, OTHER
-from .base import (
-    Connector,
-    ConnectorRateLimited,
-    ConnectorTimeout,
-    MalformedResponse,
-)
+from .base import Connector, ConnectorRateLimited, ConnectorTimeout, MalformedResponse
 from .platforms import PlatformTraits
 
 CATALOGUE_SIZE = 20_000

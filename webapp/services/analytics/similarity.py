@@ -1,7 +1,7 @@
 """Look-alike profiles: exact top-k by cosine of interest vectors over an in-memory matrix.
 
 Each process keeps one live matrix per database: built in full once, then kept current by the
-change feed (services/changes.py). When the data version moved, the matrix reads only the
+change feed (services/live/changes.py). When the data version moved, the matrix reads only the
 profiles changed since its own version and patches their rows (insert, update, delete), so
 every answer reflects every committed write, including those of other worker processes and
 of the CLI, at a cost proportional to what changed. The same matrix maintains the counts and
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Profile
-from . import changes, memory, versions
-from .sql import one_transaction
-from .taxonomy import CATEGORIES
-from .validation import PLATFORMS
+from ...extensions import db
+from ...models import Profile
+from ..ingestion.taxonomy import CATEGORIES
+from ..ingestion.validation import PLATFORMS
+from ..live import changes, memory, stamps
+from ..live.sql import one_transaction
 
 # Scores are rounded before ranking so that ties (identical interest mixes) are ties on every
 # machine, and broken by id.
@@ -523,7 +523,7 @@ class LiveMatrices:
     def current(self) -> Matrix:
         """The matrix at (at least) the data version this session sees."""
         session = db.session
-        version = versions.current(session)
+        version = stamps.current(session)
         engine = session.get_bind()
         matrix = self._by_engine.get(engine)
         if matrix is not None and matrix.version >= version:

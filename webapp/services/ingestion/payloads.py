@@ -11,7 +11,7 @@ an older format stay readable, so a new format needs no migration of old rows.
 
 Dictionaries live in the database (`payload_dictionaries`, by id), so every row stays
 readable for as long as the database does, whatever dictionaries later code ships. The one
-new payloads are written with is CURRENT_DICTIONARY, a file shipped under services/data/
+new payloads are written with is CURRENT_DICTIONARY, a file shipped under services/ingestion/data/
 (trained by scripts/train_payload_dictionary.py) that the schema inserts when it creates the
 table. A payload naming a dictionary the database does not hold is refused with an error
 that names it.
@@ -37,7 +37,7 @@ LEVEL = 6
 # 2,550 (bench/size.py --codecs); level 3 barely uses a dictionary this large.
 ZSTD_LEVEL = 5
 
-# id -> (name, file under services/data/). Ids are never reused: rows name them forever.
+# id -> (name, file under services/ingestion/data/). Ids are never reused: rows name them forever.
 SHIPPED_DICTIONARIES = {1: ("mock-platforms-2026-12", "payload-dictionary-1.zstd")}
 CURRENT_DICTIONARY = 1
 
@@ -50,7 +50,7 @@ class PayloadError(ValueError):
 def shipped_dictionary(dictionary_id: int) -> bytes:
     """The bytes of a dictionary that ships with the code."""
     _name, filename = SHIPPED_DICTIONARIES[dictionary_id]
-    return resources.files("webapp.services").joinpath("data", filename).read_bytes()
+    return resources.files("webapp.services.ingestion").joinpath("data", filename).read_bytes()
 
 
 _prepared: dict[bytes, zstandard.ZstdCompressionDict] = {}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import (
+from ...models import (
     LINK_KINDS,
     HashtagCount,
     HashtagPair,
@@ -21,11 +21,12 @@ from ..models import (
     VideoCategory,
     VideoStats,
 )
-from . import changes, search
+from ..catalogue import search
+from ..live import changes
+from ..live.sql import built_once, param_marker, upsert_statement
 from .payloads import pack
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
-from .sql import built_once, param_marker, upsert_statement
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 
 
@@ -116,7 +117,7 @@ class WritePlan:
     video_rows: list[dict]
     fingerprints: dict[tuple[str, str], tuple]
     profile_rows: list[dict]
-    # (platform, user_id) -> the raw payload packed (services/payloads.py).
+    # (platform, user_id) -> the raw payload packed (services/ingestion/payloads.py).
     payloads: dict[tuple[str, str], bytes]
 
 

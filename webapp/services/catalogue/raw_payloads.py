@@ -1,7 +1,7 @@
 """Stored raw payloads: one profile's payload read back exactly as received.
 
-The rows are `profile_payloads`, packed by services/payloads.py; the dictionaries they name
-are read from this database's `payload_dictionaries`, once per process and database.
+The rows are `profile_payloads`, packed by services/ingestion/payloads.py; the dictionaries
+they name are read from this database's `payload_dictionaries`, once per process and database.
 """
 
 from collections.abc import Callable
@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from ..extensions import db
-from ..models import PayloadDictionary, Profile, ProfilePayload
-from .payloads import Dictionaries, PayloadError, unpack
+from ...extensions import db
+from ...models import PayloadDictionary, Profile, ProfilePayload
+from ..ingestion.payloads import Dictionaries, PayloadError, unpack
 
 
 class ProfileGone(NotFound):

@@ -1,0 +1,2 @@
+"""Getting accounts in: platform connectors, validation, cleaning and the vector, storage,
+onboarding and seeding."""
