@@ -20,7 +20,8 @@ import orjson
 import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from webapp.services.ingestion.connectors import PLATFORMS, get_connector
+from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.platforms import PLATFORMS
 
 
 def main() -> None:

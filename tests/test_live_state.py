@@ -371,7 +371,8 @@ def test_a_served_worker_builds_its_state_at_start(app, monkeypatch):
     """gunicorn.conf.py calls warm_up when a worker starts: the first request finds the
     matrix built, the default map fitted and the mock platforms' catalogues made."""
     from webapp import warm_up
-    from webapp.services.ingestion.connectors import PLATFORMS, mock
+    from webapp.services.ingestion.connectors import mock
+    from webapp.services.ingestion.platforms import PLATFORMS
 
     with app.app_context():
         _store("a", [["Music"]])

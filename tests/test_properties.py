@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from webapp.services.ingestion.onboarding import prepare
+from webapp.services.ingestion.platforms import PLATFORMS
 from webapp.services.ingestion.processing import clean_hashtags, process_payload, video_categories
 from webapp.services.ingestion.taxonomy import (
     CATEGORIES,
@@ -34,7 +35,6 @@ from webapp.services.ingestion.validation import (
     MAX_USER_ID,
     MAX_VIDEO_ID,
     MAX_VIDEOS,
-    PLATFORMS,
     STAT_FIELDS,
     PayloadRejected,
     validate_payload,

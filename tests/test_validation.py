@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from webapp.services.ingestion.validation import PayloadRejected, Problem, validate_payload
+from webapp.services.ingestion.validation import PayloadProblem, PayloadRejected, validate_payload
 
 from .factories import SEED_000_SAMPLE, make_payload, video
 
@@ -29,14 +29,14 @@ VIDEO_REQUIRED_FIELDS = ("video_id", "likes", "comments", "shares")
 VIDEO_COUNT_FIELDS = ("likes", "comments", "shares")
 
 
-def problems_of(raw, min_likes: int = 100) -> list[Problem]:
+def problems_of(raw, min_likes: int = 100) -> list[PayloadProblem]:
     """The problems a rejected payload reports; fails the test when it is accepted."""
     with pytest.raises(PayloadRejected) as caught:
         validate_payload(raw, min_likes)
     return caught.value.problems
 
 
-def only_problem(raw, min_likes: int = 100) -> Problem:
+def only_problem(raw, min_likes: int = 100) -> PayloadProblem:
     """The single problem a payload is rejected for."""
     problems = problems_of(raw, min_likes)
     assert len(problems) == 1, problems

@@ -27,7 +27,8 @@ def warm_up(app: Flask) -> None:
     look-alike matrix, the default map's fit, and the platform connectors' own start-up work
     (the mock platforms build their catalogues), so no first request pays for them."""
     from .services.analytics import population_map, similarity
-    from .services.ingestion.connectors import PLATFORMS, get_connector
+    from .services.ingestion.connectors import get_connector
+    from .services.ingestion.platforms import PLATFORMS
 
     try:
         with app.app_context():

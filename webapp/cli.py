@@ -14,9 +14,10 @@ from .services.accounts import audit
 from .services.catalogue import profiles, raw_payloads
 from .services.ingestion import onboarding
 from .services.ingestion.connectors import ConnectorError
+from .services.ingestion.platforms import PLATFORMS
 from .services.ingestion.seeding import seed_profiles
 from .services.ingestion.taxonomy import CATEGORIES
-from .services.ingestion.validation import PLATFORMS, STAT_FIELDS
+from .services.ingestion.validation import STAT_FIELDS
 
 RULE = "=" * 80
 

@@ -9,6 +9,7 @@ import re
 
 from ..services.analytics import population_map, recommendations, similarity
 from ..services.catalogue import export, profiles, videos
+from ..services.ingestion.platforms import PLATFORMS
 from ..services.ingestion.processing import TOP_HASHTAGS_KEPT
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.ingestion.validation import (
@@ -22,7 +23,6 @@ from ..services.ingestion.validation import (
     MAX_USER_ID,
     MAX_VIDEO_ID,
     MAX_VIDEOS,
-    PLATFORMS,
     STAT_FIELDS,
 )
 

@@ -19,8 +19,9 @@ from ..services.ingestion.connectors import (
     ConnectorTimeout,
     MalformedResponse,
 )
+from ..services.ingestion.platforms import PLATFORMS
 from ..services.ingestion.taxonomy import CATEGORIES
-from ..services.ingestion.validation import MAX_USER_ID, PLATFORMS
+from ..services.ingestion.validation import MAX_USER_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)

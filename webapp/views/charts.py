@@ -2,6 +2,7 @@
 
 import html
 
+from ..services.ingestion.platforms import LABELS
 from ..services.ingestion.taxonomy import CATEGORIES
 
 ACCENT = "#4f46e5"
@@ -138,14 +139,13 @@ def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
 
 def platform_heatmap(heatmap: dict) -> dict:
     """Interest share by platform: platforms down, categories across, share as colour."""
-    labels = {"tiktok": "TikTok", "instagram": "Instagram", "x": "X"}
     return {
         "data": [
             {
                 "type": "heatmap",
                 "z": [[round(v * 100, 2) for v in row] for row in heatmap["shares"]],
                 "x": heatmap["categories"],
-                "y": [labels.get(p, p) for p in heatmap["platforms"]],
+                "y": [LABELS.get(p, p) for p in heatmap["platforms"]],
                 "colorscale": [[0, "#f6f7fb"], [1, ACCENT]],
                 "hovertemplate": "%{y} · %{x}: %{z:.1f}% of interest<extra></extra>",
                 "colorbar": {"ticksuffix": "%"},

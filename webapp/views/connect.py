@@ -4,11 +4,10 @@ from flask import Blueprint, flash, make_response, render_template, request, url
 
 from ..security import current_actor, requires
 from ..services.ingestion import onboarding
-from ..services.ingestion.validation import MAX_USER_ID, PLATFORMS
-from .pages import PLATFORM_LABELS
+from ..services.ingestion.platforms import LABELS, PLATFORMS
+from ..services.ingestion.validation import MAX_USER_ID
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
-LABELS = dict(PLATFORM_LABELS)
 
 
 def _form_errors(platform: str, user_id: str) -> dict:

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import has_request_context, request, url_for
 from markupsafe import Markup, escape
 
-PLATFORM_NAMES = {"tiktok": "TikTok", "instagram": "Instagram", "x": "X"}
+from ..services.ingestion.platforms import LABELS
 
 
 def number(value) -> str:
@@ -30,9 +30,7 @@ def when(value) -> Markup:
 
 
 # Built once: these cells repeat on every row of every table.
-_BADGES = {
-    key: Markup(f'<span class="badge {key}">{name}</span>') for key, name in PLATFORM_NAMES.items()
-}
+_BADGES = {key: Markup(f'<span class="badge {key}">{name}</span>') for key, name in LABELS.items()}
 
 
 def platform_badge(platform: str) -> Markup:
@@ -107,7 +105,7 @@ def profile_row(p: dict, href: Callable[[int], str]) -> Markup:
 
 def platform_name(platform: str) -> str:
     """tiktok -> TikTok."""
-    return PLATFORM_NAMES.get(platform, platform)
+    return LABELS.get(platform, platform)
 
 
 def options(choices, chosen=None) -> Markup:

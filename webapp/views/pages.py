@@ -22,6 +22,7 @@ from ..services.analytics import overview, recommendations, similarity
 from ..services.catalogue import profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
+from ..services.ingestion.platforms import LABELS
 from ..services.ingestion.seeding import seed_profiles
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
@@ -31,7 +32,6 @@ from .htmx import is_partial_request, render_page_or_partial
 
 bp = Blueprint("pages", __name__)
 
-PLATFORM_LABELS = (("tiktok", "TikTok"), ("instagram", "Instagram"), ("x", "X"))
 TABLE_COLUMNS = (
     ("username", "Username", False),
     ("platform", "Platform", False),
@@ -67,7 +67,7 @@ def layout_context() -> dict:
     """What every page's layout needs."""
     from ..assets import script_tags
 
-    return {"assets": script_tags(current_app), "platforms": PLATFORM_LABELS}
+    return {"assets": script_tags(current_app), "platforms": tuple(LABELS.items())}
 
 
 @bp.get("/")
@@ -235,7 +235,7 @@ def like():
                 abort(400, description=f"The weight of {name} must be a number from 0 to 100.")
             weights[name] = int(weight)
     platform = request.args.get("platform") or None
-    if platform is not None and platform not in dict(PLATFORM_LABELS):
+    if platform is not None and platform not in LABELS:
         abort(400, description="Unknown platform.")
     mix = {name: w / 100 for name, w in weights.items() if w}
     results = similarity.nearest_to_mix(mix, SIMILAR_ON_PAGE * 2, platform) if mix else []

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import HashtagCount, HashtagPair
 from ..catalogue import profiles
+from ..ingestion.platforms import PLATFORMS
 from ..ingestion.taxonomy import CATEGORIES
-from ..ingestion.validation import PLATFORMS
 from . import similarity
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ingestion.platforms import PLATFORMS
 from ..ingestion.taxonomy import CATEGORIES
-from ..ingestion.validation import PLATFORMS
 from ..live import memory
 from . import similarity
 

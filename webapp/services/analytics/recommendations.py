@@ -22,10 +22,11 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Profile, ProfileVideo, Video, is_valid_id
+from ..ingestion.platforms import PLATFORMS
 from ..ingestion.storage import unpack_vector
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
-from ..ingestion.validation import PLATFORMS
 from ..live import memory, stamps
+from .similarity import NotFound
 
 WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}
 HALF_LIFE_DAYS = 90.0
@@ -113,10 +114,6 @@ def current_catalogue() -> Catalogue:
     return _catalogues.get_or_compute(
         db.session, ("catalogue",), _load_and_give_back, max_stale=max_stale
     )
-
-
-class NotFound(LookupError):
-    """No profile has that id."""
 
 
 def recommend(profile_id: int, k: int = 10, now: datetime | None = None) -> list[dict]:

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Profile
+from ..ingestion.platforms import PLATFORMS
 from ..ingestion.taxonomy import CATEGORIES
-from ..ingestion.validation import PLATFORMS
 from ..live import changes, memory, stamps
 from ..live.sql import one_transaction
 

@@ -20,9 +20,10 @@ from ...models import (
 from ..accounts import audit
 from ..analytics import similarity
 from ..ingestion import storage
+from ..ingestion.platforms import PLATFORMS
 from ..ingestion.storage import unpack_vector
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
-from ..ingestion.validation import PLATFORMS, STAT_FIELDS
+from ..ingestion.validation import STAT_FIELDS
 from ..live import changes, stamps
 from ..live.sql import one_transaction
 from . import raw_payloads, search

@@ -23,17 +23,14 @@ from .connectors import (
     MalformedResponse,
     get_connector,
 )
+from .platforms import check_platform
 from .processing import ProcessedProfile, process_payload
 from .storage import Stored, store_profiles
-from .validation import PLATFORMS, PayloadRejected, Problem, validate_payload
+from .validation import PayloadProblem, PayloadRejected, validate_payload
 
 log = logging.getLogger(__name__)
 # The first wait after a timeout; each later one doubles, plus up to this much jitter.
 BACKOFF_SECONDS = 1.0
-
-
-class UnknownPlatformError(ValueError):
-    """The platform named is not one Toker connects to."""
 
 
 @dataclass
@@ -44,7 +41,7 @@ class Outcome:
     platform: str
     user_id: str | None
     profile_id: int | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[PayloadProblem] = field(default_factory=list)
     liked_count: int = 0
     shared_count: int = 0
     unclassified_count: int = 0
@@ -62,15 +59,6 @@ class Outcome:
     def summary(self) -> str:
         """What happened, in one line: created, updated, or rejected with the reason."""
         return self.status if self.accepted else f"rejected: {self.reason}"
-
-
-def check_platform(platform: str) -> str:
-    """Return the platform name if Toker knows it, else raise UnknownPlatformError."""
-    if platform not in PLATFORMS:
-        raise UnknownPlatformError(
-            f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}"
-        )
-    return platform
 
 
 def min_likes() -> int:
@@ -277,7 +265,7 @@ class StepReport:
     liked_count: int = 0
     shared_count: int = 0
     unclassified_count: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[PayloadProblem] = field(default_factory=list)
     error: str | None = None
     outcome: Outcome | None = None
 
@@ -351,7 +339,6 @@ __all__ = [
     "Audit",
     "ConnectorError",
     "Outcome",
-    "UnknownPlatformError",
     "check_platform",
     "connect_account",
     "fetch_account",

@@ -18,7 +18,8 @@ from flask import current_app
 from sqlalchemy import text
 
 from ...extensions import db
-from .connectors import PLATFORMS, get_connector
+from .connectors import get_connector
+from .platforms import PLATFORMS
 from .storage import KnownVideos, apply_plan, plan_write
 from .validation import PayloadRejected
 

@@ -33,7 +33,6 @@ MAX_COUNT = 10**15  # far above any real count, well inside a 64-bit integer
 # of megabytes.
 MAX_UNKNOWN_BYTES = 16 * 1024
 
-PLATFORMS = ("tiktok", "instagram", "x")
 
 STAT_FIELDS = (
     "followers_count",
@@ -144,7 +143,7 @@ class Payload(BaseModel):
 
 
 @dataclass(frozen=True)
-class Problem:
+class PayloadProblem:
     """One thing wrong with a payload: where it is and what is wrong, in words."""
 
     loc: str
@@ -157,7 +156,7 @@ class Problem:
 class PayloadRejected(Exception):
     """Raised when a payload is rejected; carries every problem found."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[PayloadProblem]):
         self.problems = problems
         super().__init__(self.reason)
 
@@ -263,13 +262,13 @@ def _as_count(value: Any) -> int | None:
     return None
 
 
-def _rule_problems(raw: dict, min_likes: int) -> list[Problem]:
+def _rule_problems(raw: dict, min_likes: int) -> list[PayloadProblem]:
     """Check the product rules that hold across fields, on whatever parts are readable."""
     problems = []
     likes = _as_count(raw.get("number_of_likes"))
     if likes is not None and 0 <= likes < min_likes:
         problems.append(
-            Problem(
+            PayloadProblem(
                 "number_of_likes",
                 f"the account has {likes} likes; at least {min_likes} are needed to store it",
             )
@@ -290,7 +289,7 @@ def _rule_problems(raw: dict, min_likes: int) -> list[Problem]:
             key = str(video_id).strip()
             if key in first_seen:
                 problems.append(
-                    Problem(
+                    PayloadProblem(
                         f"{field}[{index}].video_id",
                         f"video {key!r} appears twice in {field} "
                         f"(first at {field}[{first_seen[key]}])",
@@ -305,15 +304,15 @@ def validate_payload(raw: Any, min_likes: int = 100) -> Payload:
     """Validate a raw payload and return it parsed, or raise PayloadRejected with every problem."""
     if not isinstance(raw, dict):
         raise PayloadRejected(
-            [Problem("", f"the payload must be a JSON object, not {_describe(raw)}")]
+            [PayloadProblem("", f"the payload must be a JSON object, not {_describe(raw)}")]
         )
-    problems: list[Problem] = []
+    problems: list[PayloadProblem] = []
     payload = None
     try:
         payload = Payload.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            problems.append(Problem(format_loc(error["loc"]), _message(error)))
+            problems.append(PayloadProblem(format_loc(error["loc"]), _message(error)))
     problems.extend(_rule_problems(raw, min_likes))
     problems.extend(_unknown_problems(raw))
     if _may_hold_nul(raw):
@@ -365,7 +364,7 @@ def _json_size(key: str, value: Any) -> int:
     return size
 
 
-def _unknown_problems(raw: dict) -> list[Problem]:
+def _unknown_problems(raw: dict) -> list[PayloadProblem]:
     """Unknown fields beyond MAX_UNKNOWN_BYTES in all: the largest of them, by location, until
     what is left fits."""
     unknown = _unknown_fields(raw)
@@ -381,7 +380,7 @@ def _unknown_problems(raw: dict) -> list[Problem]:
         if left <= MAX_UNKNOWN_BYTES:
             break
         problems.append(
-            Problem(
+            PayloadProblem(
                 loc,
                 f"a field the payload format does not name, holding {size:,} bytes: unknown "
                 f"fields are kept up to {MAX_UNKNOWN_BYTES:,} bytes in all, and this payload's "
@@ -401,19 +400,21 @@ def _may_hold_nul(raw: dict) -> bool:
         return True
 
 
-def _nul_problems(value: Any, loc: tuple = ()) -> list[Problem]:
+def _nul_problems(value: Any, loc: tuple = ()) -> list[PayloadProblem]:
     """Every text holding a NUL character, which PostgreSQL cannot store, by its location."""
     if isinstance(value, str):
         if "\x00" in value:
-            return [Problem(format_loc(loc), "must not contain a NUL character (\\u0000)")]
+            return [PayloadProblem(format_loc(loc), "must not contain a NUL character (\\u0000)")]
         return []
-    found: list[Problem] = []
+    found: list[PayloadProblem] = []
     if isinstance(value, dict):
         for key, item in value.items():
             where = (*loc, str(key))
             if "\x00" in str(key):
                 shown = format_loc(where).replace("\x00", "\\u0000")
-                found.append(Problem(shown, "the field name must not contain a NUL character"))
+                found.append(
+                    PayloadProblem(shown, "the field name must not contain a NUL character")
+                )
                 continue
             found.extend(_nul_problems(item, where))
     elif isinstance(value, list):

@@ -1,5 +1,6 @@
 """Platform connectors behind one interface, looked up by platform name."""
 
+from ..platforms import PLATFORMS, UnknownPlatform, check_platform  # noqa: F401 (UnknownPlatform: what get_connector raises)
 from .base import (
     Connector,
     ConnectorError,
@@ -17,28 +18,18 @@ CONNECTORS: dict[str, type[Connector]] = {
     "instagram": InstagramConnector,
     "x": XConnector,
 }
-PLATFORMS = tuple(CONNECTORS)
-
-
-class UnknownPlatform(ValueError):
-    """No connector exists for that platform name."""
+assert tuple(CONNECTORS) == PLATFORMS, "a connector for each platform, in the same order"
 
 
 def get_connector(platform: str, **options) -> Connector:
-    """Return a connector for the platform; options set simulated latency and faults."""
+    """Return a connector for the platform (UnknownPlatform if there is none); options set
+    simulated latency and faults."""
     # The mocks take latency (seconds), fault_rate (0-1) and faults (a FaultScript, played first).
-    try:
-        cls = CONNECTORS[platform]
-    except KeyError:
-        raise UnknownPlatform(
-            f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}"
-        ) from None
-    return cls(**options)
+    return CONNECTORS[check_platform(platform)](**options)
 
 
 __all__ = [
     "CONNECTORS",
-    "PLATFORMS",
     "Connector",
     "ConnectorError",
     "ConnectorRateLimited",

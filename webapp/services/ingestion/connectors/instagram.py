@@ -1,7 +1,7 @@
 """Instagram connector (mocked)."""
 
 from .mock import MockConnector
-from .platforms import INSTAGRAM
+from .traits import INSTAGRAM
 
 
 class InstagramConnector(MockConnector):

@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from ..taxonomy import CATEGORIES, HASHTAG_LEXICON, OTHER
 from .base import Connector, ConnectorRateLimited, ConnectorTimeout, MalformedResponse
-from .platforms import PlatformTraits
+from .traits import PlatformTraits
 
 CATALOGUE_SIZE = 20_000
 # Fixed bounds: catalogue dates must not move with the day the catalogue is built.
@@ -95,7 +95,7 @@ def name_pool() -> NamePool:
     return _name_pool
 
 
-class Catalogue:
+class PlatformCatalogue:
     """A platform's videos kept in columns, and per category the indices of its videos from
     most to least popular. Every worker holds the three mock platforms' 60,000 videos: as
     objects they took 26 MiB, in columns (shared tuples, packed numbers, captions as word
@@ -164,13 +164,13 @@ def _category_weights(traits: PlatformTraits) -> list[float]:
     return [traits.category_mix.get(name, 1.0) for name in TOPICS]
 
 
-_catalogues: dict[str, Catalogue] = {}
+_catalogues: dict[str, PlatformCatalogue] = {}
 
 
 _catalogue_lock = threading.Lock()
 
 
-def catalogue(traits: PlatformTraits) -> Catalogue:
+def catalogue(traits: PlatformTraits) -> PlatformCatalogue:
     """The platform's catalogue, built once per process; the same traits give the same videos.
     Threads asking while it is built wait for that build rather than each making their own."""
     built = _catalogues.get(traits.platform)
@@ -182,14 +182,14 @@ def catalogue(traits: PlatformTraits) -> Catalogue:
     return built
 
 
-def _build_catalogue(traits: PlatformTraits) -> Catalogue:
+def _build_catalogue(traits: PlatformTraits) -> PlatformCatalogue:
     rng = random.Random(_seed("catalogue", traits.platform))
     words = caption_words()
     word_indices = range(len(words))
     tags = _tags_by_category()
     cumulative = list(accumulate(_category_weights(traits)))
     span = (POSTED_TO - POSTED_FROM).total_seconds()
-    built = Catalogue(traits.video_id_prefix, words)
+    built = PlatformCatalogue(traits.video_id_prefix, words)
     shared: dict[tuple, tuple] = {}  # one tuple for each distinct list
     primary = []
     for index in range(CATALOGUE_SIZE):
@@ -406,7 +406,9 @@ class MockConnector(Connector):
             "shared_videos": [videos.payload(index) for index in shared],
         }
 
-    def _pick_videos(self, videos: Catalogue, rng: random.Random, liked_n: int, shared_n: int):
+    def _pick_videos(
+        self, videos: PlatformCatalogue, rng: random.Random, liked_n: int, shared_n: int
+    ):
         """Pick videos clustered around a few interests, favouring popular ones: the indices
         of the liked and of the shared ones in `videos`."""
         books = videos.by_category

@@ -1,7 +1,7 @@
 """TikTok connector (mocked)."""
 
 from .mock import MockConnector
-from .platforms import TIKTOK
+from .traits import TIKTOK
 
 
 class TikTokConnector(MockConnector):

@@ -1,7 +1,7 @@
 """X connector (mocked)."""
 
 from .mock import MockConnector
-from .platforms import X
+from .traits import X
 
 
 class XConnector(MockConnector):

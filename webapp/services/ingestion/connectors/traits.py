@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from ..platforms import LABELS
+
 
 @dataclass(frozen=True)
 class PlatformTraits:
@@ -19,7 +21,7 @@ class PlatformTraits:
 
 TIKTOK = PlatformTraits(
     platform="tiktok",
-    label="TikTok",
+    label=LABELS["tiktok"],
     video_id_prefix="73",
     user_id_digits=(18, 19),
     follower_log_mu=6.5,
@@ -46,7 +48,7 @@ TIKTOK = PlatformTraits(
 
 INSTAGRAM = PlatformTraits(
     platform="instagram",
-    label="Instagram",
+    label=LABELS["instagram"],
     video_id_prefix="31",
     user_id_digits=(9, 11),
     follower_log_mu=6.8,
@@ -72,7 +74,7 @@ INSTAGRAM = PlatformTraits(
 
 X = PlatformTraits(
     platform="x",
-    label="X",
+    label=LABELS["x"],
     video_id_prefix="18",
     user_id_digits=(18, 19),
     follower_log_mu=6.0,
