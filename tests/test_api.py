@@ -16,50 +16,18 @@ from webapp.services.ingestion.seeding import seed_profiles
 from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, mock_user_id, signed_in_client, video
+from .helpers import PROBLEM_JSON, assert_problem, post_profile, profile_count
 
-PROBLEM_JSON = "application/problem+json"
 POPULATION = 25
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def assert_problem(response, status: int, *locs: str) -> dict:
-    """Check the problem+json shape; with locs, that `errors` names each of them."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key], key
-    if locs:
-        errors = body["errors"]
-        assert errors, "a validation problem lists its errors"
-        for error in errors:
-            assert isinstance(error["loc"], str)
-            assert isinstance(error["msg"], str) and error["msg"]
-        assert set(locs) <= {error["loc"] for error in errors}
-    return body
-
-
-def post_profile(client, platform: str = "tiktok", **overrides) -> dict:
-    """Store make_payload(**overrides) through the API and return the stored profile."""
-    response = client.post(
-        "/api/v1/profiles", json={"platform": platform, "payload": make_payload(**overrides)}
-    )
-    assert response.status_code in (200, 201), response.get_json()
-    return response.get_json()["profile"]
-
-
 def list_profiles(client, **params) -> dict:
     response = client.get("/api/v1/profiles", query_string=params)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
-
-
-def profile_count(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Profile.id)))
 
 
 @pytest.fixture

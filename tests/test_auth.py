@@ -38,23 +38,12 @@ from .factories import (
     sign_in,
     signed_in_client,
 )
+from .helpers import assert_problem
 
-PROBLEM_JSON = "application/problem+json"
 NEW_PASSWORD = "a brand new passphrase 42"
 
 
 # --- helpers shared with test_security.py ----------------------------------------------------
-
-
-def assert_problem(response, status: int) -> dict:
-    """Check the problem+json shape and status."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key], key
-    return body
 
 
 def assert_unauthorized(response) -> dict:

@@ -14,6 +14,7 @@ from webapp.services.ingestion.connectors import get_connector
 from webapp.services.ingestion.taxonomy import CATEGORIES
 
 from .factories import make_payload, mock_user_id, video
+from .helpers import post_profile
 
 SEED_REPORT = re.compile(
     r"Stored (\d+) profiles \((\d+) created, (\d+) updated\); rejected (\d+) under the rules\."
@@ -33,14 +34,6 @@ def count_by_platform(app) -> dict[str, int]:
             select(Profile.platform, func.count(Profile.id)).group_by(Profile.platform)
         ).all()
     return dict(rows)
-
-
-def post_profile(client, platform: str = "tiktok", **overrides) -> dict:
-    response = client.post(
-        "/api/v1/profiles", json={"platform": platform, "payload": make_payload(**overrides)}
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["profile"]
 
 
 def seed_report(result) -> dict[str, int]:
@@ -131,7 +124,7 @@ def test_list_empty(runner):
 
 
 def test_list_prints_one_block_per_profile(app, client, runner):
-    post_profile(client, "tiktok", user_id="1", username="alice", number_of_likes=6000)
+    post_profile(client, "tiktok", user_id="1", username="alice", number_of_likes=6000, expect=201)
     post_profile(
         client,
         "x",
@@ -139,6 +132,7 @@ def test_list_prints_one_block_per_profile(app, client, runner):
         username="bob",
         number_of_likes=150,
         liked_videos=[video("a", categories=["Music"])],
+        expect=201,
     )
 
     result = runner.invoke(args=["list"])
@@ -161,8 +155,8 @@ def test_list_prints_one_block_per_profile(app, client, runner):
 
 
 def test_list_filters_by_platform(client, runner):
-    post_profile(client, "tiktok", user_id="1", username="alice")
-    post_profile(client, "x", user_id="2", username="bob")
+    post_profile(client, "tiktok", user_id="1", username="alice", expect=201)
+    post_profile(client, "x", user_id="2", username="bob", expect=201)
     result = runner.invoke(args=["list", "--platform", "x"])
     assert result.exit_code == 0, result.output
     assert "Total: 1 profile(s)" in result.stdout
@@ -213,8 +207,8 @@ def test_listfull_prints_every_detail_and_the_raw_json(app, client, runner):
 
 
 def test_listfull_shows_every_profile(client, runner):
-    post_profile(client, "tiktok", user_id="1", username="alice")
-    post_profile(client, "instagram", user_id="2", username="bob")
+    post_profile(client, "tiktok", user_id="1", username="alice", expect=201)
+    post_profile(client, "instagram", user_id="2", username="bob", expect=201)
     result = runner.invoke(args=["listfull"])
     assert result.exit_code == 0, result.output
     assert "Total: 2 profile(s)" in result.stdout

@@ -13,7 +13,8 @@ import pytest
 from webapp import assets
 from webapp.services.ingestion.connectors import get_connector
 
-from .factories import make_payload, mock_user_id, signed_in_client, video
+from .factories import mock_user_id, signed_in_client, video
+from .helpers import post_profile
 
 HTMX_CDN = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 PLOTLY_CDN_HOST = "cdn.jsdelivr.net"
@@ -230,15 +231,6 @@ def html_page(response, status: int = 200) -> Element:
     assert response.status_code == status, response.get_data(as_text=True)[:2000]
     assert response.mimetype == "text/html"
     return parse(response)
-
-
-def post_profile(client, platform: str = "tiktok", **overrides) -> dict:
-    """Store make_payload(**overrides) through the API; the stored profile's detail."""
-    response = client.post(
-        "/api/v1/profiles", json={"platform": platform, "payload": make_payload(**overrides)}
-    )
-    assert response.status_code in (200, 201), response.get_json()
-    return response.get_json()["profile"]
 
 
 def api_profile(client, profile_id: int):

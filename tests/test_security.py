@@ -31,8 +31,8 @@ from .factories import (
     make_user,
     signed_in_client,
 )
+from .helpers import assert_problem
 from .test_auth import (
-    assert_problem,
     assert_unauthorized,
     bearer,
     connect_profile,
