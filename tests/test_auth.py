@@ -570,11 +570,9 @@ def test_signing_out_ends_the_session(app, client):
     assert [e.actor for e in audit_events(app, "sign-out")] == ["admin"]
 
 
-def test_changing_the_password_ends_the_users_other_sessions(app):
-    first = signed_in_client(app, "viewer", "alice")
-    second = signed_in_client(app, "viewer", "alice")
-
-    response = first.post(
+def change_own_password(client):
+    """Post the password form: PASSWORD replaced by NEW_PASSWORD."""
+    return client.post(
         "/account/password",
         data={
             "current_password": PASSWORD,
@@ -582,6 +580,13 @@ def test_changing_the_password_ends_the_users_other_sessions(app):
             "confirm_password": NEW_PASSWORD,
         },
     )
+
+
+def test_changing_the_password_ends_the_users_other_sessions(app):
+    first = signed_in_client(app, "viewer", "alice")
+    second = signed_in_client(app, "viewer", "alice")
+
+    response = change_own_password(first)
 
     assert response.status_code == 303
     assert is_signed_in(first), "the session that changed it goes on"
@@ -610,14 +615,7 @@ def test_changing_the_password_ends_copies_of_the_old_sessions_but_not_its_own(a
     browser = signed_in_client(app, "viewer", "alice")
     stolen = copy_of_session(app, browser)
 
-    response = browser.post(
-        "/account/password",
-        data={
-            "current_password": PASSWORD,
-            "new_password": NEW_PASSWORD,
-            "confirm_password": NEW_PASSWORD,
-        },
-    )
+    response = change_own_password(browser)
 
     assert response.status_code == 303
     assert is_signed_in(browser), "the new session of the change goes on"

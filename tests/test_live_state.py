@@ -24,7 +24,7 @@ from webapp.services.analytics import overview, population_map, similarity
 from webapp.services.catalogue import profiles
 from webapp.services.ingestion.onboarding import submit_payload
 from webapp.services.ingestion.taxonomy import CATEGORIES
-from webapp.services.live import changes
+from webapp.services.live import changes, stamps
 
 from .factories import make_payload, signed_in_client, video
 
@@ -468,3 +468,31 @@ def test_the_profile_table_is_rendered_once_per_data_version(app, client):
     assert rendered.count("profiles.html") == 3
     assert first == again and ">me<" in partial and "<html" not in partial
     assert ">new<" in after and "2 profiles" in after
+
+
+def test_a_request_reads_the_data_version_once(app, client):
+    """A list request asks for the data version for its page, its total and the matrix; the
+    stamp is read from the database once per transaction, and a bump in the transaction is
+    what later reads in it see."""
+    with app.app_context():
+        _store("me", [["Music"]])
+        engine = db.engine
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/api/v1/profiles?per_page=5&interest=Music:0.1")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200 and page.get_json()["total"] == 1
+    assert len([s for s in statements if "FROM data_versions" in s]) == 1
+
+    with app.app_context():
+        before = stamps.current(db.session)
+        bumped = stamps.bump(db.session)
+        assert bumped == before + 1 and stamps.current(db.session) == bumped
+        db.session.rollback()
+        assert stamps.current(db.session) == before, "a new transaction reads it again"

@@ -77,8 +77,9 @@ def end_sessions(user_id: int):
     """Sign a user out everywhere: every open session of theirs ends now."""
     user = _user_or_404(user_id)
     ended = users.end_sessions(user)
-    record_action("sessions-ended", user.name, f"{ended} session{'s' if ended != 1 else ''}")
-    flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.name}.", "success")
+    sessions = f"{ended} session{'s' if ended != 1 else ''}"
+    record_action("sessions-ended", user.name, sessions)
+    flash(f"Ended {sessions} of {user.name}.", "success")
     return redirect(url_for("admin.users"), code=303)
 
 

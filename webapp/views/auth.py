@@ -41,12 +41,6 @@ def start_session(user) -> None:
     generate_csrf()
 
 
-def _locked(template: str, locked: users.SignInLocked, **context):
-    """A 429 page that says how long the account waits, with Retry-After."""
-    body = render_template(template, **context)
-    return body, 429, {"Retry-After": str(locked.retry_after)}
-
-
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(
     _signin_limit,
@@ -73,7 +67,8 @@ def signin():
             via="page",
         )
         message = str(error).capitalize() + "."
-        return _locked("signin.html", error, next_url=next_url, name=name, error=message)
+        body = render_template("signin.html", next_url=next_url, name=name, error=message)
+        return body, 429, {"Retry-After": str(error.retry_after)}
     if user is None:
         audit.record(name[:64], "sign-in-failed", address=client_address(), via="page")
         error = "That name and password do not match a user."
@@ -109,6 +104,7 @@ def signout():
 def change_password():
     """Replace the signed-in user's password; other sessions of the user end."""
     errors: dict[str, str] = {}
+    waits = None  # seconds, while the account waits after too many wrong passwords
     if request.method == "POST":
         # The gate read only what it checks; the password change needs the user's record.
         user = users.get_user_by_id(current_user.id)
@@ -121,27 +117,21 @@ def change_password():
                 request.form.get("new_password", ""),
                 request.form.get("confirm_password", ""),
             )
-        except users.SignInLocked as error:
-            errors[error.field] = str(error).capitalize() + "."
-            return _locked(
-                "change_password.html",
-                error,
-                errors=errors,
-                min_length=users.MIN_PASSWORD_LENGTH,
-                forced=current_user.must_change_password,
-            )
         except users.AccountError as error:
             errors[error.field] = str(error).capitalize() + "."
+            if isinstance(error, users.SignInLocked):
+                waits = error.retry_after
         else:
             start_session(user)
             audit.record(user.name, "password-changed", user.name, address=client_address())
             flash("Password changed.", "success")
             return redirect(url_for("pages.index"), code=303)
-    status = 422 if errors else 200
     body = render_template(
         "change_password.html",
         errors=errors,
         min_length=users.MIN_PASSWORD_LENGTH,
         forced=current_user.must_change_password,
     )
-    return body, status
+    if waits is not None:
+        return body, 429, {"Retry-After": str(waits)}
+    return body, 422 if errors else 200

@@ -2,6 +2,7 @@
 transactions."""
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -176,7 +177,7 @@ def _check_not_locked(user: User, field: str) -> None:
     if until is not None:
         left = (until - utcnow()).total_seconds()
         if left > 0:
-            raise SignInLocked(max(1, round(left + 0.5)), field)
+            raise SignInLocked(math.ceil(left), field)
 
 
 _users = User.__table__

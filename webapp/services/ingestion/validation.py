@@ -273,31 +273,35 @@ def _rule_problems(raw: dict, min_likes: int) -> list[PayloadProblem]:
                 f"the account has {likes} likes; at least {min_likes} are needed to store it",
             )
         )
+    first_seen: dict[tuple[str, str], int] = {}
+    for field, index, video in _video_objects(raw):
+        video_id = video.get("video_id")
+        if isinstance(video_id, bool) or not isinstance(video_id, str | int):
+            continue
+        if isinstance(video_id, int) and video_id.bit_length() > SHOWN_INT_BITS:
+            continue  # rejected by the field's own check
+        key = str(video_id).strip()
+        if (field, key) in first_seen:
+            problems.append(
+                PayloadProblem(
+                    f"{field}[{index}].video_id",
+                    f"video {key!r} appears twice in {field} "
+                    f"(first at {field}[{first_seen[field, key]}])",
+                )
+            )
+        else:
+            first_seen[field, key] = index
+    return problems
+
+
+def _video_objects(raw: dict):
+    """(list name, index, video) for each video given as an object in the two lists."""
     for field in ("liked_videos", "shared_videos"):
         videos = raw.get(field)
-        if not isinstance(videos, list):
-            continue
-        first_seen: dict[str, int] = {}
-        for index, video in enumerate(videos):
-            if not isinstance(video, dict):
-                continue
-            video_id = video.get("video_id")
-            if isinstance(video_id, bool) or not isinstance(video_id, str | int):
-                continue
-            if isinstance(video_id, int) and video_id.bit_length() > SHOWN_INT_BITS:
-                continue  # rejected by the field's own check
-            key = str(video_id).strip()
-            if key in first_seen:
-                problems.append(
-                    PayloadProblem(
-                        f"{field}[{index}].video_id",
-                        f"video {key!r} appears twice in {field} "
-                        f"(first at {field}[{first_seen[key]}])",
-                    )
-                )
-            else:
-                first_seen[key] = index
-    return problems
+        if isinstance(videos, list):
+            for index, video in enumerate(videos):
+                if isinstance(video, dict):
+                    yield field, index, video
 
 
 def validate_payload(raw: Any, min_likes: int = 100) -> Payload:
@@ -325,14 +329,9 @@ def validate_payload(raw: Any, min_likes: int = 100) -> Payload:
 def _unknown_fields(raw: dict) -> list[tuple[str, Any]]:
     """Where each field the format does not name is, and its value."""
     found = [(format_loc((key,)), raw[key]) for key in raw.keys() - _PAYLOAD_FIELDS]
-    for field in ("liked_videos", "shared_videos"):
-        videos = raw.get(field)
-        if not isinstance(videos, list):
-            continue
-        for index, video in enumerate(videos):
-            if isinstance(video, dict) and video.keys() - _VIDEO_FIELDS:
-                for key in video.keys() - _VIDEO_FIELDS:
-                    found.append((format_loc((field, index, key)), video[key]))
+    for field, index, video in _video_objects(raw):
+        for key in video.keys() - _VIDEO_FIELDS:
+            found.append((format_loc((field, index, key)), video[key]))
     return found
 
 

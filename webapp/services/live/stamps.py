@@ -61,9 +61,9 @@ def _seen(session: Session) -> dict[str, int]:
         session = session()
     session.connection()  # begins the transaction if none has begun
     transaction = session.get_transaction()
-    kept = session.info.get("data_versions")
+    kept = session.info.get("stamps_seen")
     if kept is None or kept[0] is not transaction:
-        kept = session.info["data_versions"] = (transaction, {})
+        kept = session.info["stamps_seen"] = (transaction, {})
     return kept[1]
 
 

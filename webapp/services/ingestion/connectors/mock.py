@@ -98,8 +98,8 @@ def name_pool() -> NamePool:
 class PlatformCatalogue:
     """A platform's videos kept in columns, and per category the indices of its videos from
     most to least popular. Every worker holds the three mock platforms' 60,000 videos: as
-    objects they took 26 MiB, in columns (shared tuples, packed numbers, captions as word
-    indices) 7."""
+    objects they took 26 MiB; in columns (shared tuples, packed numbers, captions as word
+    indices) they take 7."""
 
     def __init__(self, id_prefix: str, words: tuple[str, ...]):
         self.id_prefix = id_prefix
