@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import include_name
+from webapp.models import Profile, include_name
 
 
 def _fresh_app(database_url):
@@ -75,8 +75,9 @@ def test_the_change_feed_starts_at_the_current_version_of_existing_data(database
         db.session.commit()
         flask_migrate.upgrade()
         assert stamps.current(db.session, changes.FLOOR) == 7
-        assert changes.changed_since(db.session, 6, 7) is None  # older state: rebuild
-        assert changes.changed_since(db.session, 7, 7) == set()
+        columns = (Profile.__table__.c.username,)
+        assert changes.changed_rows(db.session, 6, 7, columns, 10) is None  # older: rebuild
+        assert changes.changed_rows(db.session, 7, 7, columns, 10) == []
         similarity.current_matrix()  # builds, then patches as writes come
         db.session.remove()
         db.engine.dispose()

@@ -32,7 +32,6 @@ WIDTH = len(CATEGORIES)
 PLATFORM_CODE = {name: code for code, name in enumerate(PLATFORMS)}
 # Interest-filter counts kept current, most recently used first.
 MAX_FILTER_COUNTS = 256
-READ_CHUNK = 500
 # Past this many changed profiles (and a quarter of the matrix), building anew beats patching.
 PATCH_LIMIT = 20_000
 
@@ -443,18 +442,8 @@ _COLUMNS = (
     Profile.username,
     Profile.dominant_interest,
 )
-
-
-def _read(ids: set[int]) -> list[Row]:
-    """The matrix rows of these profiles as stored now (deleted ones are simply absent)."""
-    found = []
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), READ_CHUNK):
-        chunk = wanted[start : start + READ_CHUNK]
-        found.extend(
-            _rows(db.session.execute(select(*_COLUMNS).where(Profile.id.in_(chunk))).all())
-        )
-    return found
+# The same, as table columns, for the change feed's catch-up (live/changes.changed_rows).
+_CHANGED = tuple(Profile.__table__.c[column.key] for column in _COLUMNS)
 
 
 def build_matrix(chunk: int = 10_000) -> Matrix:
@@ -534,20 +523,20 @@ class LiveMatrices:
             matrix = self._by_engine.get(engine)
             if matrix is not None and matrix.version >= version:
                 return matrix
-            ids = None
+            changed = None
             if matrix is not None:
-                ids = changes.changed_since(session, matrix.version, version)
-            if ids is not None and len(ids) > max(PATCH_LIMIT, matrix.n // 4):
-                ids = None  # most profiles changed (a bulk load): one scan reads them faster
-            if ids is None:  # first use, or too far behind the feed
+                # Most profiles changed (a bulk load): one scan reads them faster.
+                limit = max(PATCH_LIMIT, matrix.n // 4)
+                changed = changes.changed_rows(session, matrix.version, version, _CHANGED, limit)
+            if changed is None:  # first use, too far behind the feed, or most changed
                 matrix = build_matrix()
                 matrix.version = version
                 self.builds += 1
                 self._by_engine[engine] = matrix
                 memory.give_back()  # the rows and blocks read to build it
             else:
-                rows = _read(ids)
-                matrix.apply(rows, ids - {row.id for row in rows}, version)
+                gone = {row[0] for row in changed if row[1] is None}
+                matrix.apply(_rows(row[1:] for row in changed if row[1] is not None), gone, version)
             return matrix
 
 

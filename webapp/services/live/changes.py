@@ -13,11 +13,12 @@ The feed keeps the last KEEP_VERSIONS versions; state older than that is rebuilt
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from ...models import ProfileChange
+from ...models import Profile, ProfileChange
 from . import stamps
+from .sql import built_once
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KEEP_VERSIONS = 50_000
@@ -47,15 +48,33 @@ def prune(session: Session, up_to: int) -> None:
     stamps.set_value(session, FLOOR, up_to)
 
 
-def changed_since(session: Session, have: int, now: int) -> set[int] | None:
-    """Ids of the profiles changed by versions in (have, now]; None when the feed no longer
-    reaches back to `have` (the caller rebuilds)."""
+def changed_rows(session: Session, have: int, now: int, columns: tuple, limit: int):
+    """The profiles changed by versions in (have, now] as stored now, in one round trip:
+    [(profile id, *columns)], the columns None for a profile deleted since. None when the
+    feed no longer reaches back to `have`, or when more than `limit` profiles changed (the
+    caller rebuilds rather than patches)."""
     if have < stamps.current(session, FLOOR):
         return None
-    return set(
-        session.scalars(
-            select(ProfileChange.profile_id).where(
-                ProfileChange.version > have, ProfileChange.version <= now
-            )
-        )
+    statement = built_once(session, ("changed rows", columns), lambda _: _changed_rows(columns))
+    rows = (
+        session.connection()
+        .execute(statement, {"have": have, "now": now, "limit": limit + 1})
+        .all()
+    )
+    return None if len(rows) > limit else rows
+
+
+def _changed_rows(columns: tuple):
+    feed = ProfileChange.__table__
+    changed = (
+        select(feed.c.profile_id)
+        .where(feed.c.version > bindparam("have"), feed.c.version <= bindparam("now"))
+        .distinct()
+        .subquery()
+    )
+    profiles = Profile.__table__
+    return (
+        select(changed.c.profile_id, *columns)
+        .select_from(changed.outerjoin(profiles, profiles.c.id == changed.c.profile_id))
+        .limit(bindparam("limit"))
     )

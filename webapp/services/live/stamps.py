@@ -50,8 +50,10 @@ def set_value(session: Session, name: str, value: int) -> None:
 
 
 _table = DataVersion.__table__
-# Built once: most requests read a stamp, and a statement kept is compiled and keyed once.
-_CURRENT = select(_table.c.version).where(_table.c.name == bindparam("name"))
+# Built once: most requests read the stamps, and a statement kept is compiled and keyed once.
+# There are a handful of them (the profiles version, the change feed's floor): one read
+# brings them all, so a request that needs two pays one round trip.
+_ALL = select(_table.c.name, _table.c.version)
 
 
 def _seen(session: Session) -> dict[str, int]:
@@ -68,13 +70,16 @@ def _seen(session: Session) -> dict[str, int]:
 
 
 def current(session: Session, name: str = PROFILES) -> int:
-    """The stamp's value now; 0 before the first write. Read once per transaction: a request
-    asks for it several times (its cached answers, the matrix, the totals), and on
-    PostgreSQL each read was a round trip."""
+    """The stamp's value now; 0 before the first write. The stamps are read once per
+    transaction, all together: a request asks for them several times (its cached answers,
+    the matrix, the totals, the feed's floor), and on PostgreSQL each read was a round trip."""
     seen = _seen(session)
     value = seen.get(name)
     if value is None:
-        value = seen[name] = session.connection().execute(_CURRENT, {"name": name}).scalar() or 0
+        stored = dict(session.connection().execute(_ALL).all())
+        # What this transaction wrote stands; the rest is read now.
+        seen.update({key: value for key, value in stored.items() if key not in seen})
+        value = seen.setdefault(name, 0)
     return value
 
 
