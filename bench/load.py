@@ -23,6 +23,8 @@ about once a second during the measured window and, as soon as the 201 arrives, 
 deletes the profile and asks again: no answer may list it. It reports how many answers after
 an acknowledgement were stale and the time from the acknowledgement until the last stale
 answer (0 when none was); more than 1 s fails the run. Its writes count in the store check.
+Without writes (the read-only run), the probe asks the same reads at the same pace for seeded
+profiles' mixes, so that both runs carry the same traffic besides the measured mix.
 
     .venv/bin/python bench/load.py                       # 60 s, 4 workers, 8 clients
     .venv/bin/python bench/load.py --duration 10 --workers 2 --clients 4
@@ -344,8 +346,10 @@ def run_clients(args, port: int, token: str, seeded: dict) -> list[dict]:
     processes = [
         context.Process(target=client_main, args=(i, setup, results)) for i in range(args.clients)
     ]
-    if any(kind in WRITES for kind in args.mix):
-        processes.append(context.Process(target=probe_main, args=(setup, results)))
+    # The probe runs in the read-only run too, asking the same reads without its writes, so
+    # that the two runs carry the same uncounted traffic besides the mix.
+    probe = probe_main if any(kind in WRITES for kind in args.mix) else read_probe_main
+    processes.append(context.Process(target=probe, args=(setup, results)))
     for process in processes:
         process.start()
     reports = []
@@ -472,10 +476,61 @@ def run_probe(setup: dict) -> dict:
     }
 
 
+def read_probe_main(setup: dict, results) -> None:
+    try:
+        results.put(run_read_probe(setup))
+    except BaseException:
+        results.put({"error": f"read probe:\n{traceback.format_exc()}"})
+
+
+def run_read_probe(setup: dict) -> dict:
+    """The probe's reads without its writes, at its pace, for the read-only run: a seeded
+    profile's interest mix asked of /profiles/nearest over --probes new connections, twice (as
+    after the probe's create and after its delete), then a second's pause. Every answer must
+    list the profile, as the probe's answers after a create must; the misses are counted."""
+    reader = Client(setup["port"], setup["token"], setup["timeout"])
+    rng = random.Random(f"{setup['seed']}:probe")
+    answers, missing = 0, 0
+    while time.monotonic() < setup["measure_from"]:
+        time.sleep(0.05)
+    while time.monotonic() < setup["stop_at"] - 2:
+        profile_id = rng.choice(setup["seeded_ids"])
+        status, payload = reader.call("GET", f"/api/v1/profiles/{profile_id}")
+        if status != 200:
+            raise RuntimeError(f"profile {profile_id} answered {status}: {payload[:200]!r}")
+        interest = json.loads(payload)["interest"]
+        if sum(weight > 0 for weight in interest.values()) < 3:
+            continue
+        for _ in range(2 * setup["probes"]):
+            ids, _answered = _nearest_ids(setup, interest)
+            answers += 1
+            missing += profile_id not in ids
+        time.sleep(1)
+    reader.close()
+    return {
+        "latencies": {},
+        "statuses": {},
+        "errors": {},
+        "created": [],
+        "deleted": [],
+        "resynced": [],
+        "uncertain": {},
+        "rejected": 0,
+        "all_created": 0,
+        "read_probe": (answers, missing),
+    }
+
+
 def report_freshness(reports: list[dict]) -> bool:
     """Print what the probe saw; False when a write took longer than FRESH_WITHIN to show."""
     found = [report["freshness"] for report in reports if "freshness" in report]
     if not found:
+        reads, missing = next(r["read_probe"] for r in reports if "read_probe" in r)
+        print(
+            f"No writes, no freshness to measure: the probe asked its {reads:,} reads of "
+            f"/profiles/nearest (over new connections) without its writes; {missing} answers "
+            "did not list the profile whose mix they were asked for.\n"
+        )
         return True
     events, answers, failure = found[0]["events"], found[0]["answers"], found[0]["failure"]
     stale = sum(event[1] for event in events)
