@@ -488,14 +488,18 @@ def run_read_probe(setup: dict) -> dict:
     profile's interest mix asked of /profiles/nearest over --probes new connections, twice (as
     after the probe's create and after its delete), then a second's pause. Every answer must
     list the profile, as the probe's answers after a create must; the misses are counted."""
-    reader = Client(setup["port"], setup["token"], setup["timeout"])
     rng = random.Random(f"{setup['seed']}:probe")
     answers, missing = 0, 0
     while time.monotonic() < setup["measure_from"]:
         time.sleep(0.05)
     while time.monotonic() < setup["stop_at"] - 2:
         profile_id = rng.choice(setup["seeded_ids"])
-        status, payload = reader.call("GET", f"/api/v1/profiles/{profile_id}")
+        # A new connection each time: the pause between two would outlast the keep-alive.
+        reader = Client(setup["port"], setup["token"], setup["timeout"])
+        try:
+            status, payload = reader.call("GET", f"/api/v1/profiles/{profile_id}")
+        finally:
+            reader.close()
         if status != 200:
             raise RuntimeError(f"profile {profile_id} answered {status}: {payload[:200]!r}")
         interest = json.loads(payload)["interest"]
@@ -506,7 +510,6 @@ def run_read_probe(setup: dict) -> dict:
             answers += 1
             missing += profile_id not in ids
         time.sleep(1)
-    reader.close()
     return {
         "latencies": {},
         "statuses": {},
