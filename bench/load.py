@@ -749,7 +749,12 @@ def main() -> int:
                 f"{os.cpu_count()} cores",
                 file=sys.stderr,
             )
-            reports = run_clients(args, server.port, token, before)
+            try:
+                reports = run_clients(args, server.port, token, before)
+            except SystemExit:
+                server.stop()
+                print(f"gunicorn's log:\n{server.log.read_text()[-8000:]}", file=sys.stderr)
+                raise
             memory = worker_memory(server.process.pid)
         finally:
             server.stop()
