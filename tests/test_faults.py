@@ -783,3 +783,18 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_before_a_request_use
     assert answer.status_code == 200, answer.get_json()
     with app.app_context():
         assert db.session.execute(select(func.pg_backend_pid())).scalar_one() != pid
+
+
+def test_a_read_on_a_pooled_connection_checked_after_idling_answers(make_app, database_url):
+    """The idle check's round trip must not leave the connection in a transaction: a GET then
+    switches it to autocommit, which PostgreSQL's driver refuses inside one (a 500 under load
+    once a pooled connection had idled past TOKER_DB_PING_AFTER)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: SQLite's pooled connections are not checked when idle")
+    app = make_app(TOKER_DB_PING_AFTER=0.0)
+    client = app.test_client()
+    for attempt in range(3):  # the first checkout opens the connection; the next ones check it
+        answer = client.get("/healthz")
+        assert answer.status_code == 200, (attempt, answer.get_json())
+    with app.app_context():
+        assert db.engine.pool.checkedin() == 1

@@ -193,6 +193,9 @@ def _ping_when_idle(engine, idle_seconds: float) -> None:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            # The driver opened a transaction for the check: end it, or the request that takes
+            # the connection could not switch it to autocommit (_reads_in_autocommit).
+            dbapi_connection.rollback()
         except Exception as error:
             raise exc.DisconnectionError(f"a pooled connection was dropped: {error}") from error
 
