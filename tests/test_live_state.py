@@ -496,3 +496,107 @@ def test_a_request_reads_the_data_version_once(app, client):
         assert bumped == before + 1 and stamps.current(db.session) == bumped
         db.session.rollback()
         assert stamps.current(db.session) == before, "a new transaction reads it again"
+
+
+def _followers_store(user_id: str, followers: int, platform: str = "tiktok", cats=None) -> int:
+    payload = _payload(user_id, cats or [["Music"]], followers_count=followers)
+    outcome = submit_payload(platform, payload)
+    assert outcome.accepted, outcome
+    return outcome.profile_id
+
+
+def _list(**fields) -> dict:
+    """A page through the kept pages, checked against a page read from the database now."""
+    query = profiles.ListQuery(**{"q": "", "platform": None, "order": "desc", **fields})
+    served = profiles.list_profiles(query)
+    assert served == profiles._read_page(query, 0).answer, query
+    return served
+
+
+def test_a_kept_page_is_read_again_only_after_a_write_that_can_change_it(app):
+    """Pages of the list survive writes that land after them; a profile that joins a page or
+    an earlier one, leaves one, moves within one or is deleted from one makes it read again.
+    Every answer equals a page read from the database at that moment."""
+    with app.app_context():
+        ids = {f"p{n}": _followers_store(f"p{n}", 1000 * n) for n in range(1, 9)}
+        pages = [dict(sort="followers", page=page, per_page=3, interests=()) for page in (1, 2)]
+
+        def reads_after(write) -> int:
+            for fields in pages:
+                _list(**fields)  # kept at the current version
+            before = profiles._pages.reads
+            write()
+            answers = [_list(**fields) for fields in pages]
+            assert answers[0]["total"] == profiles.count_profiles()
+            return profiles._pages.reads - before
+
+        # Below every kept row (followers 100 < 3000, the second page's last): nothing read.
+        assert reads_after(lambda: _followers_store("low", 100)) == 0
+        # Deleted from after the pages: nothing read.
+        assert reads_after(lambda: profiles.delete_profile(ids["p1"])) == 0
+        # A new top profile shifts both pages.
+        assert reads_after(lambda: _followers_store("top", 99_000)) == 2
+        # Re-synced on the first page: it is read again (its row changed), and so is the
+        # second, whose rows came after it when it was read.
+        assert reads_after(lambda: _followers_store("top", 98_000)) == 2
+        # Re-synced from the second page to after it: the second page changes.
+        assert reads_after(lambda: _followers_store("p5", 10)) == 1
+        # Deleted from the first page: both change.
+        assert reads_after(lambda: profiles.delete_profile(ids["p8"])) == 2
+        # Another platform's profile, asked for on one platform only: that page is kept.
+        tiktok = dict(sort="followers", page=1, per_page=3, interests=(), platform="tiktok")
+        _list(**tiktok)
+        before = profiles._pages.reads
+        _followers_store("elsewhere", 500_000, platform="x")
+        assert _list(**tiktok)["items"][0]["username"] == "top"
+        assert profiles._pages.reads == before
+        # A page not full: any new match joins it.
+        last = dict(sort="followers", page=4, per_page=3, interests=())
+        _list(**last)
+        before = profiles._pages.reads
+        _followers_store("bottom", 1)
+        assert _list(**last)["items"][-1]["username"] == "bottom"
+        assert profiles._pages.reads == before + 1
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_kept_pages_equal_a_fresh_read_through_random_writes(app, seed):
+    """Random creates, re-syncs and deletes (followers with ties, two platforms, interests),
+    pages of several sorts, filters and depths asked between them: each answer equals the page
+    read from the database at that moment, and some pages are served without a read."""
+    rng = random.Random(seed)
+    sorts = ("followers", "updated", "username", "platform", "verified", "id", "created")
+    with app.app_context():
+        stored: dict[str, int] = {}
+        asked = 0
+        reads = profiles._pages.reads
+        for step in range(80):
+            action = rng.random()
+            if action < 0.5 or not stored:
+                user_id = f"u{step:02d}"
+            else:
+                user_id = rng.choice(sorted(stored))
+            if action < 0.85 or not stored:
+                platform = rng.choice(("tiktok", "x"))
+                if user_id in stored:
+                    platform = db.session.get(similarity.Profile, stored[user_id]).platform
+                cats = [rng.sample(CATEGORIES[:4], rng.randint(1, 2)) for _ in range(2)]
+                stored[user_id] = _followers_store(
+                    user_id, rng.choice((10, 500, 500, 2000, rng.randint(1, 9000))), platform, cats
+                )
+            else:
+                assert profiles.delete_profile(stored.pop(user_id))
+            for _ in range(4):
+                interests = ()
+                if rng.random() < 0.3:
+                    interests = ((rng.choice(CATEGORIES[:4]), rng.choice((0.1, 0.5))),)
+                _list(
+                    sort=rng.choice(sorts),
+                    order=rng.choice(("asc", "desc")),
+                    page=rng.randint(1, 3),
+                    per_page=rng.randint(2, 4),
+                    platform=rng.choice((None, None, "tiktok", "x")),
+                    interests=interests,
+                )
+                asked += 1
+        assert profiles._pages.reads - reads < asked

@@ -1,16 +1,20 @@
 """Queries over stored profiles: the filtered, sorted, paginated list, one profile, its vector."""
 
-from collections import Counter
+import threading
+import weakref
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, intersect, select
+import numpy as np
+from sqlalchemy import and_, case, delete, func, intersect, literal, or_, select
 
 from ...extensions import db
 from ...models import (
     LINK_KINDS,
     Profile,
+    ProfileChange,
     ProfileInterest,
     ProfilePayload,
     ProfileVideo,
@@ -272,19 +276,101 @@ def _total(query: ListQuery, conditions: list) -> int:
     )
 
 
-# Pages of the list, kept for the data version they were read at: the first page of the
-# browser and of the API is asked for far more often than anything changes. The answers are
-# shared: callers must not change them.
-_pages = stamps.VersionedCache(size=32)
+# Pages of the list kept across the writes that cannot change them: the first pages of the
+# browser and of the API are asked for far more often than anything on them changes.
+KEPT_PAGES = 256
+# A page is checked against later writes when it and the pages before it hold at most this
+# many rows (their ids are kept with it); a deeper page is kept for its data version only.
+KEPT_ROWS = 2_000
+# More profiles changed than this since a page was read: read it again rather than check.
+CHECK_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A page read at `version`, and what decides whether a later write could change it."""
+
+    version: int
+    answer: dict
+    # The sorted ids of the page's rows and of every row before them; None past KEPT_ROWS.
+    before: np.ndarray | None
+    # The page's last row as (sort value, id); None when the page is not full (any new match
+    # would join it).
+    last: tuple | None
+
+
+class KeptPages:
+    """Pages of the list, each kept until a write could change it.
+
+    A page holds the matching profiles ranked from offset + 1 to offset + per_page. A later
+    write changes it only if a profile it changed was on this page or an earlier one when the
+    page was read (its id is among `before`), or matches the filters now and sorts on or before
+    the page's last row. The change feed names the profiles changed since the page was read;
+    one statement tells whether any of them matches and sorts that early now. Otherwise the
+    page is served again with the current total: a write costs the pages it lands on, not all.
+    """
+
+    def __init__(self, size: int = KEPT_PAGES):
+        self.size = size
+        self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._guard = threading.Lock()
+        self.reads = 0  # pages read from the database since the process started (tests)
+
+    def page(self, query: ListQuery) -> dict:
+        session = db.session
+        version = stamps.current(session)
+        engine = session.get_bind()
+        with self._guard:
+            pages = self._by_engine.setdefault(engine, OrderedDict())
+            kept = pages.get(query)
+            if kept is not None:
+                pages.move_to_end(query)
+        if kept is not None:
+            if kept.version == version:
+                return kept.answer
+            if kept.version < version and _unchanged(session, query, kept, version):
+                answer = {**kept.answer, "total": _total(query, [])}
+                self._keep(engine, query, _Kept(version, answer, kept.before, kept.last))
+                return answer
+        kept = _read_page(query, version)
+        self.reads += 1
+        self._keep(engine, query, kept)
+        return kept.answer
+
+    def _keep(self, engine, query: ListQuery, kept: _Kept) -> None:
+        with self._guard:
+            pages = self._by_engine.setdefault(engine, OrderedDict())
+            held = pages.get(query)
+            if held is not None and held.version > kept.version:
+                return  # a newer read is kept already
+            pages[query] = kept
+            pages.move_to_end(query)
+            while len(pages) > self.size:
+                pages.popitem(last=False)
+
+
+_pages = KeptPages()
 
 
 def list_profiles(query: ListQuery) -> dict:
-    """One page of profile summaries matching the query, with the total count (a page read
-    at the current data version is served again until the next write)."""
-    return _pages.get_or_compute(db.session, query, lambda: _list_page(query))
+    """One page of profile summaries matching the query, with the total count (a page once
+    read is served again until a write could change it; the total is always current)."""
+    if query.q:  # a text search's page is kept for its data version only
+        return _searches.get_or_compute(db.session, query, lambda: _read_page(query, 0).answer)
+    return _pages.page(query)
 
 
-def _list_page(query: ListQuery) -> dict:
+_searches = stamps.VersionedCache(size=32)
+
+
+def _ordering(query: ListQuery) -> tuple:
+    column = SORTS[query.sort]
+    if query.order == "asc":
+        return (column.asc(), _profiles.c.id.asc())
+    return (column.desc(), _profiles.c.id.desc())
+
+
+def _read_page(query: ListQuery, version: int) -> _Kept:
     conditions = _filters(query)
     total = _total(query, conditions)
     if query.interests and total:
@@ -293,24 +379,72 @@ def _list_page(query: ListQuery) -> dict:
         if walk <= SCAN_ROWS:
             conditions = _filters(query, scan=True)
     column = SORTS[query.sort]
-    if query.order == "asc":
-        ordering = (column.asc(), _profiles.c.id.asc())
-    else:
-        ordering = (column.desc(), _profiles.c.id.desc())
-    stmt = (
-        select(*SUMMARY_COLUMNS)
+    ordering = _ordering(query)
+    offset = (query.page - 1) * query.per_page
+    connection = db.session.connection()
+    rows = connection.execute(
+        select(*SUMMARY_COLUMNS, column.label("sort_value"))
         .where(*conditions)
         .order_by(*ordering)
         .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
-    )
-    rows = db.session.connection().execute(stmt).all()
-    return {
-        "items": [_summary(row) for row in rows],
+        .offset(offset)
+    ).all()
+    answer = {
+        "items": [_summary(row[:-1]) for row in rows],
         "page": query.page,
         "per_page": query.per_page,
         "total": total,
     }
+    before = None
+    if not query.q and offset + query.per_page <= KEPT_ROWS:
+        earlier = []
+        if offset:
+            earlier = connection.execute(
+                select(_profiles.c.id).where(*conditions).order_by(*ordering).limit(offset)
+            ).scalars()
+        before = np.sort(np.fromiter([*earlier, *(row.id for row in rows)], dtype=np.int64))
+    last = (rows[-1][-1], rows[-1].id) if len(rows) == query.per_page else None
+    return _Kept(version, answer, before, last)
+
+
+def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
+    """Whether no profile changed by the versions in (kept.version, version] can change the
+    kept page (see KeptPages)."""
+    if kept.before is None or kept.version < stamps.current(session, changes.FLOOR):
+        return False
+    conditions = _filters(query, scan=True)
+    if kept.last is not None:
+        value, last_id = kept.last
+        if value is None:
+            return False  # where a missing value sorts differs by database: read again
+        column = SORTS[query.sort]
+        value = literal(value, column.type)  # a bound value, True and False included
+        if query.order == "asc":
+            earlier = or_(column < value, and_(column == value, _profiles.c.id <= last_id))
+        else:
+            earlier = or_(column > value, and_(column == value, _profiles.c.id >= last_id))
+        conditions.append(or_(column.is_(None), earlier))
+    feed = ProfileChange.__table__
+    changed = (
+        select(feed.c.profile_id)
+        .where(feed.c.version > kept.version, feed.c.version <= version)
+        .distinct()
+        .subquery()
+    )
+    lands = case((and_(_profiles.c.id.is_not(None), *conditions), 1), else_=0)
+    found = (
+        session.connection()
+        .execute(
+            select(changed.c.profile_id, lands)
+            .select_from(changed.outerjoin(_profiles, _profiles.c.id == changed.c.profile_id))
+            .limit(CHECK_LIMIT + 1)
+        )
+        .all()
+    )
+    if len(found) > CHECK_LIMIT or any(landed for _pk, landed in found):
+        return False
+    ids = np.fromiter((pk for pk, _landed in found), dtype=np.int64)
+    return not np.isin(ids, kept.before, assume_unique=False).any()
 
 
 def iter_profiles(platform: str | None = None, limit: int | None = None, batch: int = 500):
