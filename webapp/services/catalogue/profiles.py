@@ -278,7 +278,7 @@ def _total(query: ListQuery, conditions: list) -> int:
 
 # Pages of the list kept across the writes that cannot change them: the first pages of the
 # browser and of the API are asked for far more often than anything on them changes.
-KEPT_PAGES = 256
+KEPT_PAGES = 128
 # A page is checked against later writes when it and the pages before it hold at most this
 # many rows (their ids are kept with it); a deeper page is kept for its data version only.
 KEPT_ROWS = 2_000
