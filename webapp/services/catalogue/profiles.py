@@ -14,7 +14,6 @@ from ...extensions import db
 from ...models import (
     LINK_KINDS,
     Profile,
-    ProfileChange,
     ProfileInterest,
     ProfilePayload,
     ProfileVideo,
@@ -410,7 +409,7 @@ def _read_page(query: ListQuery, version: int) -> _Kept:
 def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
     """Whether no profile changed by the versions in (kept.version, version] can change the
     kept page (see KeptPages)."""
-    if kept.before is None or kept.version < stamps.current(session, changes.FLOOR):
+    if kept.before is None:
         return False
     conditions = _filters(query, scan=True)
     if kept.last is not None:
@@ -424,27 +423,12 @@ def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
         else:
             earlier = or_(column > value, and_(column == value, _profiles.c.id >= last_id))
         conditions.append(or_(column.is_(None), earlier))
-    feed = ProfileChange.__table__
-    changed = (
-        select(feed.c.profile_id)
-        .where(feed.c.version > kept.version, feed.c.version <= version)
-        .distinct()
-        .subquery()
-    )
     lands = case((and_(_profiles.c.id.is_not(None), *conditions), 1), else_=0)
-    found = (
-        session.connection()
-        .execute(
-            select(changed.c.profile_id, lands)
-            .select_from(changed.outerjoin(_profiles, _profiles.c.id == changed.c.profile_id))
-            .limit(CHECK_LIMIT + 1)
-        )
-        .all()
-    )
-    if len(found) > CHECK_LIMIT or any(landed for _pk, landed in found):
+    found = changes.changed_rows(session, kept.version, version, (lands,), CHECK_LIMIT, reuse=False)
+    if found is None or any(landed for _pk, landed in found):
         return False
     ids = np.fromiter((pk for pk, _landed in found), dtype=np.int64)
-    return not np.isin(ids, kept.before, assume_unique=False).any()
+    return not np.isin(ids, kept.before).any()
 
 
 def iter_profiles(platform: str | None = None, limit: int | None = None, batch: int = 500):

@@ -48,14 +48,20 @@ def prune(session: Session, up_to: int) -> None:
     stamps.set_value(session, FLOOR, up_to)
 
 
-def changed_rows(session: Session, have: int, now: int, columns: tuple, limit: int):
+def changed_rows(
+    session: Session, have: int, now: int, columns: tuple, limit: int, reuse: bool = True
+):
     """The profiles changed by versions in (have, now] as stored now, in one round trip:
     [(profile id, *columns)], the columns None for a profile deleted since. None when the
     feed no longer reaches back to `have`, or when more than `limit` profiles changed (the
-    caller rebuilds rather than patches)."""
+    caller rebuilds rather than patches). The statement is built once per `columns`; with
+    `reuse=False`, for this call only (columns holding values that change from call to call)."""
     if have < stamps.current(session, FLOOR):
         return None
-    statement = built_once(session, ("changed rows", columns), lambda _: _changed_rows(columns))
+    if reuse:
+        statement = built_once(session, ("changed rows", columns), lambda _: _changed_rows(columns))
+    else:
+        statement = _changed_rows(columns)
     rows = (
         session.connection()
         .execute(statement, {"have": have, "now": now, "limit": limit + 1})
