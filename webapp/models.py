@@ -241,7 +241,6 @@ class VideoStats(db.Model):
     """
 
     __tablename__ = "video_stats"
-    __table_args__ = (Index("ix_video_stats_profile_count", "profile_count", "video_pk"),)
 
     video_pk: Mapped[int] = mapped_column(
         ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True

@@ -23,7 +23,7 @@ from ...models import (
 )
 from ..catalogue import search
 from ..live import changes
-from ..live.sql import built_once, param_marker, upsert_statement
+from ..live.sql import built_once, delete_rows, insert_rows, param_marker, upsert_statement
 from .payloads import pack
 from .processing import ProcessedProfile
 from .scores import engagement_score, search_text
@@ -355,31 +355,19 @@ def _write_categories(session: Session, video_rows: list[dict], pks: dict, befor
     if rows:
         # Two writers that both found a video new (PostgreSQL: the second waited on the
         # first's insert of it) enter the same rows: the second's are already there.
-        connection = session.connection()
-        marker = param_marker(connection)
-        connection.exec_driver_sql(
-            f"INSERT INTO {table.name} (category_id, video_pk) VALUES ({marker}, {marker}) "
-            "ON CONFLICT DO NOTHING",
-            sorted(rows),
-        )
+        columns = ("category_id", "video_pk")
+        insert_rows(session.connection(), table, columns, sorted(rows), "ON CONFLICT DO NOTHING")
 
 
 def _add_counts(session: Session, table, keys: tuple[str, ...], column: str, rows) -> None:
     """Add (*key, delta) rows to a counter table's `column`, inserting missing keys, in key
-    order, straight through the driver's executemany (a seeding batch has thousands)."""
+    order (a seeding batch has thousands of rows, a connect tens)."""
     rows = sorted(row for row in rows if row[-1])
-    if not rows:
-        return
-    connection = session.connection()
-    marker = param_marker(connection)
-    names = (*keys, column)
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) "
-        f"VALUES ({', '.join([marker] * len(names))}) "
+    tail = (
         f"ON CONFLICT ({', '.join(keys)}) "
         f"DO UPDATE SET {column} = {table.name}.{column} + excluded.{column}"
     )
-    connection.exec_driver_sql(sql, rows)
+    insert_rows(session.connection(), table, (*keys, column), rows, tail)
 
 
 def add_to_hashtag_counts(session: Session, tag_changes: TagChanges) -> None:
@@ -449,7 +437,7 @@ COPY_ROWS = 1_000
 
 
 def _insert_many(session: Session, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert plain rows (ints, strings, floats) straight through the driver's executemany,
+    """Insert plain rows (ints, strings, floats) straight to the driver (live.sql.insert_rows),
     or on PostgreSQL, for a bulk write's thousands of rows, through COPY.
 
     These link rows are the bulk of a batch; skipping per-row statement compilation makes
@@ -465,12 +453,7 @@ def _insert_many(session: Session, table, columns: tuple[str, ...], rows: list[t
                 for row in rows:
                     copy.write_row(row)
         return
-    marker = param_marker(connection)
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})"
-    )
-    connection.exec_driver_sql(sql, rows)
+    insert_rows(connection, table, columns, rows)
 
 
 # A profile's rows in profile_videos and profile_interests: the table, its columns (the key
@@ -496,14 +479,10 @@ def _stored_rows(session: Session, shape: tuple, profile_ids: list[int]) -> set[
 
 def _replace_rows(session: Session, shape: tuple, old: set[tuple], new: set[tuple]) -> None:
     """Turn the stored rows `old` into `new`: delete what went (by primary key), insert what
-    came, straight through the driver's executemany."""
+    came."""
     table, columns, key = shape
     gone = sorted(row[:key] for row in old - new)
-    if gone:
-        connection = session.connection()
-        marker = param_marker(connection)
-        where = " AND ".join(f"{name} = {marker}" for name in columns[:key])
-        connection.exec_driver_sql(f"DELETE FROM {table.name} WHERE {where}", gone)
+    delete_rows(session.connection(), table, columns[:key], gone)
     _insert_many(session, table, columns, sorted(new - old))
 
 

@@ -45,6 +45,56 @@ def param_marker(connection) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
+def _unnested(connection, table, columns: tuple[str, ...]) -> str:
+    """PostgreSQL: a SELECT of the rows given as one array parameter a column."""
+    dialect = connection.dialect
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
+    return f"SELECT * FROM unnest({arrays}) AS given ({', '.join(columns)})"
+
+
+def _by_column(rows: list[tuple]) -> tuple[list, ...]:
+    return tuple(list(values) for values in zip(*rows, strict=True))
+
+
+# On PostgreSQL, many rows go to the server as one array a column in one statement: one plan
+# and one round trip, where the driver's executemany runs the statement once a row (a
+# connect's ~60 link rows took 2.4 ms that way, its ~60 per-video counts 2.1). SQLite runs in
+# the process, where executemany's cost a row is small: there the rows go through it. Either
+# way values are sent as data, never formatted into SQL.
+
+
+def insert_rows(
+    connection, table, columns: tuple[str, ...], rows: list[tuple], tail: str = ""
+) -> None:
+    """INSERT rows of plain values, in `columns` order, then `tail` (an ON CONFLICT clause)."""
+    if not rows:
+        return
+    head = f"INSERT INTO {table.name} ({', '.join(columns)})"
+    if connection.dialect.name == "postgresql":
+        source = _unnested(connection, table, columns)
+        connection.exec_driver_sql(f"{head} {source} {tail}", _by_column(rows))
+        return
+    marker = param_marker(connection)
+    values = ", ".join([marker] * len(columns))
+    connection.exec_driver_sql(f"{head} VALUES ({values}) {tail}", rows)
+
+
+def delete_rows(connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """DELETE the rows whose `columns` (a key) hold one of the given value tuples."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        source = _unnested(connection, table, columns)
+        connection.exec_driver_sql(
+            f"DELETE FROM {table.name} WHERE ({', '.join(columns)}) IN ({source})",
+            _by_column(rows),
+        )
+        return
+    marker = param_marker(connection)
+    where = " AND ".join(f"{name} = {marker}" for name in columns)
+    connection.exec_driver_sql(f"DELETE FROM {table.name} WHERE {where}", rows)
+
+
 def escape_like(text: str) -> str:
     """Text to match literally inside a LIKE pattern with ESCAPE '\\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
