@@ -383,8 +383,8 @@ def check_acknowledged(ops: list[Op], stored: dict, rejected: set, resync_only=N
         by_account[op.account].append(op)
 
     # An operation whose answer was an error may or may not have written, and which profile
-    # it wrote is not known; nor is it for a write deleted before its answer (409).
-    unanswered = {op.account for op in ops if op.status in ("unknown", "deleted-meanwhile")}
+    # it wrote is not known.
+    unanswered = {op.account for op in ops if op.status == "unknown"}
     unsure = set(unanswered)
     for delete, create in ambiguous_deletes(ops):
         unsure.update((delete.account, create.account))
@@ -614,14 +614,7 @@ def _http_client(index, port, token, accounts, known_ids, lock, seed, ops, probl
                 status, body = client.call(
                     "POST", "/api/v1/connect", {"platform": platform, "user_id": user_id}
                 )
-                # 409: stored, then deleted by another client before the answer; which profile
-                # it was is not known.
-                result = {
-                    201: "created",
-                    200: "updated",
-                    409: "deleted-meanwhile",
-                    422: "rejected",
-                }.get(status, "unknown")
+                result = {201: "created", 200: "updated", 422: "rejected"}.get(status, "unknown")
                 profile_id = body["profile"]["id"] if status in (200, 201) else None
                 op = Op(
                     who,
@@ -687,23 +680,31 @@ def test_concurrent_connects_and_deletes_through_gunicorn(app, database_url, tmp
     assert kinds[("delete", "deleted")]
 
 
-def test_a_connect_whose_profile_is_deleted_before_it_answers_is_no_5xx(
+def test_a_connect_whose_profile_is_deleted_before_it_answers_answers_what_it_stored(
     app, anonymous, auth_headers, monkeypatch
 ):
     """The interleaving the gunicorn test runs into: a DELETE commits between a connect's
-    commit and its answer. The connect happened; its answer must not be a server error."""
+    commit and its answer. The connect happened: it answers 201 with the profile as it stored
+    it (the answer is not read back), and the profile is gone afterwards."""
     platform, user_id = contested_accounts()[0]
     store_one = onboarding.store_one
+    deleted = []
 
     def store_then_lose_the_race(record, audited=None):
         stored = store_one(record, audited)
         profiles.delete_profile(stored.profile_id)  # another request's DELETE lands here
+        deleted.append(stored.profile_id)
         return stored
 
     monkeypatch.setattr(onboarding, "store_one", store_then_lose_the_race)
     response = anonymous.post(
         "/api/v1/connect", json={"platform": platform, "user_id": user_id}, headers=auth_headers
     )
-    assert response.status_code == 409, response.text
-    assert response.mimetype == "application/problem+json"
-    assert "deleted by another request" in response.get_json()["detail"]
+    assert response.status_code == 201, response.text
+    body = response.get_json()
+    assert body["status"] == "created"
+    assert body["profile"]["id"] == deleted[0]
+    assert (body["profile"]["platform"], body["profile"]["user_id"]) == (platform, user_id)
+    assert body["profile"]["liked_videos"], "the payload as stored, not read back"
+    gone = anonymous.get(response.headers["Location"], headers=auth_headers)
+    assert gone.status_code == 404

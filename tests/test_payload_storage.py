@@ -227,8 +227,8 @@ def test_a_delete_between_a_profile_and_its_payload_being_read_is_no_server_erro
     app, client, monkeypatch
 ):
     """Another request deletes the profile after this one read its row and before it read
-    its payload (PostgreSQL's statements each see the latest commit): the connect's answer is
-    409 "deleted meanwhile", a profile's page and API answer 404."""
+    its payload (PostgreSQL's statements each see the latest commit): a profile's page and
+    API answer 404. A write's answer never reads the payload back: it shows what it stored."""
     profile_id = _store(client, received_payload())
 
     def deleted_meanwhile(pk, session=None):
@@ -240,7 +240,39 @@ def test_a_delete_between_a_profile_and_its_payload_being_read_is_no_server_erro
         data=orjson.dumps({"platform": "tiktok", "payload": received_payload()}),
         content_type="application/json",
     )
-    assert response.status_code == 409, response.get_json()
-    assert response.get_json()["type"].endswith("deleted-meanwhile")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["profile"]["id"] == profile_id
     assert client.get(f"/api/v1/profiles/{profile_id}").status_code == 404
     assert client.get(f"/profiles/{profile_id}").status_code == 404
+
+
+def test_a_writes_answer_shows_the_profile_as_a_later_read_does(client):
+    """A connect or a stored payload answers with the profile as it stored it, without
+    reading it back: the same body as the profile's GET right after, for a
+    new profile and a re-sync (unknown fields, Unicode and the payload's key order included)."""
+    for expected in (201, 200):
+        response = client.post(
+            "/api/v1/profiles",
+            data=orjson.dumps({"platform": "tiktok", "payload": received_payload()}),
+            content_type="application/json",
+        )
+        assert response.status_code == expected, response.get_json()
+        answered = response.get_json()["profile"]
+        read = client.get(response.headers["Location"])
+        assert read.status_code == 200
+        _same_answer(answered, read.get_json())
+        assert answered["sync_count"] == 202 - expected  # 201: the first sync, 200: the second
+    for expected in (201, 200):
+        response = client.post("/api/v1/connect", json={"platform": "x", "user_id": "answer42"})
+        assert response.status_code == expected, response.get_json()
+        read = client.get(response.headers["Location"])
+        _same_answer(response.get_json()["profile"], read.get_json())
+
+
+def _same_answer(answered: dict, read: dict) -> None:
+    """Equal answers: the same fields and values, the payload's videos byte for byte (their
+    key order as received; PostgreSQL's JSONB orders the keys of the top lists its own way)."""
+    assert answered == read
+    assert list(answered) == list(read)
+    for field in ("liked_videos", "shared_videos"):
+        assert exactly(answered[field]) == exactly(read[field])

@@ -642,9 +642,6 @@ def _responses() -> dict:
             "replaced first."
         ),
         "NotFound": _problem_response("No profile has that id."),
-        "DeletedMeanwhile": _problem_response(
-            "Stored, then deleted by another request before the answer was written."
-        ),
         "TooLarge": _problem_response("The body is larger than the configured limit."),
         "NotJson": _problem_response("The body is not sent as application/json."),
         "InvalidBody": {
@@ -726,7 +723,6 @@ def _store_responses(extra: tuple = ()) -> dict:
             ("400", "BadBody"),
             ("413", "TooLarge"),
             ("415", "NotJson"),
-            ("409", "DeletedMeanwhile"),
             ("422", "InvalidBody"),
             *extra,
         ),

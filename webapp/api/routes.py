@@ -11,7 +11,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..security import current_actor, record_action, requires
 from ..services.analytics import population_map, recommendations, similarity
-from ..services.catalogue import export, profiles, raw_payloads, videos
+from ..services.catalogue import export, profiles, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import (
     ConnectorError,
@@ -104,19 +104,9 @@ def _outcome_response(outcome: onboarding.Outcome):
             platform=outcome.platform,
             user_id=outcome.user_id,
         )
-    profile = profiles.get_profile(outcome.profile_id)
-    try:
-        detail = profiles.profile_detail(profile) if profile is not None else None
-    except raw_payloads.ProfileGone:
-        detail = None
-    if detail is None:
-        raise Problem(
-            409,
-            "Conflict",
-            f"The profile was stored ({outcome.status}) and then deleted by another request "
-            "before this answer could be written; connect again to store it anew.",
-            "deleted-meanwhile",
-        )
+    # The answer shows the profile as this write stored it, without reading it back: a
+    # request that deletes it after the commit does not change what this one did.
+    detail = profiles.profile_detail(outcome.profile, outcome.raw_payload)
     status = 201 if outcome.status == "created" else 200
     body = {"status": outcome.status, "profile": detail}
     location = url_for("api.get_profile", profile_id=outcome.profile_id)

@@ -285,7 +285,7 @@ KEPT_ROWS = 2_000
 CHECK_LIMIT = 256
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Kept:
     """A page read at `version`, and what decides whether a later write could change it."""
 
@@ -296,6 +296,9 @@ class _Kept:
     # The page's last row as (sort value, id); None when the page is not full (any new match
     # would join it).
     last: tuple | None
+    # The statement that asks the change feed whether a changed profile lands on the page,
+    # built at the first check and used again at every later one (see _unchanged).
+    check: object = None
 
 
 class KeptPages:
@@ -329,7 +332,9 @@ class KeptPages:
                 return kept.answer
             if kept.version < version and _unchanged(session, query, kept, version):
                 answer = {**kept.answer, "total": _total(query, [])}
-                self._keep(engine, query, _Kept(version, answer, kept.before, kept.last))
+                self._keep(
+                    engine, query, _Kept(version, answer, kept.before, kept.last, kept.check)
+                )
                 return answer
         kept = _read_page(query, version)
         self.reads += 1
@@ -409,13 +414,24 @@ def _read_page(query: ListQuery, version: int) -> _Kept:
 def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
     """Whether no profile changed by the versions in (kept.version, version] can change the
     kept page (see KeptPages)."""
-    if kept.before is None:
+    if kept.before is None or (kept.last is not None and kept.last[0] is None):
+        # (Where a missing sort value sorts differs by database: such a page is read again.)
         return False
+    if kept.check is None:
+        kept.check = _check_statement(query, kept.last)
+    found = changes.changed_rows(session, kept.version, version, kept.check, CHECK_LIMIT)
+    if found is None or any(landed for _pk, landed in found):
+        return False
+    ids = np.fromiter((pk for pk, _landed in found), dtype=np.int64)
+    return not np.isin(ids, kept.before).any()
+
+
+def _check_statement(query: ListQuery, last: tuple | None):
+    """The change feed's rows with, for each changed profile, 1 when it matches the query and
+    sorts on or before the page's last row `last` (any match when the page is not full)."""
     conditions = _filters(query, scan=True)
-    if kept.last is not None:
-        value, last_id = kept.last
-        if value is None:
-            return False  # where a missing value sorts differs by database: read again
+    if last is not None:
+        value, last_id = last
         column = SORTS[query.sort]
         value = literal(value, column.type)  # a bound value, True and False included
         if query.order == "asc":
@@ -424,11 +440,7 @@ def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
             earlier = or_(column > value, and_(column == value, _profiles.c.id >= last_id))
         conditions.append(or_(column.is_(None), earlier))
     lands = case((and_(_profiles.c.id.is_not(None), *conditions), 1), else_=0)
-    found = changes.changed_rows(session, kept.version, version, (lands,), CHECK_LIMIT, reuse=False)
-    if found is None or any(landed for _pk, landed in found):
-        return False
-    ids = np.fromiter((pk for pk, _landed in found), dtype=np.int64)
-    return not np.isin(ids, kept.before).any()
+    return changes.rows_statement((lands,))
 
 
 def iter_profiles(platform: str | None = None, limit: int | None = None, batch: int = 500):
@@ -477,9 +489,11 @@ def _videos(raw: dict, field: str) -> list[dict]:
     return videos
 
 
-def profile_detail(profile: Profile) -> dict:
-    """A profile's payload fields with its id, platform, interest and top lists."""
-    raw = raw_payloads.payload_of(profile.id)
+def profile_detail(profile: Profile, raw: dict | None = None) -> dict:
+    """A profile's payload fields with its id, platform, interest and top lists; `raw` is its
+    stored raw payload when the caller has it (a write's answer), else it is read."""
+    if raw is None:
+        raw = raw_payloads.payload_of(profile.id)
     detail = {
         "id": profile.id,
         "platform": profile.platform,

@@ -14,6 +14,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_exponential_jitter
 
 from ...extensions import db
+from ...models import Profile
 from ..accounts import audit
 from .connectors import (
     Connector,
@@ -45,6 +46,10 @@ class Outcome:
     liked_count: int = 0
     shared_count: int = 0
     unclassified_count: int = 0
+    # An accepted account: the profile as the write stored it (not attached to a session) and
+    # the payload as received and stored, for an answer that shows it without reading it back.
+    profile: Profile | None = field(default=None, repr=False)
+    raw_payload: dict | None = field(default=None, repr=False)
 
     @property
     def accepted(self) -> bool:
@@ -117,6 +122,8 @@ def _outcome(record: ProcessedProfile, stored: Stored) -> Outcome:
         liked_count=record.liked_count,
         shared_count=record.shared_count,
         unclassified_count=record.unclassified_count,
+        profile=Profile(**stored.columns) if stored.columns is not None else None,
+        raw_payload=record.raw_payload,
     )
 
 

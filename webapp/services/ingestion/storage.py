@@ -3,7 +3,7 @@ index in one transaction."""
 
 from array import array
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -32,10 +32,12 @@ from .taxonomy import CATEGORIES, CATEGORY_INDEX
 
 @dataclass(frozen=True)
 class Stored:
-    """The outcome of storing one profile."""
+    """The outcome of storing one profile, with its row's columns as the write left them (so
+    that an answer need not read the profile back)."""
 
     profile_id: int
     created: bool
+    columns: dict | None = field(default=None, compare=False, repr=False)
 
 
 def pack_vector(interest: list[float]) -> bytes:
@@ -397,7 +399,8 @@ def add_to_profile_counts(session: Session, deltas: Counter) -> None:
 
 
 def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
-    """Insert or update the profiles; return {(platform, user_id): (pk, version)}."""
+    """Insert or update the profiles; return {(platform, user_id): (pk, version, created_at,
+    updated_at)} as stored (a re-synced profile keeps its first created_at)."""
     names = tuple(plan.profile_rows[0])
 
     def build(session: Session):
@@ -411,11 +414,18 @@ def _upsert_profiles(session: Session, plan: WritePlan) -> dict:
         updated["version"] = table.c.version + 1
         return stmt.on_conflict_do_update(
             index_elements=[table.c.platform, table.c.user_id], set_=updated
-        ).returning(table.c.id, table.c.platform, table.c.user_id, table.c.version)
+        ).returning(
+            table.c.id,
+            table.c.platform,
+            table.c.user_id,
+            table.c.version,
+            table.c.created_at,
+            table.c.updated_at,
+        )
 
     stmt = built_once(session, ("upsert profiles", names), build)
     result = session.execute(stmt, plan.profile_rows)
-    return {(platform, user_id): (pk, version) for pk, platform, user_id, version in result}
+    return {(platform, user_id): (pk, *stored) for pk, platform, user_id, *stored in result}
 
 
 def _upsert_payloads(session: Session, rows: list[tuple[int, bytes]]) -> None:
@@ -509,7 +519,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
     video_pks = _upsert_videos(session, plan, known, tags)
     profiles = _upsert_profiles(session, plan)
 
-    resynced = [pk for pk, version in profiles.values() if version > 1]
+    resynced = [pk for pk, version, *_times in profiles.values() if version > 1]
     search.write_profiles(
         session,
         [(profiles[(r.platform, r.user_id)][0], r.username, r.user_pseudo) for r in plan.unique],
@@ -551,18 +561,26 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         session,
         (
             (pk, changes.CREATED if version == 1 else changes.UPDATED)
-            for pk, version in profiles.values()
+            for pk, version, *_times in profiles.values()
         ),
     )
     add_to_profile_counts(session, counts)
     add_to_hashtag_counts(session, tags)
 
+    rows = {(row["platform"], row["user_id"]): row for row in plan.profile_rows}
     outcomes = []
     seen: set[tuple[str, str]] = set()
     for record in plan.records:
         key = (record.platform, record.user_id)
-        pk, version = profiles[key]
+        pk, version, created_at, updated_at = profiles[key]
+        columns = {
+            **rows[key],
+            "id": pk,
+            "version": version,
+            "created_at": created_at,
+            "updated_at": updated_at,
+        }
         # A repeat within the batch is an update of the first occurrence.
-        outcomes.append(Stored(pk, created=version == 1 and key not in seen))
+        outcomes.append(Stored(pk, version == 1 and key not in seen, columns))
         seen.add(key)
     return outcomes

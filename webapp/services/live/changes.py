@@ -48,20 +48,22 @@ def prune(session: Session, up_to: int) -> None:
     stamps.set_value(session, FLOOR, up_to)
 
 
-def changed_rows(
-    session: Session, have: int, now: int, columns: tuple, limit: int, reuse: bool = True
-):
+def changed_rows(session: Session, have: int, now: int, columns, limit: int):
     """The profiles changed by versions in (have, now] as stored now, in one round trip:
     [(profile id, *columns)], the columns None for a profile deleted since. None when the
     feed no longer reaches back to `have`, or when more than `limit` profiles changed (the
-    caller rebuilds rather than patches). The statement is built once per `columns`; with
-    `reuse=False`, for this call only (columns holding values that change from call to call)."""
+    caller rebuilds rather than patches).
+
+    `columns` is a tuple of profile columns, whose statement is built once per process, or a
+    statement from `rows_statement` that the caller keeps (its columns hold values that
+    differ from caller to caller): a statement used again skips building and compiling."""
     if have < stamps.current(session, FLOOR):
         return None
-    if reuse:
-        statement = built_once(session, ("changed rows", columns), lambda _: _changed_rows(columns))
+    if isinstance(columns, tuple):
+        key = ("changed rows", columns)
+        statement = built_once(session, key, lambda _: rows_statement(columns))
     else:
-        statement = _changed_rows(columns)
+        statement = columns
     rows = (
         session.connection()
         .execute(statement, {"have": have, "now": now, "limit": limit + 1})
@@ -70,7 +72,8 @@ def changed_rows(
     return None if len(rows) > limit else rows
 
 
-def _changed_rows(columns: tuple):
+def rows_statement(columns: tuple):
+    """The statement changed_rows runs for these columns."""
     feed = ProfileChange.__table__
     changed = (
         select(feed.c.profile_id)
