@@ -213,32 +213,39 @@ class TagChanges:
 _COMPARED = ("categories", "raw_categories", "hashtags", "likes", "comments", "shares")
 
 
+def _stored_before_statement(_session: Session):
+    table = Video.__table__
+    columns = [table.c.video_id, table.c.id, table.c.caption, table.c.posted_at]
+    columns += [table.c[name] for name in _COMPARED]
+    # One platform and a list of ids: a search of the (platform, video_id) index per id. A
+    # row-value IN over both columns makes SQLite scan every video instead.
+    return (
+        select(*columns)
+        .where(
+            table.c.platform == bindparam("platform"),
+            table.c.video_id.in_(bindparam("video_ids", expanding=True)),
+        )
+        .order_by(table.c.video_id)
+        # FOR NO KEY UPDATE, as the upsert itself locks them: a plain FOR UPDATE would block
+        # other writers' links and counts that only reference these rows.
+        .with_for_update(key_share=True)
+    )
+
+
 def _stored_before(session: Session, plan: WritePlan) -> dict:
     """The stored form of the plan's videos that exist, {(platform, video_id): row}, locked
     until the write commits."""
-    table = Video.__table__
     by_platform: dict[str, list[str]] = defaultdict(list)
     for row in plan.video_rows:
         by_platform[row["platform"]].append(row["video_id"])
-    columns = [table.c.video_id, table.c.id, table.c.caption, table.c.posted_at]
-    columns += [table.c[name] for name in _COMPARED]
+    # Built once (every connect and re-sync runs it): not built and keyed anew each time.
+    statement = built_once(session, "videos stored before", _stored_before_statement)
     found = {}
     for platform, video_ids in sorted(by_platform.items()):
         video_ids.sort()
         for start in range(0, len(video_ids), 500):
-            # One platform and a list of ids: a search of the (platform, video_id) index per
-            # id. A row-value IN over both columns makes SQLite scan every video instead.
-            rows = session.execute(
-                select(*columns)
-                .where(
-                    table.c.platform == platform,
-                    table.c.video_id.in_(video_ids[start : start + 500]),
-                )
-                .order_by(table.c.video_id)
-                # FOR NO KEY UPDATE, as the upsert itself locks them: a plain FOR UPDATE would
-                # block other writers' links and counts that only reference these rows.
-                .with_for_update(key_share=True)
-            )
+            chunk = video_ids[start : start + 500]
+            rows = session.execute(statement, {"platform": platform, "video_ids": chunk})
             found.update({(platform, row.video_id): row for row in rows})
     return found
 
@@ -475,15 +482,16 @@ _WEIGHT_COLUMNS = (ProfileInterest.__table__, ("profile_id", "category_id", "wei
 def _stored_rows(session: Session, shape: tuple, profile_ids: list[int]) -> set[tuple]:
     """The stored rows of these profiles in a link or weight table, as tuples."""
     table, columns, _key = shape
+
+    def build(_session: Session):
+        chosen = select(*(table.c[name] for name in columns))
+        return chosen.where(table.c.profile_id.in_(bindparam("ids", expanding=True)))
+
+    statement = built_once(session, ("stored rows", table.name), build)
     found: set[tuple] = set()
     for start in range(0, len(profile_ids), 500):
         chunk = profile_ids[start : start + 500]
-        found.update(
-            tuple(row)
-            for row in session.execute(
-                select(*(table.c[name] for name in columns)).where(table.c.profile_id.in_(chunk))
-            )
-        )
+        found.update(tuple(row) for row in session.execute(statement, {"ids": chunk}))
     return found
 
 
