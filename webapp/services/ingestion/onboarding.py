@@ -98,13 +98,12 @@ def store_one(record: ProcessedProfile, audited: Audit | None = None) -> Stored:
     try:
         (stored,) = store_profiles(db.session, [record])
         if audited is not None:
-            outcome = _outcome(record, stored)
             audit.stage(
                 db.session,
                 audited.actor,
                 audited.action,
                 f"{record.platform}:{record.user_id}",
-                outcome.summary,
+                _status(stored),  # an accepted outcome's summary is its status
             )
         db.session.commit()
     except BaseException:
@@ -113,16 +112,20 @@ def store_one(record: ProcessedProfile, audited: Audit | None = None) -> Stored:
     return stored
 
 
+def _status(stored: Stored) -> str:
+    return "created" if stored.created else "updated"
+
+
 def _outcome(record: ProcessedProfile, stored: Stored) -> Outcome:
     return Outcome(
-        status="created" if stored.created else "updated",
+        status=_status(stored),
         platform=record.platform,
         user_id=record.user_id,
         profile_id=stored.profile_id,
         liked_count=record.liked_count,
         shared_count=record.shared_count,
         unclassified_count=record.unclassified_count,
-        profile=Profile(**stored.columns) if stored.columns is not None else None,
+        profile=Profile(**stored.columns),
         raw_payload=record.raw_payload,
     )
 

@@ -37,7 +37,7 @@ class Stored:
 
     profile_id: int
     created: bool
-    columns: dict | None = field(default=None, compare=False, repr=False)
+    columns: dict = field(compare=False, repr=False)
 
 
 def pack_vector(interest: list[float]) -> bytes:
