@@ -3,6 +3,8 @@
 import html
 import json
 import re
+import threading
+import time
 
 import orjson
 import pytest
@@ -18,6 +20,7 @@ from webapp.services.ingestion.payloads import (
     ORJSON_ZLIB,
     ORJSON_ZSTD_DICTIONARY,
     STDLIB_JSON_ZLIB,
+    Dictionaries,
     PayloadError,
     dictionary_of,
     pack,
@@ -192,6 +195,32 @@ def test_a_dictionary_the_code_does_not_ship_is_read_from_the_database(app, clie
         unpack(blob)  # the code alone does not know it
     page, _listfull = _shown(client, runner, profile_id)
     assert page == json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def test_a_dictionary_is_read_once_by_one_thread_while_the_others_wait():
+    """A worker's first profile pages arrive together: one thread reads the dictionary (4 MiB)
+    from the database, the others wait for it rather than read it too."""
+    reads = []
+
+    def load(dictionary_id):
+        reads.append(dictionary_id)
+        time.sleep(0.05)  # the other threads ask meanwhile
+        return shipped_dictionary(CURRENT_DICTIONARY)
+
+    known = Dictionaries()
+    found = []
+    threads = [
+        threading.Thread(target=lambda: found.append(known.get(CURRENT_DICTIONARY, load)))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reads == [CURRENT_DICTIONARY]
+    assert len(found) == 6 and all(d is found[0] for d in found)
+    assert unpack(pack(received_payload()), lambda _id: found[0]) == received_payload()
+    assert known.get(4343, lambda _id: None) is None  # an id the database does not hold
 
 
 def test_an_unknown_dictionary_names_the_profile(app, client, runner):

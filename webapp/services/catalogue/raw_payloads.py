@@ -32,9 +32,18 @@ def dictionaries_of(session: Session) -> Callable:
         known = _dictionaries[engine] = Dictionaries()
 
     def load(dictionary_id: int) -> bytes | None:
-        return session.scalar(
-            select(PayloadDictionary.data).where(PayloadDictionary.id == dictionary_id)
-        )
+        statement = select(PayloadDictionary.data).where(PayloadDictionary.id == dictionary_id)
+        if engine.dialect.name == "postgresql":
+            # libpq keeps a connection's input buffer as large as the largest row it has read:
+            # a dictionary (4 MiB) read on a pooled connection stays in the worker for that
+            # connection's life. Read it on its own connection, closed afterwards. (Once per
+            # dictionary and process; a dictionary is committed before any row names it.)
+            with engine.connect() as connection:
+                data = connection.scalar(statement)
+                connection.invalidate()
+            if data is not None:
+                return data
+        return session.scalar(statement)
 
     return lambda dictionary_id: known.get(dictionary_id, load)
 

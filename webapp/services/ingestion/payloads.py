@@ -46,26 +46,38 @@ class PayloadError(ValueError):
     """A stored payload that cannot be read: an unknown format or dictionary."""
 
 
-@cache
 def shipped_dictionary(dictionary_id: int) -> bytes:
-    """The bytes of a dictionary that ships with the code."""
+    """The bytes of a dictionary that ships with the code, read from its file (4 MiB: not kept;
+    the prepared dictionary holds its own copy)."""
     _name, filename = SHIPPED_DICTIONARIES[dictionary_id]
     return resources.files("webapp.services.ingestion").joinpath("data", filename).read_bytes()
 
 
 _prepared: dict[bytes, zstandard.ZstdCompressionDict] = {}
 _prepared_lock = threading.Lock()
+_for_compression: set[int] = set()  # id() of the prepared dictionaries that compress too
 
 
 def prepare(data: bytes) -> zstandard.ZstdCompressionDict:
-    """A dictionary ready for use, prepared once per process for all threads and copies."""
+    """A dictionary ready for reading, prepared once per process for all threads and copies.
+    Its compression tables (2.7 MiB for the shipped dictionary) are made only by a process that
+    writes (_compressor): a worker that only reads payloads does not hold them."""
     digest = hashlib.sha256(data).digest()
     with _prepared_lock:
         prepared = _prepared.get(digest)
         if prepared is None:
             prepared = zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_FULLDICT)
-            prepared.precompute_compress(level=ZSTD_LEVEL)
             _prepared[digest] = prepared
+    return prepared
+
+
+def _for_writing(prepared: zstandard.ZstdCompressionDict) -> zstandard.ZstdCompressionDict:
+    """The dictionary with its compression tables made (once): without them every compress
+    would digest the whole dictionary again."""
+    with _prepared_lock:
+        if id(prepared) not in _for_compression:
+            prepared.precompute_compress(level=ZSTD_LEVEL)
+            _for_compression.add(id(prepared))
     return prepared
 
 
@@ -74,17 +86,22 @@ class Dictionaries:
 
     def __init__(self) -> None:
         self._found: dict[int, zstandard.ZstdCompressionDict] = {}
+        self._loading = threading.Lock()
 
     def get(
         self, dictionary_id: int, load: Callable[[int], bytes | None]
     ) -> zstandard.ZstdCompressionDict | None:
-        """The prepared dictionary, reading its bytes with `load` the first time."""
+        """The prepared dictionary, reading its bytes with `load` the first time (one thread
+        reads; the others that want it meanwhile wait for it rather than read it too)."""
         found = self._found.get(dictionary_id)
         if found is None:
-            data = load(dictionary_id)
-            if data is None:
-                return None
-            found = self._found[dictionary_id] = prepare(data)
+            with self._loading:
+                found = self._found.get(dictionary_id)
+                if found is None:
+                    data = load(dictionary_id)
+                    if data is None:
+                        return None
+                    found = self._found[dictionary_id] = prepare(data)
         return found
 
 
@@ -98,7 +115,7 @@ def _compressor() -> zstandard.ZstdCompressor:
         # id or checksum in the frame (4 to 8 bytes a row).
         compressor = zstandard.ZstdCompressor(
             level=ZSTD_LEVEL,
-            dict_data=prepare(shipped_dictionary(CURRENT_DICTIONARY)),
+            dict_data=_for_writing(_shipped(CURRENT_DICTIONARY)),
             write_checksum=False,
             write_dict_id=False,
         )
@@ -166,6 +183,7 @@ def unpack(
     raise PayloadError(f"unknown payload format {fmt}")
 
 
+@cache
 def _shipped(dictionary_id: int) -> zstandard.ZstdCompressionDict | None:
     if dictionary_id not in SHIPPED_DICTIONARIES:
         return None
