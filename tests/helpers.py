@@ -1,6 +1,8 @@
 """Checks and calls that many test modules share: the problem+json shape, storing a profile
-through the API, counting stored profiles."""
+through the API, counting stored profiles, and reading HTML pages with BeautifulSoup's CSS
+selectors."""
 
+from bs4 import BeautifulSoup, Tag
 from sqlalchemy import func, select
 
 from webapp.extensions import db
@@ -9,6 +11,8 @@ from webapp.models import Profile
 from .factories import make_payload
 
 PROBLEM_JSON = "application/problem+json"
+# Attributes whose value a browser follows as a URL: a javascript: one there runs code.
+URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "data", "poster")
 
 
 def assert_problem(response, status: int, *locs: str, within: bool = False) -> dict:
@@ -49,3 +53,53 @@ def profile_count(app) -> int:
     """How many profiles are stored, read in the app's database."""
     with app.app_context():
         return db.session.scalar(select(func.count(Profile.id)))
+
+
+# --- reading pages ---------------------------------------------------------------------------
+
+
+def parse(response_or_text) -> BeautifulSoup:
+    """An HTML response (or string) as a tree, read by Python's own html.parser."""
+    source = (
+        response_or_text
+        if isinstance(response_or_text, str)
+        else response_or_text.get_data(as_text=True)
+    )
+    return BeautifulSoup(source, "html.parser")
+
+
+def html_page(response, status: int = 200) -> BeautifulSoup:
+    """Check the status and the HTML content type, then parse."""
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    assert response.mimetype == "text/html"
+    return parse(response)
+
+
+def one(scope: Tag, selector: str) -> Tag:
+    """The only element under `scope` that matches the CSS selector."""
+    found = scope.select(selector)
+    assert len(found) == 1, f"{len(found)} elements match {selector!r}"
+    return found[0]
+
+
+def text_of(element: Tag) -> str:
+    """An element's text as a reader sees it: runs of whitespace collapsed to one space."""
+    return " ".join(element.get_text().split())
+
+
+def inline_code(doc: Tag) -> list[str]:
+    """Whatever on the page runs code written into the HTML itself, which the
+    Content-Security-Policy forbids: event-handler attributes (on...), a <script> without src
+    or with code inside, a javascript: URL."""
+    found = []
+    for element in doc.find_all(True):
+        handlers = sorted(name for name in element.attrs if name.startswith("on"))
+        if handlers:
+            found.append(f"<{element.name}> with event handlers {handlers}")
+        if element.name == "script" and (not element.get("src") or element.get_text().strip()):
+            found.append(f"an inline <script>: {element}")
+        for name in URL_ATTRIBUTES:
+            value = element.get(name, "")
+            if value.strip().lower().startswith("javascript:"):
+                found.append(f"<{element.name} {name}={value!r}>")
+    return found

@@ -13,7 +13,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,7 +37,7 @@ from .factories import (
     sign_in,
     signed_in_client,
 )
-from .helpers import assert_problem
+from .helpers import assert_problem, one, parse, text_of
 
 NEW_PASSWORD = "a brand new passphrase 42"
 
@@ -146,87 +145,6 @@ def is_signed_in(client) -> bool:
     return response.status_code == 200
 
 
-# --- a small DOM over html.parser ------------------------------------------------------------
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-
-
-class Node:
-    """One element: tag, attributes, parent, children (nodes and strings)."""
-
-    def __init__(self, tag: str, attrs: dict, parent: "Node | None"):
-        self.tag, self.attrs, self.parent, self.children = tag, attrs, parent, []
-
-    def get(self, name: str, default=None):
-        return self.attrs.get(name, default)
-
-    @property
-    def text(self) -> str:
-        raw = "".join(c if isinstance(c, str) else c.text for c in self.children)
-        return " ".join(raw.split())
-
-    def iter(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, **attrs) -> list["Node"]:
-        """Descendants with this tag (any when None) whose attributes equal `attrs`."""
-        return [
-            node
-            for node in self.iter()
-            if (tag is None or node.tag == tag)
-            and all(node.attrs.get(_attribute(key)) == value for key, value in attrs.items())
-        ]
-
-    def find(self, tag: str | None = None, **attrs) -> "Node":
-        found = self.find_all(tag, **attrs)
-        assert len(found) == 1, f"{len(found)} <{tag} {attrs}> found"
-        return found[0]
-
-
-def _attribute(keyword: str) -> str:
-    """class_ -> class, hx_post -> hx-post."""
-    return keyword.rstrip("_").replace("_", "-")
-
-
-class _Builder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: "" if v is None else v for k, v in attrs}, self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID:
-            self.stack.pop()
-
-    def handle_endtag(self, tag):
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def parse_html(response_or_text) -> Node:
-    """Parse a response's HTML (or a string) into a tree of Nodes."""
-    source = response_or_text if isinstance(response_or_text, str) else response_or_text.text
-    builder = _Builder()
-    builder.feed(source)
-    builder.close()
-    return builder.root
-
-
 # --- signing in ------------------------------------------------------------------------------
 
 
@@ -234,10 +152,10 @@ def test_the_signin_page_is_public_and_its_form_carries_a_csrf_token(anonymous):
     response = anonymous.get("/signin")
 
     assert response.status_code == 200
-    form = parse_html(response).find("form", id="signin-form")
+    form = one(parse(response), "form#signin-form")
     assert form.get("method") == "post"
-    assert {i.get("name") for i in form.find_all("input")} >= {"csrf_token", "name", "password"}
-    assert form.find("input", name="csrf_token").get("value")
+    assert {i.get("name") for i in form.select("input")} >= {"csrf_token", "name", "password"}
+    assert one(form, "input[name=csrf_token]").get("value")
 
 
 def test_signing_in_starts_a_session_and_goes_to_the_overview(app, anonymous):
@@ -249,7 +167,7 @@ def test_signing_in_starts_a_session_and_goes_to_the_overview(app, anonymous):
     assert location(response) == ("/", {})
     page = anonymous.get("/")
     assert page.status_code == 200
-    assert parse_html(page).find("span", id="signed-in-as").text == "alice"
+    assert text_of(one(parse(page), "span#signed-in-as")) == "alice"
     assert user_of(app, "alice").last_signed_in_at is not None
 
 
@@ -269,7 +187,7 @@ def test_a_wrong_name_or_password_is_refused_without_saying_which(app, anonymous
     response = signin_post(anonymous, name, password)
 
     assert response.status_code == 401
-    error = parse_html(response).find("p", id="signin-error").text
+    error = text_of(one(parse(response), "p#signin-error"))
     assert error == "That name and password do not match a user."
     assert not is_signed_in(anonymous)
 
@@ -299,7 +217,7 @@ def test_a_password_has_a_minimum_length(app, client, password, accepted):
         assert user_of(app, "carol") is not None
     else:
         assert response.status_code == 422
-        error = parse_html(response).find("p", id="new-password-error").text
+        error = text_of(one(parse(response), "p#new-password-error"))
         assert f"at least {users.MIN_PASSWORD_LENGTH} characters" in error
         assert user_of(app, "carol") is None
 
@@ -407,7 +325,7 @@ def test_wrong_current_passwords_count_against_the_account(app, clock):
     waiting = browser.post("/account/password", data={"current_password": PASSWORD, **change})
 
     assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= 29
-    error = parse_html(waiting).find("p", id="current_password-error").text
+    error = text_of(one(parse(waiting), "p#current_password-error"))
     assert "try again in 30 seconds" in error
     assert user_of(app, "alice").password_hash == before
     assert signin_post(app.test_client(), "alice").status_code == 429, "the same account"
@@ -626,9 +544,8 @@ def test_an_admin_ends_every_session_of_a_user(app, client):
     alice = make_user(app, "alice", "viewer")
     first = signed_in_client(app, "viewer", "alice")
     second = signed_in_client(app, "viewer", "alice")
-    page = parse_html(client.get("/admin/users"))
-    row = page.find("tr", **{"data-user": "alice"})
-    assert row.find("td", **{"class": "sessions"}).text.split()[0] == "2"
+    row = one(parse(client.get("/admin/users")), "tr[data-user=alice]")
+    assert text_of(one(row, "td[class=sessions]")).split()[0] == "2"
 
     response = client.post(f"/admin/users/{alice}/sessions/end")
 
@@ -637,9 +554,8 @@ def test_an_admin_ends_every_session_of_a_user(app, client):
     assert is_signed_in(client), "the admin's own session goes on"
     [event] = audit_events(app, "sessions-ended")
     assert (event.actor, event.target, event.detail) == ("admin", "alice", "2 sessions")
-    page = parse_html(client.get("/admin/users"))
-    row = page.find("tr", **{"data-user": "alice"})
-    assert row.find("td", **{"class": "sessions"}).text.split()[0] == "0"
+    row = one(parse(client.get("/admin/users")), "tr[data-user=alice]")
+    assert text_of(one(row, "td[class=sessions]")).split()[0] == "0"
 
 
 def test_toker_users_end_sessions_signs_a_user_out_everywhere(app, runner):
@@ -719,7 +635,7 @@ def test_signing_in_never_follows_next_to_another_site(app, anonymous, target):
     make_user(app, "alice", "viewer")
 
     page = anonymous.get("/signin", query_string={"next": target})
-    assert not parse_html(page).find_all("input", name="next")
+    assert not parse(page).select("input[name=next]")
     response = signin_post(anonymous, "alice", next=target)
 
     assert response.status_code == 303, response.status_code
@@ -911,7 +827,7 @@ def test_the_one_time_password_forces_a_new_password_before_anything_else(app, r
     assert_problem(browser.get("/api/v1/profiles"), 403)
     page = browser.get("/account/password")
     assert page.status_code == 200
-    assert parse_html(page).find("h1").text == "Choose your password"
+    assert text_of(one(parse(page), "h1")) == "Choose your password"
 
     changed = browser.post(
         "/account/password",
@@ -949,7 +865,7 @@ def test_a_bad_password_change_says_why_and_changes_nothing(app, current, new, c
     )
 
     assert response.status_code == 422
-    assert parse_html(response).find("p", id=f"{field}-error").text
+    assert text_of(one(parse(response), f"p#{field}-error"))
     assert user_of(app, "alice").password_hash == before
 
 
@@ -958,12 +874,11 @@ def test_a_bad_password_change_says_why_and_changes_nothing(app, current, new, c
 
 def user_rows(response) -> dict[str, str]:
     """The users page: name -> the role selected in its row."""
-    doc = parse_html(response)
     rows = {}
-    for row in doc.find_all("tr"):
+    for row in parse(response).select("tr"):
         name = row.get("data-user")
         if name:
-            [selected] = [o.get("value") for o in row.find_all("option") if "selected" in o.attrs]
+            [selected] = [o.get("value") for o in row.select("option") if "selected" in o.attrs]
             rows[name] = selected
     return rows
 
@@ -1015,7 +930,7 @@ def test_adding_a_bad_user_says_why(app, client, form, field):
     response = client.post("/admin/users", data=form)
 
     assert response.status_code == 422
-    assert parse_html(response).find("p", id=f"new-{field}-error").text
+    assert text_of(one(parse(response), f"p#new-{field}-error"))
     with app.app_context():
         assert users.user_count() == 1
 
@@ -1029,7 +944,7 @@ def test_the_last_admin_cannot_be_demoted_on_the_users_page(app, client):
     assert user_of(app, "admin").role == "admin"
     page = client.get("/admin/users")
     assert user_rows(page)["admin"] == "admin"
-    assert "only admin" in parse_html(page).find("div", class_="flash error").text
+    assert "only admin" in text_of(one(parse(page), 'div[class="flash error"]'))
     assert not audit_events(app, "role-changed")
 
 
@@ -1115,23 +1030,21 @@ def test_an_admin_makes_and_revokes_tokens_on_the_tokens_page(app, client):
     made = client.post("/admin/tokens", data={"user": "alice", "name": "reports"})
 
     assert made.status_code == 200
-    token = parse_html(made).find("code", class_="token").text
+    token = text_of(one(parse(made), "code[class=token]"))
     assert token.startswith(users.TOKEN_PREFIX)
     api = app.test_client()
     assert api.get("/api/v1/profiles", headers=bearer(token)).status_code == 200
     listing = client.get("/admin/tokens")
     assert token not in listing.text, "shown once, never again"
-    [row] = [r for r in parse_html(listing).find_all("tr") if r.get("data-token")]
-    assert "alice" in row.text and "reports" in row.text and "live" in row.text
+    [row] = [r for r in parse(listing).select("tr") if r.get("data-token")]
+    assert "alice" in text_of(row) and "reports" in text_of(row) and "live" in text_of(row)
 
     revoked = client.post(f"/admin/tokens/{row.get('data-token')}/revoke")
 
     assert revoked.status_code == 303
     assert_unauthorized(api.get("/api/v1/profiles", headers=bearer(token)))
-    [row] = [
-        r for r in parse_html(client.get("/admin/tokens")).find_all("tr") if r.get("data-token")
-    ]
-    assert "revoked" in row.text
+    [row] = [r for r in parse(client.get("/admin/tokens")).select("tr") if r.get("data-token")]
+    assert "revoked" in text_of(row)
 
 
 def test_a_token_for_an_unknown_user_is_refused_on_the_tokens_page(app, client):
@@ -1419,12 +1332,12 @@ def test_actions_are_audited_with_actor_and_time_and_shown_to_admins(
     assert started <= at <= datetime.now(UTC) + timedelta(seconds=2)
     shown = client.get("/admin/audit", query_string={"action": action, "actor": event.actor})
     assert shown.status_code == 200
-    rows = [row for row in parse_html(shown).find_all("tr") if row.get("data-action")]
+    rows = [row for row in parse(shown).select("tr") if row.get("data-action")]
     assert rows and all(row.get("data-action") == action for row in rows)
-    cells = rows[0].find_all("td")
-    assert cells[1].text == event.actor
-    assert cells[3].text == event.target
-    assert cells[0].find_all("time"), "the time is shown"
+    cells = rows[0].select("td")
+    assert text_of(cells[1]) == event.actor
+    assert text_of(cells[3]) == event.target
+    assert cells[0].select("time"), "the time is shown"
 
 
 def _commits_during(app, request) -> int:
@@ -1482,9 +1395,9 @@ def test_the_audit_log_filters_by_action_and_by_actor(app, client):
     signin_post(app.test_client(), "alice", "wrong password!")
 
     def shown(**params) -> list[tuple[str, str]]:
-        page = parse_html(client.get("/admin/audit", query_string=params))
-        rows = [row for row in page.find_all("tr") if row.get("data-action")]
-        return [(row.get("data-action"), row.find_all("td")[1].text) for row in rows]
+        page = parse(client.get("/admin/audit", query_string=params))
+        rows = [row for row in page.select("tr") if row.get("data-action")]
+        return [(row.get("data-action"), text_of(row.select("td")[1])) for row in rows]
 
     everything = shown()
     assert ("sign-in", "alice") in everything and ("sign-in-failed", "mallory") in everything
