@@ -1,14 +1,18 @@
-"""Checks and calls that many test modules share: the problem+json shape, storing a profile
-through the API, counting stored profiles, and reading HTML pages with BeautifulSoup's CSS
-selectors."""
+"""Checks and calls that many test modules share: the problem+json and 401 shapes, storing
+profiles, counting them, signing in through the form, redirects, and reading HTML pages with
+BeautifulSoup's CSS selectors."""
+
+import functools
+from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Profile
+from webapp.services.ingestion import onboarding
 
-from .factories import make_payload
+from .factories import PASSWORD, csrf_from, make_payload, mock_user_id
 
 PROBLEM_JSON = "application/problem+json"
 # Attributes whose value a browser follows as a URL: a javascript: one there runs code.
@@ -38,6 +42,13 @@ def assert_problem(response, status: int, *locs: str, within: bool = False) -> d
     return body
 
 
+def assert_unauthorized(response) -> dict:
+    """A 401 problem that says how to authenticate."""
+    body = assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+    return body
+
+
 def post_profile(client, platform: str = "tiktok", expect=(200, 201), **overrides) -> dict:
     """Store make_payload(**overrides) through the API, answered with a status in `expect`
     (or equal to it); the stored profile's detail."""
@@ -49,10 +60,56 @@ def post_profile(client, platform: str = "tiktok", expect=(200, 201), **override
     return response.get_json()["profile"]
 
 
+def store_profile(app, **overrides) -> int:
+    """Store make_payload(**overrides) as a TikTok profile; its id."""
+    with app.app_context():
+        outcome = onboarding.submit_payload("tiktok", make_payload(**overrides))
+        assert outcome.accepted, outcome.reason
+        return outcome.profile_id
+
+
+@functools.cache
+def accepted_user_id() -> str:
+    """A TikTok mock account that the likes minimum accepts."""
+    return mock_user_id("tiktok", accepted=True)
+
+
+def connect_profile(app) -> tuple[int, str]:
+    """Store a mock TikTok account through the pipeline; (profile id, user id)."""
+    user_id = accepted_user_id()
+    with app.app_context():
+        outcome = onboarding.connect_account("tiktok", user_id)
+        assert outcome.accepted
+        return outcome.profile_id, user_id
+
+
 def profile_count(app) -> int:
     """How many profiles are stored, read in the app's database."""
     with app.app_context():
         return db.session.scalar(select(func.count(Profile.id)))
+
+
+# --- signing in and redirects ----------------------------------------------------------------
+
+
+def signin_post(client, name: str, password: str = PASSWORD, **extra):
+    """Post the sign-in form the way a browser does, with the page's CSRF token."""
+    token = csrf_from(client.get("/signin").text)
+    return client.post(
+        "/signin", data={"name": name, "password": password, "csrf_token": token, **extra}
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Headers that authenticate an API call with this token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def location(response) -> tuple[str, dict[str, list[str]]]:
+    """The path and query of a redirect's Location."""
+    parts = urlsplit(response.headers["Location"])
+    assert parts.netloc in ("", "localhost"), response.headers["Location"]
+    return parts.path, parse_qs(parts.query)
 
 
 # --- reading pages ---------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Sign-in, passwords, sessions, users and roles, API tokens and the audit log.
 
-The gate itself (which routes need what), CSRF, headers and CORS are in test_security.py, which
-shares the small helpers defined here.
+The gate itself (which routes need what), CSRF, headers and CORS are in test_security.py.
 """
 
 import functools
@@ -14,7 +13,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import event, inspect, select, text
@@ -23,7 +21,6 @@ from webapp import security
 from webapp.extensions import db
 from webapp.models import ApiToken, AuditEvent, Profile, User
 from webapp.services.accounts import users
-from webapp.services.ingestion import onboarding
 from webapp.services.ingestion.seeding import seed_profiles
 from webapp.views import pages as pages_views
 
@@ -33,46 +30,27 @@ from .factories import (
     make_payload,
     make_token,
     make_user,
-    mock_user_id,
     sign_in,
     signed_in_client,
 )
-from .helpers import assert_problem, one, parse, text_of
+from .helpers import (
+    accepted_user_id,
+    assert_problem,
+    assert_unauthorized,
+    bearer,
+    connect_profile,
+    location,
+    one,
+    parse,
+    signin_post,
+    store_profile,
+    text_of,
+)
 
 NEW_PASSWORD = "a brand new passphrase 42"
 
 
-# --- helpers shared with test_security.py ----------------------------------------------------
-
-
-def assert_unauthorized(response) -> dict:
-    """A 401 problem that says how to authenticate."""
-    body = assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
-    return body
-
-
-def store_profile(app, **overrides) -> int:
-    """Store make_payload(**overrides) as a TikTok profile; its id."""
-    with app.app_context():
-        outcome = onboarding.submit_payload("tiktok", make_payload(**overrides))
-        assert outcome.accepted, outcome.reason
-        return outcome.profile_id
-
-
-@functools.cache
-def accepted_user_id() -> str:
-    """A TikTok mock account that the likes minimum accepts."""
-    return mock_user_id("tiktok", accepted=True)
-
-
-def connect_profile(app) -> tuple[int, str]:
-    """Store a mock TikTok account through the pipeline; (profile id, user id)."""
-    user_id = accepted_user_id()
-    with app.app_context():
-        outcome = onboarding.connect_account("tiktok", user_id)
-        assert outcome.accepted
-        return outcome.profile_id, user_id
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def profile_ids(app) -> list[int]:
@@ -111,14 +89,6 @@ def database_text(app) -> str:
         return "\n".join(cells)
 
 
-def signin_post(client, name: str, password: str = PASSWORD, **extra):
-    """Post the sign-in form the way a browser does, with the page's CSRF token."""
-    token = csrf_from(client.get("/signin").text)
-    return client.post(
-        "/signin", data={"name": name, "password": password, "csrf_token": token, **extra}
-    )
-
-
 def set_cookie(response, name: str = "session") -> dict[str, str]:
     """The attributes of the Set-Cookie header for `name` (lower-case keys)."""
     for header in response.headers.getlist("Set-Cookie"):
@@ -130,13 +100,6 @@ def set_cookie(response, name: str = "session") -> dict[str, str]:
                 result[key.lower()] = value
             return result
     raise AssertionError(f"no Set-Cookie for {name}: {response.headers}")
-
-
-def location(response) -> tuple[str, dict[str, list[str]]]:
-    """The path and query of a redirect's Location."""
-    parts = urlsplit(response.headers["Location"])
-    assert parts.netloc in ("", "localhost"), response.headers["Location"]
-    return parts.path, parse_qs(parts.query)
 
 
 def is_signed_in(client) -> bool:
@@ -969,10 +932,6 @@ def test_an_admin_can_be_demoted_while_another_admin_remains(app, client):
 # --- API tokens ------------------------------------------------------------------------------
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def cli_token(runner, name: str) -> str:
     """`toker tokens create NAME`: the token is the last line printed."""
     result = runner.invoke(args=["tokens", "create", name])
@@ -1480,10 +1439,7 @@ def test_a_session_ended_elsewhere_ends_on_the_next_request(app):
 def test_a_signed_in_page_does_not_resend_the_session_cookie(app):
     make_user(app, "alice", "viewer")
     browser = app.test_client()
-    form = browser.get("/signin")
-    signed_in = browser.post(
-        "/signin", data={"name": "alice", "password": PASSWORD, "csrf_token": csrf_from(form.text)}
-    )
+    signed_in = signin_post(browser, "alice")
     assert signed_in.status_code == 303 and "Set-Cookie" in signed_in.headers
 
     for path in ("/", "/profiles", "/profiles?per_page=50", "/account/password"):

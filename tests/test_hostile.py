@@ -19,8 +19,16 @@ from webapp.extensions import db
 from webapp.services.catalogue.raw_payloads import payload_of
 from webapp.services.ingestion.taxonomy import CATEGORIES, normalise_hashtag
 
-from .factories import csrf_from, make_payload, video
-from .helpers import PROBLEM_JSON, assert_problem, html_page, inline_code, parse, profile_count
+from .factories import make_payload, video
+from .helpers import (
+    PROBLEM_JSON,
+    assert_problem,
+    html_page,
+    inline_code,
+    parse,
+    profile_count,
+    signin_post,
+)
 
 # Markup, template and SQL fragments that must reach every page as plain text.
 XSS = (
@@ -264,12 +272,8 @@ def test_audit_log_and_tokens_show_hostile_targets_as_text(client, anonymous, ho
     assert client.post(f"/profiles/{hostile[deleted]}/delete").status_code == 303
     for name in XSS:
         assert client.post("/admin/tokens", data={"user": "admin", "name": name}).status_code == 200
-    form = anonymous.get("/signin")
     for name in XSS[:3]:
-        failed = anonymous.post(
-            "/signin",
-            data={"name": name, "password": "wrong", "csrf_token": csrf_from(form.text)},
-        )
+        failed = signin_post(anonymous, name, "wrong")
         assert [field["value"] for field in page(failed, 401).select("input#name")] == [name]
     assert_shown(client.get("/admin/audit"), deleted, *XSS[:3])
     assert_shown(client.get("/admin/tokens"), *XSS)
@@ -845,10 +849,7 @@ def test_a_nul_byte_anywhere_in_a_payload_is_a_located_422(app, client):
 
 
 def test_a_nul_byte_in_a_sign_in_name_is_a_plain_failed_sign_in(anonymous):
-    form = anonymous.get("/signin")
-    response = anonymous.post(
-        "/signin", data={"name": "ad\x00min", "password": "x", "csrf_token": csrf_from(form.text)}
-    )
+    response = signin_post(anonymous, "ad\x00min", "x")
     assert page_issue(response, (400, 401)) is None, response.status_code
 
 

@@ -31,8 +31,18 @@ from .factories import (
     make_user,
     signed_in_client,
 )
-from .helpers import assert_problem, inline_code, one, parse, text_of
-from .test_auth import assert_unauthorized, bearer, connect_profile, location, store_profile
+from .helpers import (
+    assert_problem,
+    assert_unauthorized,
+    bearer,
+    connect_profile,
+    inline_code,
+    location,
+    one,
+    parse,
+    store_profile,
+    text_of,
+)
 
 PAGE_NEXT_QUERY = "from=gate"
 
