@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from webapp import create_app
+from webapp import create_app, queries
 from webapp.extensions import db
 from webapp.models import Profile, include_name
 
@@ -319,11 +319,13 @@ def test_existing_profiles_and_videos_are_indexed_for_search_and_back(database_u
     from webapp.services.catalogue import profiles, videos
 
     def names(q):
-        query = profiles.parse_list_query({"q": q})
+        query = queries.list_query({"q": q})
         return sorted(item["username"] for item in profiles.list_profiles(query)["items"])
 
     def captions(q):
-        return sorted(item["caption"] for item in videos.search({"q": q})["items"])
+        return sorted(
+            item["caption"] for item in videos.search(queries.video_query({"q": q}))["items"]
+        )
 
     accounts = {1: ("ÉMILE_Zola", "İpek"), 2: ("plain", "Straße"), 3: ("100%_real", "")}
     app = _fresh_app(database_url)

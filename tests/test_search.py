@@ -11,6 +11,7 @@ import random
 import pytest
 from sqlalchemy import select, text
 
+from webapp import queries
 from webapp.extensions import db
 from webapp.models import Profile, Video
 from webapp.services.catalogue import profiles, search, videos
@@ -150,7 +151,7 @@ def _found_profiles(q: str) -> tuple[set[int], int]:
     found, page = set(), 1
     while True:
         answer = profiles.list_profiles(
-            profiles.parse_list_query({"q": q, "per_page": "100", "page": str(page)})
+            queries.list_query({"q": q, "per_page": "100", "page": str(page)})
         )
         found |= {item["id"] for item in answer["items"]}
         if len(answer["items"]) < 100:
@@ -161,7 +162,7 @@ def _found_profiles(q: str) -> tuple[set[int], int]:
 def _found_videos(q: str) -> tuple[set[tuple[str, str]], int]:
     found, page = set(), 1
     while True:
-        answer = videos.search({"q": q, "per_page": "100", "page": str(page)})
+        answer = videos.search(queries.video_query({"q": q, "per_page": "100", "page": str(page)}))
         found |= {(item["platform"], item["video_id"]) for item in answer["items"]}
         if len(answer["items"]) < 100:
             return found, answer["total"]
@@ -267,13 +268,13 @@ def test_the_index_answers_long_queries(corpus, database_url):
 
 
 def _names(q: str) -> list[str]:
-    answer = profiles.list_profiles(profiles.parse_list_query({"q": q}))
+    answer = profiles.list_profiles(queries.list_query({"q": q}))
     assert answer["total"] == len(answer["items"])
     return sorted(item["username"] for item in answer["items"])
 
 
 def _captions(q: str) -> list[str]:
-    answer = videos.search({"q": q})
+    answer = videos.search(queries.video_query({"q": q}))
     assert answer["total"] == len(answer["items"])
     return sorted(item["caption"] or "" for item in answer["items"])
 

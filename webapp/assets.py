@@ -113,6 +113,12 @@ def check_local_copies() -> list[str]:
             "needs it under the Content-Security-Policy when the CDN is not used. "
             "Fetch it with: scripts/fetch-assets"
         )
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        if not os.path.exists(os.path.join(STATIC_VENDOR, name)):
+            missing.append(
+                f"Swagger UI's {name} is missing ({STATIC_VENDOR}): the API documentation page "
+                "shows only a link to the OpenAPI document. Fetch it with: scripts/fetch-assets"
+            )
     if not os.path.exists(plotly_package_path()):
         missing.append("Plotly's local copy is missing: reinstall the 'plotly' package.")
     for message in missing:

@@ -5,26 +5,13 @@ when the code does. tests/test_openapi.py checks that it lists exactly the app's
 fuzzes every operation with Schemathesis against it.
 """
 
-import re
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from ..services.analytics import population_map, recommendations, similarity
-from ..services.catalogue import export, profiles, videos
-from ..services.ingestion.platforms import PLATFORMS
-from ..services.ingestion.processing import TOP_HASHTAGS_KEPT
-from ..services.ingestion.taxonomy import CATEGORIES
+from .. import queries
 from ..services.ingestion.validation import (
-    MAX_CAPTION,
-    MAX_CATEGORIES,
-    MAX_CATEGORY_LEN,
     MAX_COUNT,
-    MAX_HASHTAG_LEN,
-    MAX_HASHTAGS,
-    MAX_NAME,
-    MAX_USER_ID,
-    MAX_VIDEO_ID,
-    MAX_VIDEOS,
-    STAT_FIELDS,
 )
+from . import schemas
 
 OPENAPI_VERSION = "3.1.0"
 PROBLEM_JSON = "application/problem+json"
@@ -84,463 +71,98 @@ NON_NEGATIVE = {"type": "integer", "minimum": 0}
 # Strings are trimmed before their length is checked: at least one character that is not space.
 NOT_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
 
-# --- interest filters: Category or Category:share -------------------------------------------
-
-_CATEGORY_ALTERNATION = "|".join(re.escape(name) for name in CATEGORIES)
-_SHARE = r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?|\.[0-9]{1,6})"
-INTEREST_PATTERN = rf"^({_CATEGORY_ALTERNATION})(:{_SHARE})?$"
-MIX_PATTERN = rf"^({_CATEGORY_ALTERNATION}):{_SHARE}$"
+# --- schemas: generated from the models ------------------------------------------------------
 
 
-# --- schemas ----------------------------------------------------------------------------------
+class _Generator(GenerateJsonSchema):
+    """pydantic's JSON Schema (2020-12, as OpenAPI 3.1 takes it) without a title on every
+    field: the field's name says it."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
 
 
-def _problem_schemas() -> dict:
-    return {
-        "Problem": _object(
-            {
-                "type": {
-                    "type": "string",
-                    "description": "urn:toker:problem:<kind>, or about:blank for plain HTTP "
-                    "errors.",
-                },
-                "title": {"type": "string"},
-                "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "detail": {"type": "string", "description": "What went wrong, in words."},
-                "errors": {"type": "array", "items": schema_ref("ProblemError")},
-            },
-            required=["type", "title", "status", "detail"],
-            additional=True,
-            description="An RFC 9457 problem (application/problem+json). Extension members "
-            "may follow, like `platform` and `user_id` on a rejected payload.",
-        ),
-        "ProblemError": _object(
-            {
-                "loc": {
-                    "type": "string",
-                    "description": "Where the problem is: a parameter name or a path into the "
-                    "body like liked_videos[3].likes; empty for the body as a whole.",
-                },
-                "msg": {"type": "string", "description": "What is wrong there."},
-            },
-            description="One located problem.",
-        ),
-        "ValidationProblem": {
-            "allOf": [
-                schema_ref("Problem"),
-                {
-                    "type": "object",
-                    "required": ["errors"],
-                    "properties": {
-                        "platform": PLATFORM,
-                        "user_id": {"type": ["string", "null"]},
-                    },
-                },
-            ],
-            "description": "A rejected body or payload: `errors` lists every problem at once. "
-            "A payload rejected by the rules also names its `platform` and `user_id`.",
-        },
-        "PlatformProblem": {
-            "allOf": [
-                schema_ref("Problem"),
-                {
-                    "type": "object",
-                    "properties": {
-                        "attempts": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "description": "How many times the platform was asked.",
-                        },
-                        "retry_after": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "description": "Seconds to wait, as in the Retry-After header.",
-                        },
-                    },
-                },
-            ],
-            "description": "The platform failed the onboarding pipeline.",
-        },
-    }
+def _tidy(node):
+    """The generated schemas as the document shows them: descriptions on one line, no
+    `default: null` on fields that are merely optional, and each {"x-schema": name} marker a
+    reference to that component. (Each model keeps its title: Swagger UI names a referenced
+    schema by it.)"""
+    if isinstance(node, list):
+        return [_tidy(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "x-schema" in node:
+        return schema_ref(node["x-schema"])
+    tidy = {}
+    for key, value in node.items():
+        if key == "default" and value is None:
+            continue
+        if key == "description" and isinstance(value, str):
+            value = " ".join(value.split())
+        tidy[key] = _tidy(value)
+    return tidy
 
 
-def _payload_schemas(min_likes: int) -> dict:
-    tags = {"type": "string"}
-    return {
-        "PayloadVideo": _object(
-            {
-                "video_id": {
-                    "type": ["string", "integer"],
-                    "minLength": 1,
-                    "maxLength": MAX_VIDEO_ID,
-                    "minimum": 0,
-                    "description": f"1 to {MAX_VIDEO_ID} characters after trimming, or a "
-                    "whole number; unique within its list.",
-                },
-                "categories": {
-                    "type": ["array", "null"],
-                    "items": {**tags, "maxLength": MAX_CATEGORY_LEN},
-                    "maxItems": MAX_CATEGORIES,
-                },
-                "hashtags": {
-                    "type": ["array", "null"],
-                    "items": {**tags, "maxLength": MAX_HASHTAG_LEN},
-                    "maxItems": MAX_HASHTAGS,
-                },
-                "likes": COUNT,
-                "comments": COUNT,
-                "shares": COUNT,
-                "caption": {"type": ["string", "null"], "maxLength": MAX_CAPTION},
-                "posted_at": {
-                    "type": ["string", "null"],
-                    "format": "date-time",
-                    "maxLength": 40,
-                    "description": "ISO 8601 date and time; without an offset it is UTC.",
-                },
-            },
-            required=["video_id", "likes", "comments", "shares"],
-            additional=True,
-            description="One liked or shared video. Unknown fields are kept in the raw "
-            "payload but ignored, up to 16 KiB of them in the whole payload.",
-        ),
-        "Payload": _object(
-            {
-                "user_id": {**NOT_BLANK, "maxLength": MAX_USER_ID},
-                "username": {**NOT_BLANK, "maxLength": MAX_NAME},
-                "user_pseudo": {"type": "string", "maxLength": MAX_NAME},
-                "verified": {"type": "boolean"},
-                **{name: COUNT for name in STAT_FIELDS},
-                "number_of_likes": {
-                    **COUNT,
-                    "minimum": min_likes,
-                    "description": "At least the server's minimum (TOKER_MIN_LIKES), or the "
-                    "payload is rejected with a 422 that says how many it has and needs.",
-                },
-                "liked_videos": {
-                    "type": "array",
-                    "items": schema_ref("PayloadVideo"),
-                    "maxItems": MAX_VIDEOS,
-                },
-                "shared_videos": {
-                    "type": "array",
-                    "items": schema_ref("PayloadVideo"),
-                    "maxItems": MAX_VIDEOS,
-                },
-            },
-            additional=True,
-            description="An account as a platform reports it, accepted or rejected whole: a "
-            "rejection is a 422 that lists every problem. Beyond the types, video ids must be "
-            "unique within each list, and whole numbers are written without a fraction (1500, "
-            "not 1500.0). Strings are trimmed.",
-        ),
-        "ConnectRequest": _object(
-            {
-                "platform": PLATFORM,
-                "user_id": {
-                    "type": ["string", "integer", "null"],
-                    "pattern": NOT_BLANK["pattern"],
-                    "maxLength": MAX_USER_ID,
-                    "minimum": 0,
-                    "description": "The account to connect; a new random account when left "
-                    "out. The same platform and user id always give the same account.",
-                },
-            },
-            required=["platform"],
-            additional=True,
-        ),
-        "StoreRequest": _object(
-            {"platform": PLATFORM, "payload": schema_ref("Payload")},
-            additional=True,
-        ),
-    }
-
-
-def _profile_schemas() -> dict:
-    identity = {
-        "id": {"type": "integer", "minimum": 1},
-        "platform": PLATFORM,
-        "user_id": {"type": "string"},
-        "username": {"type": "string"},
-        "user_pseudo": {"type": "string"},
-        "verified": {"type": "boolean"},
-        **{name: COUNT for name in STAT_FIELDS},
-    }
-    dominant = {
-        "type": ["string", "null"],
-        "description": "The largest interest; null when no video could be classified.",
-    }
-    return {
-        "Platform": {"type": "string", "enum": list(PLATFORMS)},
-        "ProfileSummary": _object(
-            {
-                **identity,
-                "liked_count": NON_NEGATIVE,
-                "shared_count": NON_NEGATIVE,
-                "unclassified_count": NON_NEGATIVE,
-                "dominant_interest": dominant,
-                "created_at": TIMESTAMP,
-                "updated_at": TIMESTAMP,
-            },
-            description="One row of the profile list.",
-        ),
-        "ProfileList": _object(
-            {
-                "items": {"type": "array", "items": schema_ref("ProfileSummary")},
-                "page": {"type": "integer", "minimum": 1},
-                "per_page": {"type": "integer", "minimum": 1, "maximum": profiles.MAX_PER_PAGE},
-                "total": NON_NEGATIVE,
-            }
-        ),
-        "StoredVideo": _object(
-            {
-                "video_id": {"type": "string"},
-                "categories": {"type": ["array", "null"], "items": {"type": "string"}},
-                "hashtags": {"type": ["array", "null"], "items": {"type": "string"}},
-                "likes": NON_NEGATIVE,
-                "comments": NON_NEGATIVE,
-                "shares": NON_NEGATIVE,
-                "caption": {"type": ["string", "null"]},
-                "posted_at": {"type": ["string", "null"]},
-            },
-            required=["video_id", "likes", "comments", "shares"],
-            additional=True,
-            description="A video as the payload gave it (video_id as a string); categories and "
-            "hashtags are the raw ones, before cleaning.",
-        ),
-        "Interest": _object(
-            {name: {"type": "number", "minimum": 0, "maximum": 1} for name in CATEGORIES},
-            description="Category -> share of interest, in taxonomy order; sums to 1, or all "
-            "zeros when nothing was classified.",
-        ),
-        "TopCategory": _object(
-            {"category": {"type": "string"}, "weight": {"type": "number", "minimum": 0}}
-        ),
-        "TopHashtag": _object(
-            {"hashtag": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}
-        ),
-        "ProfileDetail": _object(
-            {
-                **identity,
-                "liked_videos": {"type": "array", "items": schema_ref("StoredVideo")},
-                "shared_videos": {"type": "array", "items": schema_ref("StoredVideo")},
-                "interest": schema_ref("Interest"),
-                "dominant_interest": dominant,
-                "top_categories": {
-                    "type": "array",
-                    "items": schema_ref("TopCategory"),
-                    "maxItems": TOP_SHOWN,
-                },
-                "top_hashtags": {
-                    "type": "array",
-                    "items": schema_ref("TopHashtag"),
-                    "maxItems": min(TOP_SHOWN, TOP_HASHTAGS_KEPT),
-                },
-                "unclassified_count": NON_NEGATIVE,
-                "sync_count": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "description": "1 when created, one more on every re-sync.",
-                },
-                "created_at": TIMESTAMP,
-                "updated_at": TIMESTAMP,
-            },
-            description="One profile: its payload fields, interest vector and top lists.",
-        ),
-        "StoreResult": _object(
-            {
-                "status": {"type": "string", "enum": ["created", "updated"]},
-                "profile": schema_ref("ProfileDetail"),
-            }
-        ),
-        "Vector": _object(
-            {
-                "categories": _strings(
-                    "The taxonomy, in order.",
-                    minItems=len(CATEGORIES),
-                    maxItems=len(CATEGORIES),
-                ),
-                "weights": {
-                    "type": "array",
-                    "items": {"type": "number", "minimum": 0, "maximum": 1},
-                    "minItems": len(CATEGORIES),
-                    "maxItems": len(CATEGORIES),
-                    "description": "The interest weights in the same order.",
-                },
-            }
-        ),
-    }
-
-
-def _look_alike_schemas() -> dict:
-    named = {
-        "id": {"type": "integer", "minimum": 1},
-        "username": {"type": "string"},
-        "platform": PLATFORM,
-        "score": {"type": "number", "description": "Cosine of the interest vectors."},
-    }
-    return {
-        "SimilarProfile": _object(
-            {**named, "breakdown": schema_ref("SimilarityBreakdown")},
-        ),
-        "SimilarityBreakdown": _object(
-            {
-                "interest_cosine": {"type": "number"},
-                "hashtag_jaccard": {
-                    "type": "number",
-                    "minimum": 0,
-                    "maximum": 1,
-                    "description": "Overlap of the two profiles' top 5 hashtags.",
-                },
-            }
-        ),
-        "SimilarProfiles": _object(
-            {"items": {"type": "array", "items": schema_ref("SimilarProfile")}}
-        ),
-        "NearestProfile": _object(named),
-        "NearestProfiles": _object(
-            {"items": {"type": "array", "items": schema_ref("NearestProfile")}}
-        ),
-        "Recommendation": _object(
-            {
-                "video_id": {"type": "string"},
-                "platform": PLATFORM,
-                "score": {
-                    "type": "number",
-                    "description": "0.6 x interest + 0.2 x recency + 0.2 x engagement.",
-                },
-                "interest": {"type": "number", "description": "Cosine with the profile."},
-                "recency": {"type": "number", "minimum": 0, "maximum": 1},
-                "engagement": {"type": "number", "minimum": 0, "maximum": 1},
-                "engagement_score": {"type": "number", "minimum": 0, "maximum": 100},
-                "categories": _strings(),
-                "hashtags": _strings(),
-                "caption": {"type": ["string", "null"]},
-                "posted_at": NULLABLE_TIMESTAMP,
-            }
-        ),
-        "Recommendations": _object(
-            {"items": {"type": "array", "items": schema_ref("Recommendation")}}
-        ),
-    }
-
-
-def _catalogue_schemas() -> dict:
-    return {
-        "CatalogueVideo": _object(
-            {
-                "video_id": {"type": "string"},
-                "platform": PLATFORM,
-                "categories": _strings("Cleaned categories."),
-                "hashtags": _strings("Cleaned hashtags."),
-                "caption": {"type": ["string", "null"]},
-                "likes": NON_NEGATIVE,
-                "comments": NON_NEGATIVE,
-                "shares": NON_NEGATIVE,
-                "posted_at": NULLABLE_TIMESTAMP,
-                "score": {
-                    "type": "number",
-                    "minimum": 0,
-                    "maximum": 100,
-                    "description": "Engagement score: 100 x log10(1 + likes + 2 x comments + "
-                    "3 x shares) / 7, capped at 100.",
-                },
-                "profiles": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "How many stored profiles liked or shared it.",
-                },
-            }
-        ),
-        "VideoList": _object(
-            {
-                "items": {"type": "array", "items": schema_ref("CatalogueVideo")},
-                "page": {"type": "integer", "minimum": 1},
-                "per_page": {"type": "integer", "minimum": 1, "maximum": profiles.MAX_PER_PAGE},
-                "total": NON_NEGATIVE,
-                "sort": {"type": "string", "enum": list(videos.SORTS)},
-                "order": {"type": "string", "enum": ["asc", "desc"]},
-            }
-        ),
-        "PopulationMap": _object(
-            {
-                "ids": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-                "x": {"type": "array", "items": {"type": "number"}},
-                "y": {"type": "array", "items": {"type": "number"}},
-                "username": _strings(),
-                "dominant": _strings("Dominant interest, or Unclassified."),
-                "top": {
-                    "type": "array",
-                    "items": {
-                        "type": "array",
-                        "items": {"type": "integer", "minimum": 0},
-                        "minItems": 2,
-                        "maxItems": 2,
-                    },
-                    "description": "Each point's two largest interests, as indices into "
-                    "`categories` (of equal shares, the first in the taxonomy).",
-                },
-                "top_shares": {
-                    "type": "array",
-                    "items": {
-                        "type": "array",
-                        "items": {"type": "integer", "minimum": 0, "maximum": 100},
-                        "minItems": 2,
-                        "maxItems": 2,
-                    },
-                    "description": "Their shares in whole per cent (0: no such interest).",
-                },
-                "categories": _strings("The taxonomy, in the order `top` indexes."),
-                "platform": {"type": "array", "items": PLATFORM},
-                "cluster": {
-                    "type": "array",
-                    "items": {"type": "integer", "minimum": 0},
-                    "description": "Index into `clusters`.",
-                },
-                "clusters": _strings("Each cluster named by its two largest interests."),
-                "cluster_sizes": {
-                    "type": "array",
-                    "items": NON_NEGATIVE,
-                    "description": "How many profiles each cluster has, every profile counted.",
-                },
-                "total": {
-                    **NON_NEGATIVE,
-                    "description": "How many profiles there are. Past "
-                    f"{population_map.MAX_POINTS:,} the arrays hold an even sample of them.",
-                },
-            },
-            description="Parallel arrays, one entry per profile drawn: the first two principal "
-            "components of the interest vectors, and a k-means cluster. Every profile is drawn "
-            f"up to {population_map.MAX_POINTS:,}; past that, an even sample of that size.",
-        ),
-        "Categories": _object(
-            {"categories": _strings("The taxonomy in vector order, Other last.")}
-        ),
-        "Health": _object(
-            {
-                "status": {"type": "string", "enum": ["ok", "degraded"]},
-                "database": {"type": "string", "enum": ["ok", "unavailable"]},
-                "version": {"type": "string"},
-            },
-            required=["status", "database"],
-        ),
-        "OpenApiDocument": {
-            "type": "object",
-            "required": ["openapi", "info", "paths"],
-            "properties": {"openapi": {"type": "string"}, "info": {"type": "object"}},
-            "description": "This document.",
-        },
-    }
+def component_schemas(min_likes: int) -> dict:
+    """Every schema the document names, from the pydantic models (api/schemas.py, the payload
+    models of services/ingestion/validation.py), in the models' order."""
+    _keys, top = models_json_schema(
+        [(model, "validation") for model in schemas.DOCUMENTED],
+        ref_template="#/components/schemas/{model}",
+        schema_generator=_Generator,
+    )
+    found = _tidy(top["$defs"])
+    likes = found["Payload"]["properties"]["number_of_likes"]
+    likes["minimum"] = min_likes
+    likes["description"] = (
+        "At least the server's minimum (TOKER_MIN_LIKES), or the payload is rejected with a "
+        "422 that says how many it has and needs."
+    )
+    order = ["Platform"] + [model.__name__ for model in schemas.DOCUMENTED]
+    return {name: found[name] for name in order}
 
 
 # --- parameters -------------------------------------------------------------------------------
 
 
-def _query(name: str, schema: dict, description: str, **extra) -> dict:
-    return {"name": name, "in": "query", "schema": schema, "description": description, **extra}
+def query_parameters(model: type[queries.Query]) -> list[dict]:
+    """The query parameters of one kind of request, from its model (webapp/queries.py)."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field in schema["properties"].items():
+        field = _plain(field)
+        parameter = {
+            "name": name,
+            "in": "query",
+            "schema": field,
+            "description": field.pop("description"),
+        }
+        if name in required:
+            parameter["required"] = True
+        if name in model.repeated:
+            parameter.update(style="form", explode=True)
+        parameters.append(parameter)
+    return parameters
+
+
+def _plain(field: dict) -> dict:
+    """A field's schema as a parameter's: no title, and an optional value (anyOf X or null)
+    is X, since a parameter left out is simply absent."""
+    field = {key: value for key, value in field.items() if key != "title"}
+    choices = field.pop("anyOf", None)
+    if choices:
+        kept = [choice for choice in choices if choice != {"type": "null"}]
+        if len(kept) == 1:
+            field = {**kept[0], **field}
+        else:
+            field["anyOf"] = kept
+    if field.get("default") is None:
+        field.pop("default", None)
+    return field
 
 
 def _parameters() -> dict:
-    order = {"type": "string", "enum": ["asc", "desc"]}
     return {
         "ProfileId": {
             "name": "profile_id",
@@ -549,56 +171,6 @@ def _parameters() -> dict:
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PROFILE_ID},
             "description": "The profile's id.",
         },
-        "ProfileQuery": _query(
-            "q",
-            {"type": "string", "maxLength": profiles.MAX_QUERY_LENGTH},
-            "Text in the username or pseudonym, case-insensitive.",
-        ),
-        "PlatformFilter": _query("platform", PLATFORM, "Only this platform."),
-        "ProfileSort": _query(
-            "sort",
-            {"type": "string", "enum": list(profiles.SORTS), "default": profiles.DEFAULT_SORT},
-            "Sort key; short names are aliases (followers = followers_count).",
-        ),
-        "ProfileOrder": _query(
-            "order",
-            order,
-            "Sort direction; ascending by default for username and platform, else descending.",
-        ),
-        "Page": _query(
-            "page",
-            {"type": "integer", "minimum": 1, "maximum": profiles.MAX_PAGE, "default": 1},
-            "Page number, from 1.",
-        ),
-        "PerPage": _query(
-            "per_page",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": profiles.MAX_PAGE,
-                "default": profiles.DEFAULT_PER_PAGE,
-            },
-            f"Items per page; more than {profiles.MAX_PER_PAGE} are served as "
-            f"{profiles.MAX_PER_PAGE}.",
-        ),
-        "InterestFilter": _query(
-            "interest",
-            {
-                "type": "array",
-                "items": {"type": "string", "pattern": INTEREST_PATTERN},
-                "maxItems": profiles.MAX_INTEREST_FILTERS,
-            },
-            "Category:minimum share (0 to 1), repeatable: interest=Music:0.3&interest=Dance:0.1 "
-            "keeps profiles with at least 30% Music and 10% Dance. A bare category means any "
-            "share above 0. Category names are matched case-insensitively.",
-            style="form",
-            explode=True,
-        ),
-        "K": _query(
-            "k",
-            {"type": "integer", "minimum": 1, "maximum": similarity.MAX_K, "default": 10},
-            "How many to return.",
-        ),
     }
 
 
@@ -701,7 +273,6 @@ def _param(name: str) -> dict:
     return ref("parameters", name)
 
 
-LIST_FILTERS = ("ProfileQuery", "PlatformFilter", "InterestFilter", "ProfileSort", "ProfileOrder")
 STORED = {
     "Location": {"description": "The profile's address in the API.", "schema": {"type": "string"}}
 }
@@ -743,7 +314,7 @@ def _paths() -> dict:
                     "200": _json("ProfileList", "One page and the total count."),
                     **_errors(("400", "BadParameter")),
                 },
-                [_param(name) for name in LIST_FILTERS] + [_param("Page"), _param("PerPage")],
+                query_parameters(queries.ProfileListQuery),
             ),
             "post": _operation(
                 "create_profile",
@@ -790,14 +361,7 @@ def _paths() -> dict:
                     },
                     **_errors(("400", "BadParameter")),
                 },
-                [_param(name) for name in LIST_FILTERS]
-                + [
-                    _query(
-                        "format",
-                        {"type": "string", "enum": list(export.FORMATS), "default": "csv"},
-                        "The file format.",
-                    )
-                ],
+                query_parameters(queries.ExportQuery),
             ),
         },
         "/api/v1/profiles/nearest": {
@@ -811,23 +375,7 @@ def _paths() -> dict:
                     "200": _json("NearestProfiles", "Closest first."),
                     **_errors(("400", "BadParameter")),
                 },
-                [
-                    _query(
-                        "mix",
-                        {
-                            "type": "array",
-                            "items": {"type": "string", "pattern": MIX_PATTERN},
-                            "minItems": 1,
-                        },
-                        "Category:weight (0 to 1), repeatable: mix=Music:0.6&mix=Dance:0.4. At "
-                        "least one weight must be above 0.",
-                        required=True,
-                        style="form",
-                        explode=True,
-                    ),
-                    _param("K"),
-                    _param("PlatformFilter"),
-                ],
+                query_parameters(queries.NearestQuery),
             ),
         },
         "/api/v1/profiles/{profile_id}": {
@@ -874,7 +422,7 @@ def _paths() -> dict:
                     "200": _json("SimilarProfiles", "Most similar first."),
                     **_errors(("400", "BadParameter"), ("404", "NotFound")),
                 },
-                profile_id + [_param("K"), _param("PlatformFilter")],
+                profile_id + query_parameters(queries.SimilarQuery),
             ),
         },
         "/api/v1/profiles/{profile_id}/recommendations": {
@@ -888,19 +436,7 @@ def _paths() -> dict:
                     "200": _json("Recommendations", "Best first."),
                     **_errors(("400", "BadParameter"), ("404", "NotFound")),
                 },
-                profile_id
-                + [
-                    _query(
-                        "k",
-                        {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": recommendations.MAX_K,
-                            "default": 10,
-                        },
-                        "How many videos to return.",
-                    )
-                ],
+                profile_id + query_parameters(queries.RecommendationsQuery),
             ),
         },
         "/api/v1/videos": {
@@ -914,41 +450,7 @@ def _paths() -> dict:
                     "200": _json("VideoList", "One page and the total count."),
                     **_errors(("400", "BadParameter")),
                 },
-                [
-                    _query(
-                        "q",
-                        {"type": "string", "maxLength": videos.MAX_QUERY},
-                        "Text in the caption or hashtags, case-insensitive.",
-                    ),
-                    _query(
-                        "hashtag",
-                        {"type": "string"},
-                        "Only videos with this hashtag (the leading # is optional).",
-                    ),
-                    _param("PlatformFilter"),
-                    _query(
-                        "category",
-                        {"type": "string", "enum": list(CATEGORIES)},
-                        "Only videos in this category (case-insensitive).",
-                    ),
-                    _query(
-                        "min_score",
-                        {"type": "number", "minimum": 0, "maximum": 100, "default": 0},
-                        "Only videos with at least this engagement score.",
-                    ),
-                    _query(
-                        "sort",
-                        {"type": "string", "enum": list(videos.SORTS), "default": "score"},
-                        "Sort key: score, profiles (who liked or shared it), posted, likes.",
-                    ),
-                    _query(
-                        "order",
-                        {"type": "string", "enum": ["asc", "desc"], "default": "desc"},
-                        "Sort direction.",
-                    ),
-                    _param("Page"),
-                    _param("PerPage"),
-                ],
+                query_parameters(queries.VideoListQuery),
             ),
         },
         "/api/v1/map": {
@@ -962,18 +464,7 @@ def _paths() -> dict:
                     "200": _json("PopulationMap", "One entry per profile in each array."),
                     **_errors(("400", "BadParameter")),
                 },
-                [
-                    _query(
-                        "k",
-                        {
-                            "type": "integer",
-                            "minimum": 2,
-                            "maximum": population_map.MAX_CLUSTERS,
-                            "default": 6,
-                        },
-                        "How many clusters.",
-                    )
-                ],
+                query_parameters(queries.MapQuery),
             ),
         },
         "/api/v1/connect": {
@@ -1016,8 +507,9 @@ def _paths() -> dict:
                 "api_docs",
                 "service",
                 "API documentation page",
-                "This document rendered as an HTML page, every operation grouped by tag. "
-                "A page for people: without valid credentials it sends the browser to sign in.",
+                "This document in Swagger UI, every operation grouped by tag, each one to "
+                "read and try. A page for people: without a signed-in session it sends the "
+                "browser to sign in (an API token does not sign in to pages).",
                 {
                     "200": {
                         "description": "The page.",
@@ -1079,6 +571,16 @@ def _connect_failures() -> dict:
     }
 
 
+def resolve(document: dict, item: dict) -> dict:
+    """Follow a local $ref (#/components/...) to the object it names."""
+    while "$ref" in item:
+        node = document
+        for part in item["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        item = node
+    return item
+
+
 def build_document(version: str, min_likes: int = 100) -> dict:
     """The OpenAPI 3.1 document of the JSON API, for a Toker version and its likes minimum."""
     return {
@@ -1106,12 +608,6 @@ def build_document(version: str, min_likes: int = 100) -> dict:
             },
             "parameters": _parameters(),
             "responses": {**_responses(), **_connect_failures()},
-            "schemas": {
-                **_problem_schemas(),
-                **_payload_schemas(min_likes),
-                **_profile_schemas(),
-                **_look_alike_schemas(),
-                **_catalogue_schemas(),
-            },
+            "schemas": component_schemas(min_likes),
         },
     }

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import text
 from werkzeug.exceptions import BadRequest
 
+from .. import queries
 from ..errors import Problem
 from ..extensions import db
 from ..security import current_actor, record_action, requires
@@ -19,9 +20,8 @@ from ..services.ingestion.connectors import (
     ConnectorTimeout,
     MalformedResponse,
 )
-from ..services.ingestion.platforms import PLATFORMS
 from ..services.ingestion.taxonomy import CATEGORIES
-from ..services.ingestion.validation import MAX_USER_ID
+from . import schemas
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
@@ -74,16 +74,12 @@ def _json_error() -> str:
     return "it could not be read."
 
 
-def _platform_from(body: dict) -> str:
-    platform = body.get("platform")
-    if not isinstance(platform, str) or platform not in PLATFORMS:
-        msg = (
-            "is required"
-            if platform is None
-            else f"must be one of {', '.join(PLATFORMS)}, not {platform!r}"
-        )
-        raise _invalid_body("platform", msg)
-    return platform
+def _body(model: type[schemas.Body]) -> schemas.Body:
+    """The request body checked through its model; a located 422 for a field it refuses."""
+    try:
+        return model.parse(_json_body())
+    except schemas.InvalidBody as error:
+        raise _invalid_body(error.loc, error.msg) from None
 
 
 def _profile_or_404(profile_id: int):
@@ -113,8 +109,8 @@ def _outcome_response(outcome: onboarding.Outcome):
     return body, status, {"Location": location}
 
 
-@bp.errorhandler(profiles.BadQuery)
-def _bad_query(error: profiles.BadQuery):
+@bp.errorhandler(queries.BadQuery)
+def _bad_query(error: queries.BadQuery):
     return Problem(
         400,
         "Bad Request",
@@ -127,19 +123,14 @@ def _bad_query(error: profiles.BadQuery):
 @bp.get("/profiles")
 def list_profiles():
     """A page of profiles: q, platform, sort, order, page, per_page."""
-    query = profiles.parse_list_query(request.args)
-    return profiles.list_profiles(query)
+    return profiles.list_profiles(queries.list_query(request.args))
 
 
 @bp.get("/profiles/export")
 def export_profiles():
     """The list's matches (q, platform, interest, sort, order) as CSV or JSON, all pages."""
-    query = profiles.parse_list_query(request.args)
-    fmt = request.args.get("format", "csv")
-    if fmt not in export.FORMATS:
-        raise profiles.BadQuery(
-            "format", f"must be one of {', '.join(export.FORMATS)}, not {fmt!r}"
-        )
+    parsed = queries.ExportQuery.parse(request.args)
+    query, fmt = parsed.query(), parsed.format
     if fmt == "csv":
         body, mimetype = export.csv_lines(query), "text/csv"
     else:
@@ -166,49 +157,35 @@ def get_vector(profile_id: int):
 def similar(profile_id: int):
     """The k most similar profiles by cosine of interest vectors (k <= 100, optional platform)."""
     _profile_or_404(profile_id)
-    k = profiles.int_arg(request.args, "k", 10, 1, similarity.MAX_K)
-    platform = profiles.platform_arg(request.args)
-    return {"items": similarity.similar_profiles(profile_id, k, platform)}
+    query = queries.SimilarQuery.parse(request.args)
+    return {"items": similarity.similar_profiles(profile_id, query.k, query.platform)}
 
 
 @bp.get("/profiles/<int:profile_id>/recommendations")
 def recommendations_for(profile_id: int):
     """Videos the profile has not liked or shared, ranked by interest, recency, engagement."""
     _profile_or_404(profile_id)
-    k = profiles.int_arg(request.args, "k", 10, 1, recommendations.MAX_K)
-    return {"items": recommendations.recommend(profile_id, k)}
+    query = queries.RecommendationsQuery.parse(request.args)
+    return {"items": recommendations.recommend(profile_id, query.k)}
 
 
 @bp.get("/profiles/nearest")
 def nearest():
     """Profiles closest to a mix of interests: mix=Music:0.6&mix=Dance:0.4 (k, platform)."""
-    mix: dict[str, float] = {}
-    for entry in request.args.getlist("mix"):
-        try:
-            category, weight = profiles.parse_interest(entry)
-        except profiles.BadQuery as error:
-            raise profiles.BadQuery("mix", error.message) from None
-        mix[category] = weight
-    if not any(mix.values()):
-        raise profiles.BadQuery(
-            "mix", "give at least one category with a weight above 0, like mix=Music:0.5"
-        )
-    k = profiles.int_arg(request.args, "k", 10, 1, similarity.MAX_K)
-    platform = profiles.platform_arg(request.args)
-    return {"items": similarity.nearest_to_mix(mix, k, platform)}
+    query = queries.NearestQuery.parse(request.args)
+    return {"items": similarity.nearest_to_mix(query.weights(), query.k, query.platform)}
 
 
 @bp.get("/videos")
 def list_videos():
     """The video catalogue: q, hashtag, platform, category, min_score, sort, order, paging."""
-    return videos.search(request.args)
+    return videos.search(queries.video_query(request.args))
 
 
 @bp.get("/map")
 def population_map_data():
     """Every profile as a map point: PCA position, platform, dominant interest, cluster (k)."""
-    k = profiles.int_arg(request.args, "k", 6, 2, population_map.MAX_CLUSTERS)
-    return population_map.population_map(k)
+    return population_map.population_map(queries.MapQuery.parse(request.args).k)
 
 
 @bp.delete("/profiles/<int:profile_id>")
@@ -224,18 +201,8 @@ def delete_profile(profile_id: int):
 @requires("analyst")
 def connect():
     """Run the onboarding pipeline for {"platform", "user_id"?}."""
-    body = _json_body()
-    platform = _platform_from(body)
-    user_id = body.get("user_id")
-    if user_id is not None:
-        if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id >= 0:
-            user_id = str(user_id)
-        if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID:
-            msg = f"must be a string of 1 to {MAX_USER_ID} characters"
-            raise _invalid_body("user_id", msg)
-        if "\x00" in user_id:
-            raise _invalid_body("user_id", "must not contain a NUL character (\\u0000)")
-        user_id = user_id.strip()
+    body = _body(schemas.ConnectRequest)
+    platform, user_id = str(body.platform), body.user_id
     try:
         outcome = onboarding.connect_account(platform, user_id, onboarding.Audit(current_actor()))
     except ConnectorError as error:
@@ -267,12 +234,9 @@ def _platform_problem(error: ConnectorError) -> Problem:
 @requires("analyst")
 def create_profile():
     """Store a payload given directly: {"platform", "payload"}."""
-    body = _json_body()
-    platform = _platform_from(body)
-    if "payload" not in body:
-        raise _invalid_body("payload", "is required")
+    body = _body(schemas.StoreRequest)
     outcome = onboarding.submit_payload(
-        platform, body["payload"], onboarding.Audit(current_actor())
+        str(body.platform), body.payload, onboarding.Audit(current_actor())
     )
     return _outcome_response(outcome)
 

@@ -16,6 +16,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from .. import queries
 from ..extensions import db
 from ..security import current_actor, record_action, requires
 from ..services.analytics import overview, recommendations, similarity
@@ -112,8 +113,8 @@ def profile_list():
                 abort(400, description="The minimum interest share must be a number (per cent).")
             args.add("interest", f"{category}:{share:g}")
     try:
-        query = profiles.parse_list_query(args)
-    except profiles.BadQuery as error:
+        query = queries.list_query(args)
+    except queries.BadQuery as error:
         abort(400, description=str(error))
     if query.sort not in {key for key, _, _ in TABLE_COLUMNS if key} | {"updated"}:
         query = profiles.ListQuery(
@@ -257,8 +258,8 @@ def like():
 def video_list():
     """The video catalogue page; htmx asks for the table alone."""
     try:
-        result = videos.search(request.args)
-    except profiles.BadQuery as error:
+        result = videos.search(queries.video_query(request.args))
+    except queries.BadQuery as error:
         abort(400, description=str(error))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page_or_partial(

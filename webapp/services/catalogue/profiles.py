@@ -3,7 +3,6 @@
 import threading
 import weakref
 from collections import Counter, OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +22,6 @@ from ...models import (
 from ..accounts import audit
 from ..analytics import similarity
 from ..ingestion import storage
-from ..ingestion.platforms import PLATFORMS
 from ..ingestion.storage import unpack_vector
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
 from ..ingestion.validation import STAT_FIELDS
@@ -80,15 +78,6 @@ SUMMARY_COLUMNS = (
 SUMMARY_NAMES = tuple(column.key for column in SUMMARY_COLUMNS)
 
 
-class BadQuery(ValueError):
-    """A query parameter is not acceptable; `param` names it."""
-
-    def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.message = message
-
-
 @dataclass(frozen=True)
 class ListQuery:
     """A parsed, checked request for a page of profiles."""
@@ -104,92 +93,6 @@ class ListQuery:
 
 
 MAX_INTEREST_FILTERS = 5
-_CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
-
-
-def parse_interest(text: str) -> tuple[str, float]:
-    """'Music:0.3' -> ('Music', 0.3); the category is matched case-insensitively."""
-    name, sep, share = text.rpartition(":")
-    if not sep:
-        name, share = text, "0"
-    category = _CATEGORY_BY_LOWER.get(name.strip().lower())
-    if category is None:
-        raise BadQuery("interest", f"{name.strip()!r} is not a category; see /api/v1/categories")
-    try:
-        minimum = float(share)
-    except ValueError:
-        raise BadQuery("interest", f"the minimum share in {text!r} must be a number") from None
-    if not 0 <= minimum <= 1 or minimum != minimum:
-        raise BadQuery("interest", f"the minimum share in {text!r} must be between 0 and 1")
-    return category, minimum
-
-
-def _interest_args(args: Mapping) -> list[str]:
-    values = args.getlist("interest") if hasattr(args, "getlist") else [args.get("interest")]
-    return [value for value in values if value]
-
-
-def _positive_int(args: Mapping, name: str, default: int) -> int:
-    text = args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise BadQuery(name, f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise BadQuery(name, f"must be 1 or more, not {value}")
-    return value
-
-
-def platform_arg(args: Mapping) -> str | None:
-    """The optional `platform` parameter, checked; raise BadQuery."""
-    platform = args.get("platform") or None
-    if platform is not None and platform not in PLATFORMS:
-        raise BadQuery("platform", f"must be one of {', '.join(PLATFORMS)}, not {platform!r}")
-    return platform
-
-
-def int_arg(args: Mapping, name: str, default: int, low: int, high: int) -> int:
-    """A whole-number parameter within [low, high]; raise BadQuery naming it."""
-    text = args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise BadQuery(name, f"must be a whole number from {low} to {high}, not {text!r}")
-    return value
-
-
-def parse_list_query(args: Mapping) -> ListQuery:
-    """Check list parameters (q, platform, interest, sort, order, page, per_page); raise BadQuery.
-
-    `interest` may repeat: interest=Music:0.3&interest=Dance:0.1 keeps profiles whose Music
-    share is at least 0.3 and whose Dance share is at least 0.1.
-    """
-    q = (args.get("q") or "").strip()
-    if len(q) > MAX_QUERY_LENGTH:
-        raise BadQuery("q", f"is too long ({len(q)} characters, at most {MAX_QUERY_LENGTH})")
-    platform = platform_arg(args)
-    sort = args.get("sort") or DEFAULT_SORT
-    if sort not in SORTS:
-        raise BadQuery("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
-    order = args.get("order") or ("asc" if sort in ("username", "platform") else "desc")
-    if order not in ("asc", "desc"):
-        raise BadQuery("order", f"must be 'asc' or 'desc', not {order!r}")
-    page = _positive_int(args, "page", 1)
-    if page > MAX_PAGE:
-        raise BadQuery("page", f"must be at most {MAX_PAGE}")
-    # per_page above the cap is served at the cap rather than refused.
-    per_page = min(_positive_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
-    texts = _interest_args(args)
-    if len(texts) > MAX_INTEREST_FILTERS:
-        raise BadQuery("interest", f"at most {MAX_INTEREST_FILTERS} interest filters")
-    interests = tuple(sorted(dict(parse_interest(text) for text in texts).items()))
-    return ListQuery(q, platform, sort, order, page, per_page, interests)
 
 
 # Walking the sort order's index and testing each profile fills a page sooner than fetching
@@ -576,7 +479,7 @@ VIDEO_PAGE = 10
 def profile_videos(profile_id: int, kind: str, page: int = 1, per_page: int = VIDEO_PAGE) -> dict:
     """One page of a profile's liked or shared videos in the order the platform gave them."""
     if kind not in ("liked", "shared"):
-        raise BadQuery("kind", f"must be 'liked' or 'shared', not {kind!r}")
+        raise ValueError(f"kind must be 'liked' or 'shared', not {kind!r}")
     page = max(1, page)
     code = LINK_KINDS[kind]
     base = select(ProfileVideo).where(

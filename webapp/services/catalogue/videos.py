@@ -7,14 +7,15 @@ every write of links) and its search text, indexed by the database's own trigram
 shows every committed write at once.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ...extensions import db
 from ...models import Video, VideoCategory, VideoStats
-from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX, normalise_hashtag
+from ..ingestion.taxonomy import CATEGORY_INDEX
 from . import search as text_search
-from .profiles import MAX_PER_PAGE, BadQuery, int_arg, platform_arg
 
 PROFILE_COUNT = func.coalesce(VideoStats.profile_count, 0)
 SORTS = {
@@ -56,42 +57,27 @@ def _in_category(category: str, counting: bool):
     return members.where(VideoCategory.video_pk == Video.id).exists()
 
 
-def _number(args, name: str, default: float, low: float, high: float) -> float:
-    text = args.get(name)
-    if text in (None, ""):
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadQuery(name, f"must be a number, not {text!r}") from None
-    if not low <= value <= high:
-        raise BadQuery(name, f"must be from {low:g} to {high:g}")
-    return value
+@dataclass(frozen=True)
+class VideoQuery:
+    """A checked request for a page of the catalogue (queries.VideoListQuery makes one)."""
+
+    q: str = ""  # lower-cased caption or hashtag text
+    hashtag: str | None = None  # normalised, without the #
+    platform: str | None = None
+    category: str | None = None
+    min_score: float = 0.0
+    sort: str = "score"
+    order: str = "desc"
+    page: int = 1
+    per_page: int = 20
 
 
-def search(args) -> dict:
-    """A page of videos: q (caption or hashtag text), hashtag, platform, category, min_score,
+def search(query: VideoQuery) -> dict:
+    """A page of videos: caption or hashtag text, hashtag, platform, category, min_score,
     sort (score, profiles, posted, likes), order, page, per_page."""
-    q = (args.get("q") or "").strip().lower()
-    if len(q) > MAX_QUERY:
-        raise BadQuery("q", f"is too long (at most {MAX_QUERY} characters)")
-    hashtag = normalise_hashtag(args.get("hashtag") or "") if args.get("hashtag") else None
-    platform = platform_arg(args)
-    category = args.get("category") or None
-    if category is not None:
-        matches = [c for c in CATEGORIES if c.lower() == category.strip().lower()]
-        if not matches:
-            raise BadQuery("category", f"{category!r} is not a category")
-        category = matches[0]
-    min_score = _number(args, "min_score", 0.0, 0.0, 100.0)
-    sort = args.get("sort") or "score"
-    if sort not in SORTS:
-        raise BadQuery("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
-    order = args.get("order") or "desc"
-    if order not in ("asc", "desc"):
-        raise BadQuery("order", f"must be 'asc' or 'desc', not {order!r}")
-    page = int_arg(args, "page", 1, 1, 1_000_000)
-    per_page = min(int_arg(args, "per_page", 20, 1, 10**6), MAX_PER_PAGE)
+    q, hashtag, platform, category = query.q, query.hashtag, query.platform, query.category
+    min_score, sort, order = query.min_score, query.sort, query.order
+    page, per_page = query.page, query.per_page
 
     conditions = []
     if min_score > 0:

@@ -14,6 +14,7 @@ from pydantic import (
     Strict,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -68,7 +69,20 @@ def _video_id(value: Any) -> str:
     return value
 
 
-VideoId = Annotated[str, BeforeValidator(_video_id)]
+VideoId = Annotated[
+    str,
+    BeforeValidator(_video_id),
+    WithJsonSchema(
+        {
+            "type": ["string", "integer"],
+            "minLength": 1,
+            "maxLength": MAX_VIDEO_ID,
+            "minimum": 0,
+            "description": f"1 to {MAX_VIDEO_ID} characters after trimming, or a whole number; "
+            "unique within its list.",
+        }
+    ),
+]
 
 
 def _timestamp(value: str) -> datetime:
@@ -83,11 +97,21 @@ def _timestamp(value: str) -> datetime:
 
 
 # Parsed by datetime.fromisoformat: several times cheaper than the generic datetime schema.
-Timestamp = Annotated[str, Strict(), StringConstraints(max_length=40), AfterValidator(_timestamp)]
+Timestamp = Annotated[
+    str,
+    Strict(),
+    StringConstraints(max_length=40),
+    AfterValidator(_timestamp),
+    Field(
+        json_schema_extra={"format": "date-time"},
+        description="ISO 8601 date and time; without an offset it is UTC.",
+    ),
+]
 
 
 class Video(BaseModel):
-    """One liked or shared video as the platform reports it."""
+    """One liked or shared video as the platform reports it. Unknown fields are kept in the
+    raw payload but ignored, up to 16 KiB of them in the whole payload."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -114,7 +138,10 @@ class Video(BaseModel):
 
 
 class Payload(BaseModel):
-    """A whole account as a platform connector returns it."""
+    """A whole account as a platform connector returns it, accepted or rejected whole: a
+    rejection is a 422 that lists every problem. Beyond the types, video ids must be unique
+    within each list, and whole numbers are written without a fraction (1500, not 1500.0).
+    Strings are trimmed."""
 
     model_config = ConfigDict(extra="ignore")
 

@@ -1,0 +1,468 @@
+"""The JSON API's bodies and answers as pydantic models: the one description of their shapes.
+
+Request bodies are validated through these models (api/routes.py); the OpenAPI document's
+schemas are generated from them (api/openapi.py), with the payload models of
+services/ingestion/validation.py and the query models of webapp/queries.py. The answers are
+built by the services as plain data for speed; the document's schemas for them come from the
+models below, and the Schemathesis tests check every answer against the document.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ..services.analytics import population_map
+from ..services.catalogue import profiles, videos
+from ..services.ingestion.platforms import PLATFORMS
+from ..services.ingestion.processing import TOP_HASHTAGS_KEPT
+from ..services.ingestion.taxonomy import CATEGORIES
+from ..services.ingestion.validation import MAX_COUNT, MAX_USER_ID, Payload, Video
+
+TOP_SHOWN = 5
+
+Platform = StrEnum("Platform", [(name, name) for name in PLATFORMS])
+Platform.__doc__ = "A platform Toker connects to."
+
+NonNegative = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Share = Annotated[float, Field(ge=0, le=1)]
+ProfileId = Annotated[int, Field(ge=1)]
+Timestamp = Annotated[
+    str,
+    Field(description="ISO 8601 date and time in UTC (SQLite-backed servers omit the offset)."),
+]
+Dominant = Annotated[
+    str | None,
+    Field(description="The largest interest; null when no video could be classified."),
+]
+
+
+class Answer(BaseModel):
+    """An answer's shape: exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- problems (RFC 9457) ---------------------------------------------------------------------
+
+
+class ProblemError(Answer):
+    """One located problem."""
+
+    loc: str = Field(
+        description="Where the problem is: a parameter name or a path into the body like "
+        "liked_videos[3].likes; empty for the body as a whole."
+    )
+    msg: str = Field(description="What is wrong there.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem (application/problem+json). Extension members may follow, like
+    `platform` and `user_id` on a rejected payload."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="urn:toker:problem:<kind>, or about:blank for plain HTTP errors.")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="What went wrong, in words.")
+    errors: list[ProblemError] = Field(None)
+
+
+class ValidationProblem(Problem):
+    """A rejected body or payload: `errors` lists every problem at once. A payload rejected by
+    the rules also names its `platform` and `user_id`."""
+
+    errors: list[ProblemError]
+    platform: Platform = Field(None)
+    user_id: str | None = None
+
+
+class PlatformProblem(Problem):
+    """The platform failed the onboarding pipeline."""
+
+    attempts: int = Field(None, ge=1, description="How many times the platform was asked.")
+    retry_after: int = Field(
+        None, ge=1, description="Seconds to wait, as in the Retry-After header."
+    )
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+class InvalidBody(ValueError):
+    """A body field is not acceptable: `loc` names it, `msg` says what is wrong."""
+
+    def __init__(self, loc: str, msg: str):
+        super().__init__(f"{loc}: {msg}")
+        self.loc = loc
+        self.msg = msg
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid_body", "{message}", {"message": message})
+
+
+class Body(BaseModel):
+    """A request body's fields; fields the body does not name are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @classmethod
+    def parse(cls, body: dict):
+        """The checked body; InvalidBody naming the first unacceptable field."""
+        try:
+            return cls.model_validate(body)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            loc = ".".join(str(part) for part in first["loc"])
+            if first["type"] == "missing":
+                raise InvalidBody(loc, "is required") from None
+            raise InvalidBody(loc, first.get("ctx", {}).get("message") or first["msg"]) from None
+
+
+def _platform(value: Any) -> str:
+    if value is None:
+        raise _refuse("is required")
+    if not isinstance(value, str) or value not in PLATFORMS:
+        raise _refuse(f"must be one of {', '.join(PLATFORMS)}, not {value!r}")
+    return value
+
+
+class ConnectRequest(Body):
+    """POST /api/v1/connect."""
+
+    platform: Platform
+    user_id: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "type": ["string", "integer", "null"],
+                "pattern": r"\S",
+                "maxLength": MAX_USER_ID,
+                "minimum": 0,
+            }
+        ),
+    ] = Field(
+        None,
+        description="The account to connect; a new random account when left out. The same "
+        "platform and user id always give the same account.",
+    )
+
+    _platform = field_validator("platform", mode="before")(_platform)
+
+    @field_validator("user_id", mode="before")
+    @classmethod
+    def _user_id(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            value = str(value)
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID:
+            raise _refuse(f"must be a string of 1 to {MAX_USER_ID} characters")
+        if "\x00" in value:
+            raise _refuse("must not contain a NUL character (\\u0000)")
+        return value.strip()
+
+
+class StoreRequest(Body):
+    """POST /api/v1/profiles: the payload is checked whole by the pipeline, which lists every
+    problem at once."""
+
+    platform: Platform
+    # Documented as the Payload schema (api/openapi.py swaps the marker for a reference).
+    payload: Any = Field(json_schema_extra={"x-schema": "Payload"})
+
+    _platform = field_validator("platform", mode="before")(_platform)
+
+
+# --- profiles ----------------------------------------------------------------------------------
+
+
+class _Identity(Answer):
+    id: ProfileId
+    platform: Platform
+    user_id: str
+    username: str
+    user_pseudo: str
+    verified: bool
+    followers_count: Count
+    following_count: Count
+    likes_count: Count
+    videos_count: Count
+    number_of_comments: Count
+    number_of_likes_on_own_videos: Count
+    number_of_likes: Count
+    number_of_shares: Count
+
+
+class ProfileSummary(_Identity):
+    """One row of the profile list."""
+
+    liked_count: NonNegative
+    shared_count: NonNegative
+    unclassified_count: NonNegative
+    dominant_interest: Dominant
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProfileList(Answer):
+    items: list[ProfileSummary]
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative
+
+
+class StoredVideo(BaseModel):
+    """A video as the payload gave it (video_id as a string); categories and hashtags are the
+    raw ones, before cleaning."""
+
+    model_config = ConfigDict(extra="allow")
+
+    video_id: str
+    categories: list[str] | None = Field(None)
+    hashtags: list[str] | None = Field(None)
+    likes: NonNegative
+    comments: NonNegative
+    shares: NonNegative
+    caption: str | None = Field(None)
+    posted_at: str | None = Field(None)
+
+
+Interest = create_model(
+    "Interest",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="Category -> share of interest, in taxonomy order; sums to 1, or all zeros when "
+    "nothing was classified.",
+    **{name: (Share, ...) for name in CATEGORIES},
+)
+
+
+class TopCategory(Answer):
+    category: str
+    weight: float = Field(ge=0)
+
+
+class TopHashtag(Answer):
+    hashtag: str
+    count: int = Field(ge=1)
+
+
+class ProfileDetail(_Identity):
+    """One profile: its payload fields, interest vector and top lists."""
+
+    liked_videos: list[StoredVideo]
+    shared_videos: list[StoredVideo]
+    interest: Interest
+    dominant_interest: Dominant
+    top_categories: list[TopCategory] = Field(max_length=TOP_SHOWN)
+    top_hashtags: list[TopHashtag] = Field(max_length=min(TOP_SHOWN, TOP_HASHTAGS_KEPT))
+    unclassified_count: NonNegative
+    sync_count: int = Field(ge=1, description="1 when created, one more on every re-sync.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class StoreResult(Answer):
+    status: Literal["created", "updated"]
+    profile: ProfileDetail
+
+
+class Vector(Answer):
+    categories: list[str] = Field(
+        min_length=len(CATEGORIES),
+        max_length=len(CATEGORIES),
+        description="The taxonomy, in order.",
+    )
+    weights: list[Share] = Field(
+        min_length=len(CATEGORIES),
+        max_length=len(CATEGORIES),
+        description="The interest weights in the same order.",
+    )
+
+
+# --- look-alikes -------------------------------------------------------------------------------
+
+
+class NearestProfile(Answer):
+    id: ProfileId
+    username: str
+    platform: Platform
+    score: float = Field(description="Cosine of the interest vectors.")
+
+
+class SimilarityBreakdown(Answer):
+    interest_cosine: float
+    hashtag_jaccard: float = Field(
+        ge=0, le=1, description="Overlap of the two profiles' top 5 hashtags."
+    )
+
+
+class SimilarProfile(NearestProfile):
+    breakdown: SimilarityBreakdown
+
+
+class SimilarProfiles(Answer):
+    items: list[SimilarProfile]
+
+
+class NearestProfiles(Answer):
+    items: list[NearestProfile]
+
+
+class Recommendation(Answer):
+    video_id: str
+    platform: Platform
+    score: float = Field(description="0.6 x interest + 0.2 x recency + 0.2 x engagement.")
+    interest: float = Field(description="Cosine with the profile.")
+    recency: Share
+    engagement: Share
+    engagement_score: float = Field(ge=0, le=100)
+    categories: list[str]
+    hashtags: list[str]
+    caption: str | None
+    posted_at: str | None = Field(
+        description="ISO 8601 date and time in UTC (SQLite-backed servers omit the offset)."
+    )
+
+
+class Recommendations(Answer):
+    items: list[Recommendation]
+
+
+# --- the catalogue, the map, the taxonomy, the service -----------------------------------------
+
+
+class CatalogueVideo(Answer):
+    video_id: str
+    platform: Platform
+    categories: list[str] = Field(description="Cleaned categories.")
+    hashtags: list[str] = Field(description="Cleaned hashtags.")
+    caption: str | None
+    likes: NonNegative
+    comments: NonNegative
+    shares: NonNegative
+    posted_at: str | None = Field(
+        description="ISO 8601 date and time in UTC (SQLite-backed servers omit the offset)."
+    )
+    score: float = Field(
+        ge=0,
+        le=100,
+        description="Engagement score: 100 x log10(1 + likes + 2 x comments + 3 x shares) / 7, "
+        "capped at 100.",
+    )
+    profiles: NonNegative = Field(description="How many stored profiles liked or shared it.")
+
+
+class VideoList(Answer):
+    items: list[CatalogueVideo]
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative
+    sort: Literal[tuple(videos.SORTS)]
+    order: Literal["asc", "desc"]
+
+
+Pair = Annotated[list[NonNegative], Field(min_length=2, max_length=2)]
+SharePair = Annotated[list[Annotated[int, Field(ge=0, le=100)]], Field(min_length=2, max_length=2)]
+
+
+class PopulationMap(Answer):
+    """Parallel arrays, one entry per profile drawn: the first two principal components of the
+    interest vectors, and a k-means cluster."""
+
+    ids: list[ProfileId]
+    x: list[float]
+    y: list[float]
+    username: list[str]
+    dominant: list[str] = Field(description="Dominant interest, or Unclassified.")
+    top: list[Pair] = Field(
+        description="Each point's two largest interests, as indices into `categories` (of "
+        "equal shares, the first in the taxonomy)."
+    )
+    top_shares: list[SharePair] = Field(
+        description="Their shares in whole per cent (0: no such interest)."
+    )
+    categories: list[str] = Field(description="The taxonomy, in the order `top` indexes.")
+    platform: list[Platform]
+    cluster: list[NonNegative] = Field(description="Index into `clusters`.")
+    clusters: list[str] = Field(description="Each cluster named by its two largest interests.")
+    cluster_sizes: list[NonNegative] = Field(
+        description="How many profiles each cluster has, every profile counted."
+    )
+    total: NonNegative = Field(
+        description="How many profiles there are. Past "
+        f"{population_map.MAX_POINTS:,} the arrays hold an even sample of them."
+    )
+
+
+PopulationMap.__doc__ += (
+    f" Every profile is drawn up to {population_map.MAX_POINTS:,}; past that, an even sample "
+    "of that size."
+)
+
+
+class Categories(Answer):
+    categories: list[str] = Field(description="The taxonomy in vector order, Other last.")
+
+
+class Health(Answer):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    version: str = Field(None)
+
+
+class OpenApiDocument(BaseModel):
+    """This document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict
+    paths: dict
+
+
+# Every model the document names, in the order its components list them.
+DOCUMENTED = (
+    Problem,
+    ProblemError,
+    ValidationProblem,
+    PlatformProblem,
+    Video,
+    Payload,
+    ConnectRequest,
+    StoreRequest,
+    ProfileSummary,
+    ProfileList,
+    StoredVideo,
+    Interest,
+    TopCategory,
+    TopHashtag,
+    ProfileDetail,
+    StoreResult,
+    Vector,
+    SimilarProfile,
+    SimilarityBreakdown,
+    SimilarProfiles,
+    NearestProfile,
+    NearestProfiles,
+    Recommendation,
+    Recommendations,
+    CatalogueVideo,
+    VideoList,
+    PopulationMap,
+    Categories,
+    Health,
+    OpenApiDocument,
+)

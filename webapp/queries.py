@@ -1,0 +1,470 @@
+"""Query strings into typed queries: the one place the pages and the JSON API read `request.args`.
+
+Each kind of request has a pydantic model of its parameters. The model checks them (an
+unacceptable one is a BadQuery that names it and says what is wrong, as a 400 on both the
+pages and the API), gives the typed query the services take (`ListQuery`, `VideoQuery`, a
+number), and describes the parameters in the OpenAPI document (api/contract.py reads each
+model's fields: names, types, limits, defaults, descriptions). Services never see a request.
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .services.analytics import population_map, recommendations, similarity
+from .services.catalogue import export, videos
+from .services.catalogue.profiles import (
+    DEFAULT_PER_PAGE,
+    DEFAULT_SORT,
+    MAX_INTEREST_FILTERS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    ListQuery,
+)
+from .services.catalogue.videos import VideoQuery
+from .services.ingestion.platforms import PLATFORMS
+from .services.ingestion.taxonomy import CATEGORIES, normalise_hashtag
+
+# Category or Category:share, as a pattern for the document (the check is parse_interest's).
+_CATEGORY_ALTERNATION = "|".join(re.escape(name) for name in CATEGORIES)
+_SHARE = r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?|\.[0-9]{1,6})"
+INTEREST_PATTERN = rf"^({_CATEGORY_ALTERNATION})(:{_SHARE})?$"
+MIX_PATTERN = rf"^({_CATEGORY_ALTERNATION}):{_SHARE}$"
+_CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
+ORDERS = ("asc", "desc")
+
+
+class BadQuery(ValueError):
+    """A query parameter is not acceptable; `param` names it."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    # The message is a value of the template, never the template: a parameter's text may hold
+    # braces.
+    return PydanticCustomError("bad_query", "{message}", {"message": message})
+
+
+def parse_interest(text: str, param: str = "interest") -> tuple[str, float]:
+    """'Music:0.3' -> ('Music', 0.3); the category is matched case-insensitively; a bare
+    category means a share of 0."""
+    name, sep, share = text.rpartition(":")
+    if not sep:
+        name, share = text, "0"
+    category = _CATEGORY_BY_LOWER.get(name.strip().lower())
+    if category is None:
+        raise BadQuery(param, f"{name.strip()!r} is not a category; see /api/v1/categories")
+    try:
+        minimum = float(share)
+    except ValueError:
+        raise BadQuery(param, f"the minimum share in {text!r} must be a number") from None
+    if not 0 <= minimum <= 1 or minimum != minimum:
+        raise BadQuery(param, f"the minimum share in {text!r} must be between 0 and 1")
+    return category, minimum
+
+
+def _whole_number(value: Any, low: int, high: int) -> int:
+    """A whole number within [low, high], or the parameter's error."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise _refuse(f"must be a whole number from {low} to {high}, not {value!r}")
+    return number
+
+
+def _positive(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _refuse(f"must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise _refuse(f"must be 1 or more, not {number}")
+    return number
+
+
+def _one_of(value: Any, choices) -> str:
+    if value not in choices:
+        raise _refuse(f"must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+class Query(BaseModel):
+    """The parameters of one kind of request. Empty values count as left out."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Parameters that may repeat (interest=...&interest=...).
+    repeated: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def parse(cls, args: Mapping):
+        """The checked query; BadQuery naming the first unacceptable parameter."""
+        data = {}
+        for name in cls.model_fields:
+            if name in cls.repeated:
+                values = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
+                values = [value for value in values if value]
+                if values:
+                    data[name] = values
+            else:
+                value = args.get(name)
+                if value not in (None, ""):
+                    data[name] = value
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            param = str(first["loc"][0]) if first["loc"] else ""
+            message = first.get("ctx", {}).get("message") or first["msg"]
+            raise BadQuery(param, message) from None
+
+
+PlatformFilter = Annotated[
+    str | None,
+    Field(description="Only this platform.", json_schema_extra={"enum": list(PLATFORMS)}),
+]
+
+
+def _check_platform(value: Any) -> str | None:
+    return _one_of(value, PLATFORMS)
+
+
+class ListFilters(Query):
+    """What chooses and orders profiles: the list's and the export's parameters."""
+
+    repeated = frozenset({"interest"})
+
+    q: str = Field(
+        "",
+        max_length=MAX_QUERY_LENGTH,
+        description="Text in the username or pseudonym, case-insensitive.",
+    )
+    platform: PlatformFilter = None
+    sort: str = Field(
+        DEFAULT_SORT,
+        description="Sort key; short names are aliases (followers = followers_count).",
+        json_schema_extra={"enum": list(SORTS)},
+    )
+    order: str | None = Field(
+        None,
+        description="Sort direction; ascending by default for username and platform, else "
+        "descending.",
+        json_schema_extra={"enum": list(ORDERS)},
+    )
+    interest: tuple[str, ...] = Field(
+        (),
+        max_length=MAX_INTEREST_FILTERS,
+        description="Category:minimum share (0 to 1), repeatable: "
+        "interest=Music:0.3&interest=Dance:0.1 keeps profiles with at least 30% Music and 10% "
+        "Dance. A bare category means any share above 0. Category names are matched "
+        "case-insensitively.",
+        json_schema_extra={"items": {"type": "string", "pattern": INTEREST_PATTERN}},
+    )
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _q(cls, value: Any) -> str:
+        text = str(value).strip()
+        if len(text) > MAX_QUERY_LENGTH:
+            raise _refuse(f"is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
+        return text
+
+    _platform = field_validator("platform", mode="before")(_check_platform)
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _sort(cls, value: Any) -> str:
+        return _one_of(value, tuple(SORTS))
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _order(cls, value: Any) -> str:
+        if value not in ORDERS:
+            raise _refuse(f"must be 'asc' or 'desc', not {value!r}")
+        return value
+
+    @field_validator("interest", mode="before")
+    @classmethod
+    def _interest(cls, values: Any) -> tuple[str, ...]:
+        if len(values) > MAX_INTEREST_FILTERS:
+            raise _refuse(f"at most {MAX_INTEREST_FILTERS} interest filters")
+        for text in values:
+            try:
+                parse_interest(text)
+            except BadQuery as error:
+                raise _refuse(error.message) from None
+        return tuple(values)
+
+    def query(self) -> ListQuery:
+        """The service's query: interests as sorted (category, minimum) pairs."""
+        interests = tuple(sorted(dict(parse_interest(text) for text in self.interest).items()))
+        order = self.order or ("asc" if self.sort in ("username", "platform") else "desc")
+        page = getattr(self, "page", 1)
+        per_page = getattr(self, "per_page", DEFAULT_PER_PAGE)
+        return ListQuery(self.q, self.platform, self.sort, order, page, per_page, interests)
+
+
+class ProfileListQuery(ListFilters):
+    """GET /api/v1/profiles and the /profiles page: the filters and a page."""
+
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: int = Field(
+        DEFAULT_PER_PAGE,
+        ge=1,
+        le=MAX_PAGE,
+        description=f"Items per page; more than {MAX_PER_PAGE} are served as {MAX_PER_PAGE}.",
+    )
+
+    @field_validator("page", mode="before")
+    @classmethod
+    def _page(cls, value: Any) -> int:
+        page = _positive(value)
+        if page > MAX_PAGE:
+            raise _refuse(f"must be at most {MAX_PAGE}")
+        return page
+
+    @field_validator("per_page", mode="before")
+    @classmethod
+    def _per_page(cls, value: Any) -> int:
+        # More than the cap is served at the cap rather than refused.
+        return min(_positive(value), MAX_PER_PAGE)
+
+
+def list_query(args: Mapping) -> ListQuery:
+    """The profile list's query from a query string; BadQuery."""
+    return ProfileListQuery.parse(args).query()
+
+
+class ExportQuery(ProfileListQuery):
+    """GET /api/v1/profiles/export: the list's filters and a file format (every page)."""
+
+    page: int = Field(
+        1, ge=1, le=MAX_PAGE, description="Checked as the list's; the file holds every page."
+    )
+    per_page: int = Field(
+        DEFAULT_PER_PAGE,
+        ge=1,
+        le=MAX_PAGE,
+        description="Checked as the list's; the file holds every page.",
+    )
+
+    format: str = Field(
+        "csv", description="The file format.", json_schema_extra={"enum": list(export.FORMATS)}
+    )
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> str:
+        return _one_of(value, tuple(export.FORMATS))
+
+
+class SimilarQuery(Query):
+    """GET /api/v1/profiles/{id}/similar."""
+
+    k: int = Field(10, ge=1, le=similarity.MAX_K, description="How many to return.")
+    platform: PlatformFilter = None
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k(cls, value: Any) -> int:
+        return _whole_number(value, 1, similarity.MAX_K)
+
+    _platform = field_validator("platform", mode="before")(_check_platform)
+
+
+class RecommendationsQuery(Query):
+    """GET /api/v1/profiles/{id}/recommendations."""
+
+    k: int = Field(10, ge=1, le=recommendations.MAX_K, description="How many videos to return.")
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k(cls, value: Any) -> int:
+        return _whole_number(value, 1, recommendations.MAX_K)
+
+
+class NearestQuery(Query):
+    """GET /api/v1/profiles/nearest."""
+
+    repeated = frozenset({"mix"})
+
+    mix: tuple[str, ...] = Field(
+        description="Category:weight (0 to 1), repeatable: mix=Music:0.6&mix=Dance:0.4. At "
+        "least one weight must be above 0.",
+        min_length=1,
+        json_schema_extra={"items": {"type": "string", "pattern": MIX_PATTERN}},
+    )
+    k: int = Field(10, ge=1, le=similarity.MAX_K, description="How many to return.")
+    platform: PlatformFilter = None
+
+    @field_validator("mix", mode="before")
+    @classmethod
+    def _mix(cls, values: Any) -> tuple[str, ...]:
+        weights = {}
+        for text in values:
+            try:
+                category, weight = parse_interest(text, "mix")
+            except BadQuery as error:
+                raise _refuse(error.message) from None
+            weights[category] = weight
+        if not any(weights.values()):
+            raise _refuse("give at least one category with a weight above 0, like mix=Music:0.5")
+        return tuple(values)
+
+    @classmethod
+    def parse(cls, args: Mapping):
+        given = args.getlist("mix") if hasattr(args, "getlist") else [args.get("mix")]
+        if not [value for value in given if value]:
+            raise BadQuery(
+                "mix", "give at least one category with a weight above 0, like mix=Music:0.5"
+            )
+        return super().parse(args)
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k(cls, value: Any) -> int:
+        return _whole_number(value, 1, similarity.MAX_K)
+
+    _platform = field_validator("platform", mode="before")(_check_platform)
+
+    def weights(self) -> dict[str, float]:
+        """Category -> weight; a category named twice keeps its last weight."""
+        return dict(parse_interest(text, "mix") for text in self.mix)
+
+
+class VideoListQuery(Query):
+    """GET /api/v1/videos and the /videos page."""
+
+    q: str = Field(
+        "",
+        max_length=videos.MAX_QUERY,
+        description="Text in the caption or hashtags, case-insensitive.",
+    )
+    hashtag: str | None = Field(
+        None, description="Only videos with this hashtag (the leading # is optional)."
+    )
+    platform: PlatformFilter = None
+    category: str | None = Field(
+        None,
+        description="Only videos in this category (case-insensitive).",
+        json_schema_extra={"enum": list(CATEGORIES)},
+    )
+    min_score: float = Field(
+        0.0, ge=0, le=100, description="Only videos with at least this engagement score."
+    )
+    sort: str = Field(
+        "score",
+        description="Sort key: score, profiles (who liked or shared it), posted, likes.",
+        json_schema_extra={"enum": list(videos.SORTS)},
+    )
+    order: str = Field(
+        "desc", description="Sort direction.", json_schema_extra={"enum": list(ORDERS)}
+    )
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: int = Field(
+        DEFAULT_PER_PAGE,
+        ge=1,
+        le=MAX_PAGE,
+        description=f"Items per page; more than {MAX_PER_PAGE} are served as {MAX_PER_PAGE}.",
+    )
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _q(cls, value: Any) -> str:
+        text = str(value).strip().lower()
+        if len(text) > videos.MAX_QUERY:
+            raise _refuse(f"is too long (at most {videos.MAX_QUERY} characters)")
+        return text
+
+    @field_validator("hashtag", mode="before")
+    @classmethod
+    def _hashtag(cls, value: Any) -> str:
+        return normalise_hashtag(str(value))
+
+    _platform = field_validator("platform", mode="before")(_check_platform)
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: Any) -> str:
+        category = _CATEGORY_BY_LOWER.get(str(value).strip().lower())
+        if category is None:
+            raise _refuse(f"{value!r} is not a category")
+        return category
+
+    @field_validator("min_score", mode="before")
+    @classmethod
+    def _min_score(cls, value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _refuse(f"must be a number, not {value!r}") from None
+        if not 0 <= number <= 100:
+            raise _refuse("must be from 0 to 100")
+        return number
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _sort(cls, value: Any) -> str:
+        return _one_of(value, tuple(videos.SORTS))
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _order(cls, value: Any) -> str:
+        if value not in ORDERS:
+            raise _refuse(f"must be 'asc' or 'desc', not {value!r}")
+        return value
+
+    @field_validator("page", mode="before")
+    @classmethod
+    def _page(cls, value: Any) -> int:
+        return _whole_number(value, 1, MAX_PAGE)
+
+    @field_validator("per_page", mode="before")
+    @classmethod
+    def _per_page(cls, value: Any) -> int:
+        return min(_whole_number(value, 1, 10**6), MAX_PER_PAGE)
+
+    def query(self) -> VideoQuery:
+        return VideoQuery(
+            self.q,
+            self.hashtag,
+            self.platform,
+            self.category,
+            self.min_score,
+            self.sort,
+            self.order,
+            self.page,
+            self.per_page,
+        )
+
+
+def video_query(args: Mapping) -> VideoQuery:
+    """The video catalogue's query from a query string; BadQuery."""
+    return VideoListQuery.parse(args).query()
+
+
+class MapQuery(Query):
+    """GET /api/v1/map."""
+
+    k: int = Field(6, ge=2, le=population_map.MAX_CLUSTERS, description="How many clusters.")
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k(cls, value: Any) -> int:
+        return _whole_number(value, 2, population_map.MAX_CLUSTERS)
