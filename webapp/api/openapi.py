@@ -180,7 +180,7 @@ def _parameters() -> dict:
 def _problem_response(description: str, headers: dict | None = None) -> dict:
     response = {
         "description": description,
-        "content": {PROBLEM_JSON: {"schema": schema_ref("Problem")}},
+        "content": {PROBLEM_JSON: {"schema": schema_ref("ProblemDetails")}},
     }
     if headers:
         response["headers"] = headers

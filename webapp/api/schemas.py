@@ -66,7 +66,7 @@ class ProblemError(Answer):
     msg: str = Field(description="What is wrong there.")
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """An RFC 9457 problem (application/problem+json). Extension members may follow, like
     `platform` and `user_id` on a rejected payload."""
 
@@ -79,7 +79,7 @@ class Problem(BaseModel):
     errors: list[ProblemError] = Field(None)
 
 
-class ValidationProblem(Problem):
+class ValidationProblem(ProblemDetails):
     """A rejected body or payload: `errors` lists every problem at once. A payload rejected by
     the rules also names its `platform` and `user_id`."""
 
@@ -88,7 +88,7 @@ class ValidationProblem(Problem):
     user_id: str | None = None
 
 
-class PlatformProblem(Problem):
+class PlatformProblem(ProblemDetails):
     """The platform failed the onboarding pipeline."""
 
     attempts: int = Field(None, ge=1, description="How many times the platform was asked.")
@@ -435,7 +435,7 @@ class OpenApiDocument(BaseModel):
 
 # Every model the document names, in the order its components list them.
 DOCUMENTED = (
-    Problem,
+    ProblemDetails,
     ProblemError,
     ValidationProblem,
     PlatformProblem,
