@@ -113,6 +113,18 @@ def test_create_empty_user_id_exits_2(app, runner):
     assert stored_profiles(app) == []
 
 
+@pytest.mark.parametrize(
+    ("user_id", "words"),
+    [("9" * 65, "has at most 64 characters"), ("a\x00b", "must not contain a NUL character")],
+    ids=["65-characters", "nul"],
+)
+def test_create_refuses_a_user_id_the_api_and_the_page_refuse(app, runner, user_id, words):
+    result = runner.invoke(args=["create", "tiktok", "--user-id", user_id])
+    assert result.exit_code == 2
+    assert "--user-id" in result.output and words in result.output
+    assert stored_profiles(app) == []
+
+
 # --- list and listfull ---------------------------------------------------------------------
 
 

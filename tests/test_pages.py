@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup, Tag
 
 from webapp import assets
 from webapp.services.ingestion.connectors import get_connector
+from webapp.views.forms import ConnectForm
 
 from .factories import mock_user_id, signed_in_client, video
 from .helpers import html_page, inline_code, one, parse, post_profile, text_of
@@ -857,6 +858,16 @@ def test_consent_with_bad_input_shows_the_error_next_to_its_field(client, data, 
         assert one(doc, "input[type=radio][checked]")["value"] == "tiktok"
         assert not doc.select("#platform-error")
     assert not doc.select("#allow")
+
+
+def test_the_connect_form_refuses_a_user_id_holding_a_nul_character(app):
+    """Requests with a NUL anywhere are refused before any view (a 400); the form keeps the
+    shared user id rule whole all the same."""
+    data = {"platform": "tiktok", "user_id": "ab\x00c"}
+    with app.test_request_context("/connect/consent", method="POST", data=data):
+        form = ConnectForm()
+        assert not form.validate()
+        assert form.errors == {"user_id": ["A user id cannot hold a NUL character."]}
 
 
 def test_consent_lists_what_toker_reads_and_carries_the_choice(client):

@@ -4,7 +4,13 @@ import copy
 
 import pytest
 
-from webapp.services.ingestion.validation import PayloadProblem, PayloadRejected, validate_payload
+from webapp.services.ingestion.validation import (
+    BadUserId,
+    PayloadProblem,
+    PayloadRejected,
+    check_user_id,
+    validate_payload,
+)
 
 from .factories import SEED_000_SAMPLE, make_payload, video
 
@@ -280,6 +286,22 @@ def test_video_id_outside_1_to_64_characters_is_rejected_in_words(video_id, word
 def test_video_id_of_64_characters_is_accepted():
     parsed = validate_payload(make_payload(liked_videos=[video("9" * 64)]))
     assert parsed.liked_videos[0].video_id == "9" * 64
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("", "empty"), ("  \t", "empty"), ("9" * 65, "long"), ("a\x00", "nul")],
+    ids=["empty", "blank", "65-characters", "nul"],
+)
+def test_a_user_id_to_connect_is_refused_with_its_reason(text, reason):
+    with pytest.raises(BadUserId) as refused:
+        check_user_id(text)
+    assert refused.value.reason == reason
+
+
+def test_a_user_id_to_connect_is_trimmed_and_may_have_64_characters():
+    assert check_user_id("  ab c ") == "ab c"
+    assert check_user_id(" " + "9" * 64 + " ") == "9" * 64
 
 
 # --- size bounds ------------------------------------------------------------------------------

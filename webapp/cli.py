@@ -17,9 +17,14 @@ from .services.ingestion.connectors import ConnectorError
 from .services.ingestion.platforms import PLATFORMS
 from .services.ingestion.seeding import seed_profiles
 from .services.ingestion.taxonomy import CATEGORIES
-from .services.ingestion.validation import STAT_FIELDS
+from .services.ingestion.validation import MAX_USER_ID, STAT_FIELDS, BadUserId, check_user_id
 
 RULE = "=" * 80
+CLI_USER_ID = {
+    "empty": "must not be empty",
+    "long": f"has at most {MAX_USER_ID} characters",
+    "nul": "must not contain a NUL character",
+}
 
 
 def _create_app():
@@ -81,15 +86,14 @@ def _print_outcome(outcome: onboarding.Outcome) -> None:
 @database_errors
 def create_command(platform: str, user_id: str | None):
     """Connect one account: fetch, validate, vectorise and store it."""
-    if user_id is not None and not user_id.strip():
-        raise click.BadParameter("must not be empty", param_hint="--user-id")
-    if user_id is not None and "\x00" in user_id:
-        raise click.BadParameter("must not contain a NUL character", param_hint="--user-id")
+    if user_id is not None:
+        try:
+            user_id = check_user_id(user_id)
+        except BadUserId as error:
+            raise click.BadParameter(CLI_USER_ID[error.reason], param_hint="--user-id") from None
     audited = onboarding.Audit(audit.Actor(cli_actor(), via="cli"))
     try:
-        outcome = onboarding.connect_account(
-            platform, user_id.strip() if user_id else None, audited
-        )
+        outcome = onboarding.connect_account(platform, user_id, audited)
     except ConnectorError as error:
         click.echo(f"Error: {error}. Nothing was stored.", err=True)
         sys.exit(1)

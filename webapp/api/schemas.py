@@ -26,7 +26,14 @@ from ..services.catalogue import profiles, videos
 from ..services.ingestion.platforms import PLATFORMS
 from ..services.ingestion.processing import TOP_HASHTAGS_KEPT
 from ..services.ingestion.taxonomy import CATEGORIES
-from ..services.ingestion.validation import MAX_COUNT, MAX_USER_ID, Payload, Video
+from ..services.ingestion.validation import (
+    MAX_COUNT,
+    MAX_USER_ID,
+    BadUserId,
+    Payload,
+    Video,
+    check_user_id,
+)
 
 TOP_SHOWN = 5
 
@@ -168,11 +175,14 @@ class ConnectRequest(Body):
             return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             value = str(value)
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID:
+        if not isinstance(value, str):
             raise _refuse(f"must be a string of 1 to {MAX_USER_ID} characters")
-        if "\x00" in value:
-            raise _refuse("must not contain a NUL character (\\u0000)")
-        return value.strip()
+        try:
+            return check_user_id(value)
+        except BadUserId as error:
+            if error.reason == "nul":
+                raise _refuse("must not contain a NUL character (\\u0000)") from None
+            raise _refuse(f"must be a string of 1 to {MAX_USER_ID} characters") from None
 
 
 class StoreRequest(Body):

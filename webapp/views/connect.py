@@ -4,44 +4,29 @@ from flask import Blueprint, flash, make_response, render_template, request, url
 
 from ..security import current_actor, requires
 from ..services.ingestion import onboarding
-from ..services.ingestion.platforms import LABELS, PLATFORMS
-from ..services.ingestion.validation import MAX_USER_ID
+from ..services.ingestion.platforms import LABELS
+from .forms import ConnectForm
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
-
-
-def _form_errors(platform: str, user_id: str) -> dict:
-    errors = {}
-    if platform not in PLATFORMS:
-        errors["platform"] = "Choose TikTok, Instagram or X."
-    if len(user_id) > MAX_USER_ID:
-        errors["user_id"] = (
-            f"A user id has at most {MAX_USER_ID} characters ({len(user_id)} given)."
-        )
-    return errors
 
 
 @bp.get("")
 @requires("analyst")
 def start():
     """Step 1: the platform and an optional user id."""
-    form = {"platform": request.args.get("platform", ""), "user_id": ""}
-    return render_template("connect.html", section="connect", form=form, errors={})
+    form = ConnectForm(formdata=None, platform=request.args.get("platform", ""))
+    return render_template("connect.html", section="connect", form=form)
 
 
 @bp.post("/consent")
 @requires("analyst")
 def consent():
     """Step 2: what Toker will read, and the user's go-ahead."""
-    platform = request.form.get("platform", "")
-    user_id = request.form.get("user_id", "").strip()
-    errors = _form_errors(platform, user_id)
-    if errors:
-        form = {"platform": platform, "user_id": user_id}
-        body = render_template("connect.html", section="connect", form=form, errors=errors)
-        return body, 422
-    if not user_id:
-        user_id = onboarding.new_user_id(platform)
+    form = ConnectForm()
+    if not form.validate():
+        return render_template("connect.html", section="connect", form=form), 422
+    platform = form.platform.data
+    user_id = form.user_id.data or onboarding.new_user_id(platform)
     return render_template(
         "connect_consent.html",
         section="connect",
@@ -51,24 +36,17 @@ def consent():
     )
 
 
-def _checked(platform: str, user_id: str):
-    errors = _form_errors(platform, user_id)
-    if errors or not user_id:
-        return None
-    return platform
-
-
 @bp.post("/progress")
 @requires("analyst")
 def progress():
     """Step 3: the progress view; htmx then runs the pipeline one step per request."""
-    platform = request.form.get("platform", "")
-    user_id = request.form.get("user_id", "").strip()
-    if not _checked(platform, user_id):
-        form = {"platform": platform, "user_id": user_id}
-        errors = _form_errors(platform, user_id) or {"user_id": "Enter a user id."}
-        return render_template("connect.html", section="connect", form=form, errors=errors), 422
-    report = onboarding.StepReport(platform, user_id)
+    form = ConnectForm()
+    if not form.validate() or not form.user_id.data:
+        if not form.errors:
+            form.user_id.errors = ["Enter a user id."]
+        return render_template("connect.html", section="connect", form=form), 422
+    platform = form.platform.data
+    report = onboarding.StepReport(platform, form.user_id.data)
     return render_template(
         "connect_progress.html",
         section="connect",
@@ -82,14 +60,14 @@ def progress():
 @requires("analyst")
 def step():
     """Run the pipeline up to the requested step and show where it stands."""
-    platform = request.form.get("platform", "")
-    user_id = request.form.get("user_id", "").strip()
+    form = ConnectForm()
     try:
         upto = min(4, max(1, int(request.form.get("step", "1"))))
     except ValueError:
         upto = 1
-    if not _checked(platform, user_id):
+    if not form.validate() or not form.user_id.data:
         return make_response("Unknown platform or bad user id.", 400)
+    platform, user_id = form.platform.data, form.user_id.data
     report = onboarding.run_steps(platform, user_id, upto, onboarding.Audit(current_actor()))
     if report.outcome is not None:
         verb = "Connected" if report.outcome.status == "created" else "Updated"

@@ -35,6 +35,29 @@ MAX_COUNT = 10**15  # far above any real count, well inside a 64-bit integer
 MAX_UNKNOWN_BYTES = 16 * 1024
 
 
+class BadUserId(ValueError):
+    """A user id to connect is empty, too long or holds a NUL character; `reason` says which
+    ("empty", "long" or "nul") so that each channel words it its own way."""
+
+    def __init__(self, reason: str, length: int = 0):
+        super().__init__(reason)
+        self.reason = reason
+        self.length = length
+
+
+def check_user_id(text: str) -> str:
+    """A user id to connect as someone gave it (the API, the connect page, the CLI): trimmed,
+    1 to MAX_USER_ID characters, no NUL character; else BadUserId."""
+    trimmed = text.strip()
+    if not trimmed:
+        raise BadUserId("empty")
+    if len(trimmed) > MAX_USER_ID:
+        raise BadUserId("long", len(trimmed))
+    if "\x00" in trimmed:
+        raise BadUserId("nul")
+    return trimmed
+
+
 STAT_FIELDS = (
     "followers_count",
     "following_count",

@@ -1,0 +1,45 @@
+"""The pages' forms (Flask-WTF): what each form takes and what a person reads when a value is
+refused. CSRF is checked app-wide for every form post (security.py), so these forms leave it
+to that check."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from ..services.ingestion.platforms import LABELS, PLATFORMS
+from ..services.ingestion.validation import MAX_USER_ID, BadUserId, check_user_id
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ConnectForm(FlaskForm):
+    """The connect flow's platform and optional user id (every step posts them again)."""
+
+    class Meta:
+        csrf = False
+
+    platform = RadioField(
+        "Platform",
+        choices=[SelectChoice(name, LABELS[name]) for name in PLATFORMS],
+        validate_choice=False,
+    )
+    user_id = StringField("User id or handle", filters=[_stripped])
+
+    def validate_platform(self, field) -> None:
+        if field.data not in PLATFORMS:
+            raise ValidationError("Choose TikTok, Instagram or X.")
+
+    def validate_user_id(self, field) -> None:
+        if not field.data:
+            return  # left empty: a new demo account
+        try:
+            field.data = check_user_id(field.data)
+        except BadUserId as error:
+            if error.reason == "nul":
+                raise ValidationError("A user id cannot hold a NUL character.") from None
+            raise ValidationError(
+                f"A user id has at most {MAX_USER_ID} characters ({error.length} given)."
+            ) from None
