@@ -1,5 +1,5 @@
 """The pages' forms (Flask-WTF): what each form takes and what a person reads when a value is
-refused. CSRF is checked app-wide for every form post (security.py), so these forms leave it
+refused. CSRF is checked app-wide for every form post (security/gate.py), so these forms leave it
 to that check."""
 
 from flask_wtf import FlaskForm
