@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .services.accounts import audit
 from .services.analytics import population_map, recommendations, similarity
 from .services.catalogue import export, videos
 from .services.catalogue.profiles import (
@@ -468,3 +469,30 @@ class MapQuery(Query):
     @classmethod
     def _k(cls, value: Any) -> int:
         return _whole_number(value, 2, population_map.MAX_CLUSTERS)
+
+
+class AuditQuery(Query):
+    """GET /admin/audit: lenient, as a page of the admin's own log may be: a page out of range
+    is the nearest one, an unknown action shows every action."""
+
+    page: int = 1
+    action: str = ""
+    actor: str = ""
+
+    @field_validator("page", mode="before")
+    @classmethod
+    def _page(cls, value: Any) -> int:
+        try:
+            return min(max(int(value), 1), MAX_PAGE)
+        except (TypeError, ValueError):
+            return 1
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _action(cls, value: Any) -> str:
+        return value if value in audit.ACTIONS else ""
+
+    @field_validator("actor", mode="before")
+    @classmethod
+    def _actor(cls, value: Any) -> str:
+        return str(value).strip()

@@ -3,10 +3,12 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import queries
 from ..models import ROLES, User
 from ..security import record_action, requires
 from ..services.accounts import audit, users
 from ..services.catalogue import profiles
+from .forms import NewTokenForm, NewUserForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
@@ -44,11 +46,13 @@ def user_list():
 @requires("admin")
 def create_user():
     """Add a user with a role and a first password."""
-    form = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", "")}
+    form = NewUserForm()
     try:
-        user = users.create_user(form["name"], request.form.get("password", ""), form["role"])
+        user = users.create_user(form.name.data or "", form.password.data or "", form.role.data)
     except users.AccountError as error:
-        return _users_page(422, {error.field or "name": str(error).capitalize() + "."}, form)
+        form.refuse(error.field, str(error), "name")
+        shown = {"name": form.name.data or "", "role": form.role.data or ""}
+        return _users_page(422, form.first_errors(), shown)
     record_action("user-created", user.name, f"role {user.role}")
     flash(f"Added {user.name} ({user.role}).", "success")
     return redirect(url_for("admin.users"), code=303)
@@ -61,7 +65,7 @@ def change_role(user_id: int):
     user = _user_or_404(user_id)
     before = user.role
     try:
-        users.set_role(user, request.form.get("role", ""))
+        users.set_role(user, RoleForm().role.data or "")
     except users.AccountError as error:
         flash(f"Could not change {user.name}'s role: {error}.", "error")
         return redirect(url_for("admin.users"), code=303)
@@ -125,11 +129,13 @@ def tokens():
 @requires("admin")
 def create_token():
     """Make a token for a user; it is shown on this answer only, never again."""
+    form = NewTokenForm()
     try:
-        user = users.get_user(request.form.get("user", ""))
-        record, token = users.create_token(user, request.form.get("name", ""))
+        user = users.get_user(form.user.data or "")
+        record, token = users.create_token(user, form.name.data or "")
     except users.AccountError as error:
-        return _tokens_page(status=422, error=str(error).capitalize() + ".")
+        form.refuse(None, str(error), "name")
+        return _tokens_page(status=422, error=form.first_errors()["name"])
     record_action("token-created", user.name, f"token {record.name} ({record.prefix}…)")
     return _tokens_page(new_token=token)
 
@@ -153,11 +159,8 @@ def revoke_token(token_id: int):
 @requires("admin")
 def audit_log():
     """Who did what and when, newest first, filterable by action and by user."""
-    page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
-    action = request.args.get("action", "")
-    actor = request.args.get("actor", "").strip()
-    if action not in audit.ACTIONS:
-        action = ""
+    query = queries.AuditQuery.parse(request.args)
+    page, action, actor = query.page, query.action, query.actor
     events, total = audit.events(page, AUDIT_PAGE_SIZE, action or None, actor or None)
     pages = profiles.page_count(total, AUDIT_PAGE_SIZE)
     return render_template(

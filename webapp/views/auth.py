@@ -19,6 +19,7 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import limiter
 from ..security import actor_name, client_address, requires, safe_next
 from ..services.accounts import audit, users
+from .forms import PasswordForm, SignInForm
 
 bp = Blueprint("auth", __name__)
 
@@ -54,10 +55,10 @@ def signin():
         if current_user.is_authenticated:
             return redirect(next_url or url_for("pages.index"))
         return render_template("signin.html", next_url=next_url, name="", error=None)
-    name = request.form.get("name", "").strip()
-    password = request.form.get("password", "")
+    form = SignInForm()
+    name = form.name.data or ""
     try:
-        user = users.authenticate(name, password)
+        user = users.authenticate(name, form.password.data or "")
     except users.SignInLocked as error:
         audit.record(
             name[:64],
@@ -103,7 +104,7 @@ def signout():
 )
 def change_password():
     """Replace the signed-in user's password; other sessions of the user end."""
-    errors: dict[str, str] = {}
+    form = PasswordForm()
     waits = None  # seconds, while the account waits after too many wrong passwords
     if request.method == "POST":
         # The gate read only what it checks; the password change needs the user's record.
@@ -113,12 +114,12 @@ def change_password():
         try:
             users.change_password(
                 user,
-                request.form.get("current_password", ""),
-                request.form.get("new_password", ""),
-                request.form.get("confirm_password", ""),
+                form.current_password.data or "",
+                form.new_password.data or "",
+                form.confirm_password.data or "",
             )
         except users.AccountError as error:
-            errors[error.field] = str(error).capitalize() + "."
+            form.refuse(error.field, str(error), "current_password")
             if isinstance(error, users.SignInLocked):
                 waits = error.retry_after
         else:
@@ -126,6 +127,7 @@ def change_password():
             audit.record(user.name, "password-changed", user.name, address=client_address())
             flash("Password changed.", "success")
             return redirect(url_for("pages.index"), code=303)
+    errors = form.first_errors()
     body = render_template(
         "change_password.html",
         errors=errors,

@@ -3,7 +3,7 @@ refused. CSRF is checked app-wide for every form post (security/gate.py), so the
 to that check."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -43,3 +43,45 @@ class ConnectForm(FlaskForm):
             raise ValidationError(
                 f"A user id has at most {MAX_USER_ID} characters ({error.length} given)."
             ) from None
+
+
+class _Form(FlaskForm):
+    """A page form whose rules live in a service: the view records what the service refused
+    on the field it names (`refuse`)."""
+
+    class Meta:
+        csrf = False
+
+    def refuse(self, field: str | None, message: str, default: str) -> None:
+        """Show `message` ("what is wrong", capitalised and ended here) at `field`."""
+        self[field or default].errors = [message.capitalize() + "."]
+
+    def first_errors(self) -> dict[str, str]:
+        """Field -> its first error, as the templates show one line per field."""
+        return {name: errors[0] for name, errors in self.errors.items()}
+
+
+class SignInForm(_Form):
+    name = StringField("Name", filters=[_stripped])
+    password = PasswordField("Password")
+
+
+class PasswordForm(_Form):
+    current_password = PasswordField("Current password")
+    new_password = PasswordField("New password")
+    confirm_password = PasswordField("New password again")
+
+
+class NewUserForm(_Form):
+    name = StringField("Name", filters=[_stripped])
+    role = StringField("Role", default="viewer")
+    password = PasswordField("First password")
+
+
+class RoleForm(_Form):
+    role = StringField("Role")
+
+
+class NewTokenForm(_Form):
+    user = StringField("User")
+    name = StringField("Name")
