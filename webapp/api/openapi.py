@@ -1,23 +1,22 @@
-"""The OpenAPI 3.1 document of the JSON API, as Python data.
+"""The OpenAPI 3.1 document of the JSON API.
 
-Limits, enums and the taxonomy come from the services' own constants, so the document changes
-when the code does. tests/test_openapi.py checks that it lists exactly the app's API routes and
-fuzzes every operation with Schemathesis against it.
+Its schemas and query parameters are generated from the pydantic models the API validates
+with (api/schemas.py, webapp/queries.py, the payload models of services/ingestion/validation.py):
+limits, enums and the taxonomy come from the code, so the document changes when the code does.
+What is written here is the table of operations: their paths, summaries and answers by status.
+tests/test_openapi.py checks that it lists exactly the app's API routes and fuzzes every
+operation with Schemathesis against it.
 """
 
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from .. import queries
-from ..services.ingestion.validation import (
-    MAX_COUNT,
-)
 from . import schemas
 
 OPENAPI_VERSION = "3.1.0"
 PROBLEM_JSON = "application/problem+json"
 # Profile ids are 32-bit: the column is an Integer (int4 on PostgreSQL).
 MAX_PROFILE_ID = 2**31 - 1
-TOP_SHOWN = 5
 
 TAGS = (
     ("profiles", "Stored profiles: list, search, export, read, store and delete."),
@@ -38,38 +37,6 @@ def ref(kind: str, name: str) -> dict:
 def schema_ref(name: str) -> dict:
     return ref("schemas", name)
 
-
-def _object(properties: dict, required=None, additional: bool = False, **extra) -> dict:
-    """An object schema; every property is required unless `required` says otherwise."""
-    schema = {
-        "type": "object",
-        "required": list(properties) if required is None else list(required),
-        "properties": properties,
-        "additionalProperties": additional,
-    }
-    schema.update(extra)
-    return schema
-
-
-COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
-
-
-def _strings(description: str | None = None, **extra) -> dict:
-    schema = {"type": "array", "items": {"type": "string"}, **extra}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-TIMESTAMP = {
-    "type": "string",
-    "description": "ISO 8601 date and time in UTC (SQLite-backed servers omit the offset).",
-}
-NULLABLE_TIMESTAMP = {**TIMESTAMP, "type": ["string", "null"]}
-PLATFORM = schema_ref("Platform")
-NON_NEGATIVE = {"type": "integer", "minimum": 0}
-# Strings are trimmed before their length is checked: at least one character that is not space.
-NOT_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
 
 # --- schemas: generated from the models ------------------------------------------------------
 
