@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp import create_app
+from webapp.api import routes as api_routes
 from webapp.extensions import db
 from webapp.models import Profile, ProfileInterest, ProfileVideo, Video
 from webapp.services.ingestion.connectors import get_connector
@@ -274,6 +275,17 @@ def test_vector_matches_categories_and_interest(client):
 def test_unknown_profile_is_a_404_problem(client, suffix):
     post_profile(client)
     assert_problem(client.get(f"/api/v1/profiles/999{suffix}"), 404)
+
+
+@pytest.mark.parametrize("suffix", ["/similar", "/recommendations"])
+def test_a_profile_deleted_after_its_check_is_a_404_not_a_server_error(client, monkeypatch, suffix):
+    """Another request deletes the profile after this one found it and before the look-up
+    reads it: the answer is the 404 a missing profile gets, never a 500."""
+    stored = post_profile(client)["id"]
+    monkeypatch.setattr(api_routes, "_profile_or_404", lambda pk: None)  # found, then deleted
+    assert client.delete(f"/api/v1/profiles/{stored}").status_code == 204
+    problem = assert_problem(client.get(f"/api/v1/profiles/{stored}{suffix}"), 404)
+    assert problem["detail"] == f"No profile has id {stored}."
 
 
 @pytest.mark.parametrize("profile_id", ["abc", "1.5", "-1"])

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select, text
 
 from webapp.extensions import db
 from webapp.models import PayloadDictionary, ProfilePayload
+from webapp.services import ProfileNotFound
 from webapp.services.catalogue import profiles, raw_payloads
 from webapp.services.ingestion.connectors import get_connector
 from webapp.services.ingestion.payloads import (
@@ -248,7 +249,7 @@ def test_a_payload_missing_because_its_profile_was_deleted_is_a_profile_not_foun
             raw_payloads.payload_of(profile_id)  # the profile is there: the store is broken
         db.session.rollback()
         assert profiles.delete_profile(profile_id)
-        with pytest.raises(raw_payloads.ProfileGone):
+        with pytest.raises(ProfileNotFound):
             raw_payloads.payload_of(profile_id)
 
 
@@ -261,7 +262,7 @@ def test_a_delete_between_a_profile_and_its_payload_being_read_is_no_server_erro
     profile_id = _store(client, received_payload())
 
     def deleted_meanwhile(pk, session=None):
-        raise raw_payloads.ProfileGone(f"No profile with id {pk}.")
+        raise ProfileNotFound(pk)
 
     monkeypatch.setattr(raw_payloads, "payload_of", deleted_meanwhile)
     response = client.post(

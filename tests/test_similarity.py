@@ -8,6 +8,7 @@ import pytest
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.services import ProfileNotFound
 from webapp.services.analytics import similarity
 from webapp.services.analytics.similarity import Matrix, top_k
 from webapp.services.catalogue import profiles
@@ -279,5 +280,5 @@ def test_a_profile_deleted_after_the_matrix_was_built_is_left_out(app, monkeypat
         assert [item["id"] for item in found] == [c]
         mixed = similarity.nearest_to_mix({"Music": 1.0}, 5)
         assert b not in [item["id"] for item in mixed]
-        with pytest.raises(similarity.NotFound):
+        with pytest.raises(ProfileNotFound):
             similarity.similar_profiles(b, k=5)

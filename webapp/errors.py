@@ -5,9 +5,10 @@ import logging
 from flask import Flask, Response, json, render_template, request
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from .extensions import db
+from .services import ProfileNotFound
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:toker:problem:"
@@ -173,6 +174,11 @@ def register(app: Flask) -> None:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             error.description = f"The request body is larger than the limit of {limit} bytes."
         return _from_http(error)
+
+    @app.errorhandler(ProfileNotFound)
+    def handle_profile_not_found(error: ProfileNotFound):
+        """A profile a service looked for is not stored (deleted meanwhile): a 404."""
+        return _from_http(NotFound(description=str(error)))
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):

@@ -22,11 +22,11 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Profile, ProfileVideo, Video, is_valid_id
+from .. import ProfileNotFound
 from ..ingestion.platforms import PLATFORMS
 from ..ingestion.storage import unpack_vector
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
 from ..live import memory, stamps
-from .similarity import NotFound
 
 WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}
 HALF_LIFE_DAYS = 90.0
@@ -120,7 +120,7 @@ def recommend(profile_id: int, k: int = 10, now: datetime | None = None) -> list
     """The k best videos for a profile that it has not liked or shared, with each term."""
     profile = db.session.get(Profile, profile_id) if is_valid_id(profile_id) else None
     if profile is None:
-        raise NotFound(profile_id)
+        raise ProfileNotFound(profile_id)
     now = now or datetime.now(UTC)
     k = max(1, min(int(k), MAX_K))
     catalogue = current_catalogue()

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Profile
+from .. import ProfileNotFound
 from ..ingestion.platforms import PLATFORMS
 from ..ingestion.taxonomy import CATEGORIES
 from ..live import changes, memory, stamps
@@ -34,10 +35,6 @@ PLATFORM_CODE = {name: code for code, name in enumerate(PLATFORMS)}
 MAX_FILTER_COUNTS = 256
 # Past this many changed profiles (and a quarter of the matrix), building anew beats patching.
 PATCH_LIMIT = 20_000
-
-
-class NotFound(LookupError):
-    """No profile has that id."""
 
 
 @dataclass(frozen=True)
@@ -596,7 +593,7 @@ def similar_profiles(profile_id: int, k: int = 10, platform: str | None = None) 
     with matrix.lock:  # the row number stays valid until the ranking is done
         row = matrix.row_of.get(profile_id)
         if row is None:
-            raise NotFound(profile_id)
+            raise ProfileNotFound(profile_id)
         found = top_k(matrix, matrix.unit([row])[0], k, exclude_row=row, platform=platform)
     if not found:
         return []
@@ -610,7 +607,7 @@ def similar_profiles(profile_id: int, k: int = 10, platform: str | None = None) 
         )
     }
     if profile_id not in details:
-        raise NotFound(profile_id)  # deleted since the matrix was built
+        raise ProfileNotFound(profile_id)  # deleted since the matrix was built
     own_tags = {entry["hashtag"] for entry in details[profile_id][2][:5]}
     items = []
     for pk, score in found:
@@ -668,7 +665,7 @@ def pairwise(profile_ids: list[int]) -> list[list[float]]:
     )
     missing = [pk for pk in profile_ids if pk not in rows]
     if missing:
-        raise NotFound(missing[0])
+        raise ProfileNotFound(missing[0])
     vectors = np.array([decode_vector(rows[pk]) for pk in profile_ids])
     norms = np.linalg.norm(vectors, axis=1)
     vectors[norms > 0] /= norms[norms > 0, None]

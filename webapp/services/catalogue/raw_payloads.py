@@ -9,17 +9,11 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import NotFound
 
 from ...extensions import db
 from ...models import PayloadDictionary, Profile, ProfilePayload
+from .. import ProfileNotFound
 from ..ingestion.payloads import Dictionaries, PayloadError, unpack
-
-
-class ProfileGone(NotFound):
-    """The profile was deleted (by another request) after it was read and before its payload
-    was: answered as the profile not found."""
-
 
 _dictionaries: WeakKeyDictionary = WeakKeyDictionary()  # engine -> Dictionaries
 
@@ -57,7 +51,7 @@ def payload_of(profile_id: int, session: Session | None = None) -> dict:
     )
     if blob is None:
         if session.scalar(select(Profile.id).where(Profile.id == profile_id)) is None:
-            raise ProfileGone(f"No profile with id {profile_id}.")
+            raise ProfileNotFound(profile_id)
         raise PayloadError(f"profile {profile_id} has no stored raw payload")
     try:
         return unpack(blob, dictionaries_of(session))
