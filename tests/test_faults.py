@@ -32,6 +32,7 @@ from webapp.services.ingestion.connectors import (
 from webapp.services.ingestion.connectors import mock as mock_module
 
 from .factories import mock_user_id
+from .helpers import one, parse, text_of
 
 PROBLEM_JSON = "application/problem+json"
 TEST_DATABASE_URL = os.environ.get("TOKER_TEST_DATABASE_URL", "")
@@ -110,18 +111,6 @@ def assert_timeout_waits(waits: list[float]) -> None:
     assert len(waits) == 2
     assert 1.0 <= waits[0] <= 2.0
     assert 2.0 <= waits[1] <= 3.0
-
-
-def text_of(html: str) -> str:
-    """The page's text with tags dropped and spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def element_text(html: str, element_id: str) -> str:
-    """The text of the div with this id (the connect page's error and rejection boxes)."""
-    match = re.search(rf'<div[^>]*id="{element_id}"[^>]*>(.*?)</div>', html, re.S)
-    assert match, f"no #{element_id} in the page"
-    return text_of(match.group(1))
 
 
 @pytest.fixture
@@ -420,7 +409,7 @@ def test_connect_page_shows_each_fault_in_plain_words(app, client, slept, spec, 
     assert response.status_code == 200
     assert "HX-Redirect" not in response.headers
     html = response.get_data(as_text=True)
-    error = element_text(html, "connect-error")
+    error = text_of(one(parse(html), "div#connect-error"))
     assert "nothing was stored" in error
     assert says in error
     assert 'hx-post="' not in html  # the progress view stops asking for more steps
@@ -571,7 +560,7 @@ class TestLockedSQLite:
         html = response.get_data(as_text=True)
         assert 'id="error-page"' in html and 'data-status="503"' in html
         assert "<nav" in html  # the site's layout, not a bare message
-        page = text_of(html)
+        page = text_of(parse(html))
         assert "Database busy" in page and "Try again in a few seconds" in page
         assert "Traceback" not in html and "sqlite3" not in html
         assert stored_rows(app)["profiles"] == 1
@@ -713,7 +702,7 @@ class TestPostgresGoesAway:
         assert page.headers["Retry-After"] == "30"
         html = page.get_data(as_text=True)
         assert 'id="error-page"' in html and 'data-status="503"' in html
-        assert "The database is not answering right now" in text_of(html)
+        assert "The database is not answering right now" in text_of(parse(html))
         assert "Traceback" not in html and "psycopg" not in html
         assert client.get("/healthz").status_code == 503
 
