@@ -10,6 +10,11 @@ from wtforms.validators import ValidationError
 from ..services.ingestion.platforms import LABELS, PLATFORMS
 from ..services.ingestion.validation import MAX_USER_ID, BadUserId, check_user_id
 
+# "TikTok, Instagram or X"
+CHOICE_OF_PLATFORMS = (
+    ", ".join(LABELS[name] for name in PLATFORMS[:-1]) + f" or {LABELS[PLATFORMS[-1]]}"
+)
+
 
 def _stripped(value):
     return value.strip() if isinstance(value, str) else value
@@ -30,7 +35,7 @@ class ConnectForm(FlaskForm):
 
     def validate_platform(self, field) -> None:
         if field.data not in PLATFORMS:
-            raise ValidationError("Choose TikTok, Instagram or X.")
+            raise ValidationError(f"Choose {CHOICE_OF_PLATFORMS}.")
 
     def validate_user_id(self, field) -> None:
         if not field.data:
