@@ -4,7 +4,7 @@ Its schemas and query parameters are generated from the pydantic models the API 
 with (api/schemas.py, webapp/queries.py, the payload models of services/ingestion/validation.py):
 limits, enums and the taxonomy come from the code, so the document changes when the code does.
 What is written here is the table of operations: their paths, summaries and answers by status.
-tests/test_openapi.py checks that it lists exactly the app's API routes and fuzzes every
+tests/api/test_openapi.py checks that it lists exactly the app's API routes and fuzzes every
 operation with Schemathesis against it.
 """
 
