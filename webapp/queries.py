@@ -496,3 +496,30 @@ class AuditQuery(Query):
     @classmethod
     def _actor(cls, value: Any) -> str:
         return str(value).strip()
+
+
+def _page_number(value: Any) -> int:
+    try:
+        page = int(value)
+    except (TypeError, ValueError):
+        page = 0
+    if not 1 <= page <= MAX_PAGE:
+        raise _refuse(f"must be a whole number from 1 to {MAX_PAGE:,}")
+    return page
+
+
+class VideoPagesQuery(Query):
+    """A profile's page: which page of its liked and of its shared videos."""
+
+    liked_page: int = 1
+    shared_page: int = 1
+
+    _pages = field_validator("liked_page", "shared_page", mode="before")(_page_number)
+
+
+class PageQuery(Query):
+    """One list's partial: which page."""
+
+    page: int = 1
+
+    _page = field_validator("page", mode="before")(_page_number)

@@ -180,17 +180,12 @@ def _profile_or_404(profile_id: int):
     return profile
 
 
-MAX_PAGE = 1_000_000
-
-
-def _page_arg(name: str) -> int:
+def _pages(model: type[queries.Query]):
+    """Which pages of a profile's videos the query string asks for; a 400 naming a bad one."""
     try:
-        page = int(request.args.get(name, 1))
-    except ValueError:
-        page = 0
-    if not 1 <= page <= MAX_PAGE:
-        abort(400, description=f"{name} must be a whole number from 1 to {MAX_PAGE:,}.")
-    return page
+        return model.parse(request.args)
+    except queries.BadQuery as error:
+        abort(400, description=f"{error.param} {error.message}.")
 
 
 @bp.get("/profiles/<int:profile_id>")
@@ -199,6 +194,7 @@ def profile(profile_id: int):
     record = _profile_or_404(profile_id)
     detail = profiles.profile_detail(record)
     detail["top_categories"] = detail["top_categories"][:5]
+    pages = _pages(queries.VideoPagesQuery)
     return render_template(
         "profile.html",
         section="profiles",
@@ -207,8 +203,8 @@ def profile(profile_id: int):
         stat_cards=STAT_CARDS,
         bar_figure=charts.interest_bar(detail["interest"]),
         radar_figure=charts.interest_radar(detail["interest"]),
-        liked=profiles.profile_videos(profile_id, "liked", _page_arg("liked_page")),
-        shared=profiles.profile_videos(profile_id, "shared", _page_arg("shared_page")),
+        liked=profiles.profile_videos(profile_id, "liked", pages.liked_page),
+        shared=profiles.profile_videos(profile_id, "shared", pages.shared_page),
         raw_json=json.dumps(raw_payloads.payload_of(profile_id), indent=2, ensure_ascii=False),
     )
 
@@ -344,7 +340,7 @@ def profile_videos(profile_id: int, kind: str):
     _profile_or_404(profile_id)
     if kind not in ("liked", "shared"):
         abort(404)
-    videos = profiles.profile_videos(profile_id, kind, _page_arg("page"))
+    videos = profiles.profile_videos(profile_id, kind, _pages(queries.PageQuery).page)
     response = render_template("partials/_videos.html", videos=videos, profile_id=profile_id)
     return response
 
