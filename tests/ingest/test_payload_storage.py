@@ -1,8 +1,6 @@
 """Raw payloads are stored compressed, apart from profiles, and read back exactly as received."""
 
-import html
 import json
-import re
 import threading
 import time
 
@@ -31,6 +29,7 @@ from webapp.services.ingestion.payloads import (
 )
 
 from ..factories import make_payload, video
+from ..helpers import html_page, one
 
 
 def exactly(value) -> str:
@@ -108,11 +107,10 @@ def _store(client, payload) -> int:
 
 def _shown(client, runner, profile_id) -> tuple[str, str]:
     """The raw payload as the profile page shows it, and toker listfull's output."""
-    page = client.get(f"/profiles/{profile_id}").get_data(as_text=True)
-    (raw_json,) = re.findall(r'<pre class="payload" id="raw-payload">(.*?)</pre>', page, re.S)
+    raw_json = one(html_page(client.get(f"/profiles/{profile_id}")), "pre.payload#raw-payload")
     result = runner.invoke(args=["listfull"])
     assert result.exit_code == 0, result.output
-    return html.unescape(raw_json), result.stdout
+    return raw_json.get_text(), result.stdout
 
 
 def _set_blob(app, profile_id, blob) -> None:
