@@ -212,14 +212,6 @@ class ListFilters(Query):
                 raise _refuse(error.message) from None
         return tuple(values)
 
-    def query(self) -> ListQuery:
-        """The service's query: interests as sorted (category, minimum) pairs."""
-        interests = tuple(sorted(dict(parse_interest(text) for text in self.interest).items()))
-        order = self.order or ("asc" if self.sort in ("username", "platform") else "desc")
-        page = getattr(self, "page", 1)
-        per_page = getattr(self, "per_page", DEFAULT_PER_PAGE)
-        return ListQuery(self.q, self.platform, self.sort, order, page, per_page, interests)
-
 
 class ProfileListQuery(ListFilters):
     """GET /api/v1/profiles and the /profiles page: the filters and a page."""
@@ -245,6 +237,14 @@ class ProfileListQuery(ListFilters):
     def _per_page(cls, value: Any) -> int:
         # More than the cap is served at the cap rather than refused.
         return min(_positive(value), MAX_PER_PAGE)
+
+    def query(self) -> ListQuery:
+        """The service's query: interests as sorted (category, minimum) pairs."""
+        interests = tuple(sorted(dict(parse_interest(text) for text in self.interest).items()))
+        order = self.order or ("asc" if self.sort in ("username", "platform") else "desc")
+        return ListQuery(
+            self.q, self.platform, self.sort, order, self.page, self.per_page, interests
+        )
 
 
 def list_query(args: Mapping) -> ListQuery:
