@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -106,6 +107,13 @@ def _one_of(value: Any, choices) -> str:
     return value
 
 
+def first_error(error: ValidationError) -> tuple[tuple, str, str]:
+    """The first problem a model found: where (pydantic's loc), its kind, and what is wrong (a
+    refusal's own words, else pydantic's). Pages, the API and bodies answer with the first."""
+    first = error.errors(include_url=False)[0]
+    return first["loc"], first["type"], first.get("ctx", {}).get("message") or first["msg"]
+
+
 class Query(BaseModel):
     """The parameters of one kind of request. Empty values count as left out."""
 
@@ -130,20 +138,37 @@ class Query(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            param = str(first["loc"][0]) if first["loc"] else ""
-            message = first.get("ctx", {}).get("message") or first["msg"]
-            raise BadQuery(param, message) from None
+            loc, _kind, message = first_error(error)
+            raise BadQuery(str(loc[0]) if loc else "", message) from None
 
 
-PlatformFilter = Annotated[
-    str | None,
-    Field(description="Only this platform.", json_schema_extra={"enum": list(PLATFORMS)}),
-]
+def _order(value: Any) -> str:
+    if value not in ORDERS:
+        raise _refuse(f"must be 'asc' or 'desc', not {value!r}")
+    return value
 
 
-def _check_platform(value: Any) -> str | None:
-    return _one_of(value, PLATFORMS)
+# Parameter types that carry their check and their documented limits: a model names the type,
+# its default and its description.
+def WholeNumber(low: int, high: int):  # noqa: N802 (a type, as pydantic's conint was)
+    """A whole number from low to high; else "must be a whole number from low to high"."""
+    return Annotated[
+        int, Field(ge=low, le=high), BeforeValidator(lambda value: _whole_number(value, low, high))
+    ]
+
+
+def OneOf(choices):  # noqa: N802
+    """One of `choices`; else "must be one of ..., not ..."."""
+    choices = tuple(choices)
+    return Annotated[
+        str,
+        Field(json_schema_extra={"enum": list(choices)}),
+        BeforeValidator(lambda value: _one_of(value, choices)),
+    ]
+
+
+Order = Annotated[str, Field(json_schema_extra={"enum": list(ORDERS)}), BeforeValidator(_order)]
+PlatformFilter = Annotated[OneOf(PLATFORMS) | None, Field(description="Only this platform.")]
 
 
 class ListFilters(Query):
@@ -157,16 +182,14 @@ class ListFilters(Query):
         description="Text in the username or pseudonym, case-insensitive.",
     )
     platform: PlatformFilter = None
-    sort: str = Field(
+    sort: OneOf(SORTS) = Field(
         DEFAULT_SORT,
         description="Sort key; short names are aliases (followers = followers_count).",
-        json_schema_extra={"enum": list(SORTS)},
     )
-    order: str | None = Field(
+    order: Order | None = Field(
         None,
         description="Sort direction; ascending by default for username and platform, else "
         "descending.",
-        json_schema_extra={"enum": list(ORDERS)},
     )
     interest: tuple[str, ...] = Field(
         (),
@@ -185,20 +208,6 @@ class ListFilters(Query):
         if len(text) > MAX_QUERY_LENGTH:
             raise _refuse(f"is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
         return text
-
-    _platform = field_validator("platform", mode="before")(_check_platform)
-
-    @field_validator("sort", mode="before")
-    @classmethod
-    def _sort(cls, value: Any) -> str:
-        return _one_of(value, tuple(SORTS))
-
-    @field_validator("order", mode="before")
-    @classmethod
-    def _order(cls, value: Any) -> str:
-        if value not in ORDERS:
-            raise _refuse(f"must be 'asc' or 'desc', not {value!r}")
-        return value
 
     @field_validator("interest", mode="before")
     @classmethod
@@ -265,39 +274,20 @@ class ExportQuery(ProfileListQuery):
         description="Checked as the list's; the file holds every page.",
     )
 
-    format: str = Field(
-        "csv", description="The file format.", json_schema_extra={"enum": list(export.FORMATS)}
-    )
-
-    @field_validator("format", mode="before")
-    @classmethod
-    def _format(cls, value: Any) -> str:
-        return _one_of(value, tuple(export.FORMATS))
+    format: OneOf(export.FORMATS) = Field("csv", description="The file format.")
 
 
 class SimilarQuery(Query):
     """GET /api/v1/profiles/{id}/similar."""
 
-    k: int = Field(10, ge=1, le=similarity.MAX_K, description="How many to return.")
+    k: WholeNumber(1, similarity.MAX_K) = Field(10, description="How many to return.")
     platform: PlatformFilter = None
-
-    @field_validator("k", mode="before")
-    @classmethod
-    def _k(cls, value: Any) -> int:
-        return _whole_number(value, 1, similarity.MAX_K)
-
-    _platform = field_validator("platform", mode="before")(_check_platform)
 
 
 class RecommendationsQuery(Query):
     """GET /api/v1/profiles/{id}/recommendations."""
 
-    k: int = Field(10, ge=1, le=recommendations.MAX_K, description="How many videos to return.")
-
-    @field_validator("k", mode="before")
-    @classmethod
-    def _k(cls, value: Any) -> int:
-        return _whole_number(value, 1, recommendations.MAX_K)
+    k: WholeNumber(1, recommendations.MAX_K) = Field(10, description="How many videos to return.")
 
 
 class NearestQuery(Query):
@@ -311,7 +301,7 @@ class NearestQuery(Query):
         min_length=1,
         json_schema_extra={"items": {"type": "string", "pattern": MIX_PATTERN}},
     )
-    k: int = Field(10, ge=1, le=similarity.MAX_K, description="How many to return.")
+    k: WholeNumber(1, similarity.MAX_K) = Field(10, description="How many to return.")
     platform: PlatformFilter = None
 
     @field_validator("mix", mode="before")
@@ -336,13 +326,6 @@ class NearestQuery(Query):
                 "mix", "give at least one category with a weight above 0, like mix=Music:0.5"
             )
         return super().parse(args)
-
-    @field_validator("k", mode="before")
-    @classmethod
-    def _k(cls, value: Any) -> int:
-        return _whole_number(value, 1, similarity.MAX_K)
-
-    _platform = field_validator("platform", mode="before")(_check_platform)
 
     def weights(self) -> dict[str, float]:
         """Category -> weight; a category named twice keeps its last weight."""
@@ -369,15 +352,11 @@ class VideoListQuery(Query):
     min_score: float = Field(
         0.0, ge=0, le=100, description="Only videos with at least this engagement score."
     )
-    sort: str = Field(
-        "score",
-        description="Sort key: score, profiles (who liked or shared it), posted, likes.",
-        json_schema_extra={"enum": list(videos.SORTS)},
+    sort: OneOf(videos.SORTS) = Field(
+        "score", description="Sort key: score, profiles (who liked or shared it), posted, likes."
     )
-    order: str = Field(
-        "desc", description="Sort direction.", json_schema_extra={"enum": list(ORDERS)}
-    )
-    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    order: Order = Field("desc", description="Sort direction.")
+    page: WholeNumber(1, MAX_PAGE) = Field(1, description="Page number, from 1.")
     per_page: int = Field(
         DEFAULT_PER_PAGE,
         ge=1,
@@ -398,8 +377,6 @@ class VideoListQuery(Query):
     def _hashtag(cls, value: Any) -> str:
         return normalise_hashtag(str(value))
 
-    _platform = field_validator("platform", mode="before")(_check_platform)
-
     @field_validator("category", mode="before")
     @classmethod
     def _category(cls, value: Any) -> str:
@@ -418,23 +395,6 @@ class VideoListQuery(Query):
         if not 0 <= number <= 100:
             raise _refuse("must be from 0 to 100")
         return number
-
-    @field_validator("sort", mode="before")
-    @classmethod
-    def _sort(cls, value: Any) -> str:
-        return _one_of(value, tuple(videos.SORTS))
-
-    @field_validator("order", mode="before")
-    @classmethod
-    def _order(cls, value: Any) -> str:
-        if value not in ORDERS:
-            raise _refuse(f"must be 'asc' or 'desc', not {value!r}")
-        return value
-
-    @field_validator("page", mode="before")
-    @classmethod
-    def _page(cls, value: Any) -> int:
-        return _whole_number(value, 1, MAX_PAGE)
 
     @field_validator("per_page", mode="before")
     @classmethod
@@ -463,12 +423,7 @@ def video_query(args: Mapping) -> VideoQuery:
 class MapQuery(Query):
     """GET /api/v1/map."""
 
-    k: int = Field(6, ge=2, le=population_map.MAX_CLUSTERS, description="How many clusters.")
-
-    @field_validator("k", mode="before")
-    @classmethod
-    def _k(cls, value: Any) -> int:
-        return _whole_number(value, 2, population_map.MAX_CLUSTERS)
+    k: WholeNumber(2, population_map.MAX_CLUSTERS) = Field(6, description="How many clusters.")
 
 
 class AuditQuery(Query):

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..queries import first_error
 from ..services.analytics import population_map
 from ..services.catalogue import profiles, videos
 from ..services.ingestion.platforms import PLATFORMS
@@ -29,6 +30,7 @@ from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.ingestion.validation import (
     MAX_COUNT,
     MAX_USER_ID,
+    STAT_FIELDS,
     BadUserId,
     Payload,
     Video,
@@ -131,11 +133,9 @@ class Body(BaseModel):
         try:
             return cls.model_validate(body)
         except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            loc = ".".join(str(part) for part in first["loc"])
-            if first["type"] == "missing":
-                raise InvalidBody(loc, "is required") from None
-            raise InvalidBody(loc, first.get("ctx", {}).get("message") or first["msg"]) from None
+            loc, kind, message = first_error(error)
+            where = ".".join(str(part) for part in loc)
+            raise InvalidBody(where, "is required" if kind == "missing" else message) from None
 
 
 def _platform(value: Any) -> str:
@@ -199,21 +199,18 @@ class StoreRequest(Body):
 # --- profiles ----------------------------------------------------------------------------------
 
 
-class _Identity(Answer):
-    id: ProfileId
-    platform: Platform
-    user_id: str
-    username: str
-    user_pseudo: str
-    verified: bool
-    followers_count: Count
-    following_count: Count
-    likes_count: Count
-    videos_count: Count
-    number_of_comments: Count
-    number_of_likes_on_own_videos: Count
-    number_of_likes: Count
-    number_of_shares: Count
+# Who the profile is and its statistics, the payload's STAT_FIELDS in their order.
+_Identity = create_model(
+    "_Identity",
+    __base__=Answer,
+    id=(ProfileId, ...),
+    platform=(Platform, ...),
+    user_id=(str, ...),
+    username=(str, ...),
+    user_pseudo=(str, ...),
+    verified=(bool, ...),
+    **{name: (Count, ...) for name in STAT_FIELDS},
+)
 
 
 class ProfileSummary(_Identity):
