@@ -559,6 +559,71 @@ def test_a_kept_page_is_read_again_only_after_a_write_that_can_change_it(app):
         assert profiles._pages.reads == before + 1
 
 
+def test_kept_pages_check_a_write_against_what_the_matrix_catch_up_read(app, monkeypatch):
+    """After a write, the matrix's catch-up is the only read of the change feed: the kept
+    pages are checked against the profiles it read, not by a statement each."""
+    with app.app_context():
+        for n in range(1, 7):
+            _followers_store(f"p{n}", 1000 * n)
+        pages = [dict(sort="followers", page=page, per_page=2, interests=()) for page in (1, 2, 3)]
+        for fields in pages:
+            _list(**fields)
+        feed_reads = []
+        real = changes.changed_rows
+        monkeypatch.setattr(
+            changes, "changed_rows", lambda *a, **k: feed_reads.append(a[1:3]) or real(*a, **k)
+        )
+        before = profiles._pages.reads
+        _followers_store("low", 100)  # lands after every kept page
+        query = profiles.ListQuery(sort="followers", page=1, per_page=2)
+        assert profiles.list_profiles(query)["total"] == 7
+        assert len(feed_reads) == 1, "one catch-up, and no statement for the page's check"
+        monkeypatch.setattr(changes, "changed_rows", real)
+        assert [_list(**fields)["total"] for fields in pages] == [7, 7, 7]
+        assert profiles._pages.reads == before
+
+
+def test_a_kept_page_sorted_by_name_is_read_again_when_a_matching_profile_changes(app):
+    """Names sort in the database's collation, which Python's order may not match: a change
+    to any profile the filters match makes a full page sorted by name read again."""
+    with app.app_context():
+        for n in range(1, 5):
+            _followers_store(f"b{n}", 1000 * n)
+        first = dict(sort="username", order="asc", page=1, per_page=2, interests=())
+        assert [item["username"] for item in _list(**first)["items"]] == ["b1", "b2"]
+        before = profiles._pages.reads
+        _followers_store("a0", 10)
+        assert [item["username"] for item in _list(**first)["items"]] == ["a0", "b1"]
+        assert profiles._pages.reads == before + 1
+        _followers_store("elsewhere", 10, platform="x")
+        tiktok = dict(first, platform="tiktok")
+        _list(**tiktok)
+        before = profiles._pages.reads
+        _followers_store("a1", 10, platform="x")  # another platform: the page is kept
+        assert _list(**tiktok)["items"][0]["username"] == "a0"
+        assert profiles._pages.reads == before
+
+
+def test_recent_changes_answer_only_for_the_versions_they_reach_back_to():
+    """The kept readings of the last catch-ups: the profiles changed after a version, each
+    with its newest reading; a gap or a version older than what is kept gives None."""
+    recent = changes.Recent(10)
+    recent.add(10, 12, {1: "a", 2: None})
+    recent.add(12, 13, {1: "b"})
+    assert recent.after(10) == {1: "b", 2: None}
+    assert recent.after(12) == {1: "b"}
+    assert recent.after(13) == {}
+    assert recent.after(9) is None and recent.after(14) is None
+    recent.add(15, 16, {3: "c"})  # versions 14 and 15 were not read here: start again at 15
+    assert recent.after(13) is None
+    assert recent.after(15) == {3: "c"}
+    recent.ROWS = 2
+    recent.add(16, 17, {4: "d"})
+    recent.add(17, 18, {5: "e"})  # three profiles kept: the oldest catch-up is forgotten
+    assert recent.after(15) is None
+    assert recent.after(16) == {4: "d", 5: "e"}
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_kept_pages_equal_a_fresh_read_through_random_writes(app, seed):
     """Random creates, re-syncs and deletes (followers with ties, two platforms, interests),

@@ -21,6 +21,7 @@ from ...models import Profile
 from .. import ProfileNotFound
 from ..ingestion.platforms import PLATFORMS
 from ..ingestion.taxonomy import CATEGORIES
+from ..ingestion.validation import STAT_FIELDS
 from ..live import changes, memory, stamps
 from ..live.sql import one_transaction
 
@@ -58,7 +59,9 @@ def decode_vector(blob: bytes) -> np.ndarray:
     return padded
 
 
-def _matches(platform: int, raw: np.ndarray, key: tuple) -> bool:
+def matches(platform: int, raw: np.ndarray, key: tuple) -> bool:
+    """Whether a row (platform code, weights) passes a filter key: (platform code or None,
+    ((category index, minimum share), ...)), as the list's SQL filter decides."""
     wanted, interests = key
     if wanted is not None and platform != wanted:
         return False
@@ -216,6 +219,8 @@ class Matrix:
         self._stamps = np.zeros(capacity, dtype=np.int64)
         self.stamp = 0
         self.version = 0
+        # What the catch-ups read of the last changes (see LiveMatrices.current).
+        self.recent = changes.Recent(0)
         # How many row changes were applied since the build (the map refits after enough).
         self.changed = 0
         self.lock = threading.RLock()
@@ -300,9 +305,12 @@ class Matrix:
         return self._unit(self._raw[rows], self._norms[rows])
 
     # Patching.
-    def apply(self, rows: list[Row], gone: set[int], version: int) -> None:
+    def apply(
+        self, rows: list[Row], gone: set[int], version: int, readings: dict | None = None
+    ) -> None:
         """Bring the matrix to `version`: `rows` are the changed profiles as stored now,
-        `gone` the changed ones no longer stored."""
+        `gone` the changed ones no longer stored; `readings`, every changed profile's
+        Reading (None for the gone), is kept in `recent` for other checks of the change."""
         with self.lock:
             for pk in gone:
                 if pk in self.row_of:
@@ -310,7 +318,17 @@ class Matrix:
             for row in rows:
                 self._put(row)
             self.changed += len(rows) + len(gone)
+            if readings is None:
+                self.recent = changes.Recent(max(self.version, version))
+            else:
+                self.recent.add(self.version, version, readings)
             self.version = max(self.version, version)
+
+    def changed_after(self, version: int) -> dict | None:
+        """The profiles changed after `version` that the catch-ups read, {id: Reading, or
+        None when deleted}; None when what is kept does not reach back to `version`."""
+        with self.lock:
+            return self.recent.after(version)
 
     def _count(self, row: int, sign: int) -> None:
         platform, raw = int(self._platforms[row]), self._raw[row]
@@ -318,7 +336,7 @@ class Matrix:
             self.platform_counts[platform] += sign
             self.platform_sums[platform] += sign * raw
         for key in self._filter_counts:
-            if _matches(platform, raw, key):
+            if matches(platform, raw, key):
                 self._filter_counts[key] += sign
 
     def _remove(self, pk: int) -> None:
@@ -439,8 +457,22 @@ _COLUMNS = (
     Profile.username,
     Profile.dominant_interest,
 )
-# The same, as table columns, for the change feed's catch-up (live/changes.changed_rows).
-_CHANGED = tuple(Profile.__table__.c[column.key] for column in _COLUMNS)
+# The same, as table columns, for the change feed's catch-up (live/changes.changed_rows),
+# with the columns the profile list sorts on: a catch-up keeps what it read of each changed
+# profile (Matrix.recent), and the list checks its kept pages against that.
+_SORTED = ("verified", *STAT_FIELDS, "created_at", "updated_at")
+_CHANGED = tuple(Profile.__table__.c[column.key] for column in _COLUMNS) + tuple(
+    Profile.__table__.c[name] for name in _SORTED
+)
+_READ = tuple(column.key for column in _CHANGED)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A changed profile as a catch-up read it: the matrix's row, and the columns by name."""
+
+    row: Row
+    values: dict
 
 
 def build_matrix(chunk: int = 10_000) -> Matrix:
@@ -528,12 +560,17 @@ class LiveMatrices:
             if changed is None:  # first use, too far behind the feed, or most changed
                 matrix = build_matrix()
                 matrix.version = version
+                matrix.recent = changes.Recent(version)
                 self.builds += 1
                 self._by_engine[engine] = matrix
                 memory.give_back()  # the rows and blocks read to build it
             else:
                 gone = {row[0] for row in changed if row[1] is None}
-                matrix.apply(_rows(row[1:] for row in changed if row[1] is not None), gone, version)
+                rows = _rows(row[1:6] for row in changed if row[1] is not None)
+                readings: dict = dict.fromkeys(gone)
+                for row, columns in zip(rows, (r for r in changed if r[1] is not None)):
+                    readings[row.id] = Reading(row, dict(zip(_READ, columns[1:])))
+                matrix.apply(rows, gone, version, readings)
             return matrix
 
 

@@ -320,6 +320,11 @@ def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
     if kept.before is None or (kept.last is not None and kept.last[0] is None):
         # (Where a missing sort value sorts differs by database: such a page is read again.)
         return False
+    # The live matrix's catch-up to this version has read the changed profiles already
+    # (Matrix.recent): they are checked here as the statement below would check them.
+    read = similarity.current_matrix().changed_after(kept.version)
+    if read is not None and len(read) <= CHECK_LIMIT:
+        return not any(_lands(query, kept, pk, reading) for pk, reading in read.items())
     if kept.check is None:
         kept.check = _check_statement(query, kept.last)
     found = changes.changed_rows(session, kept.version, version, kept.check, CHECK_LIMIT)
@@ -327,6 +332,33 @@ def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
         return False
     ids = np.fromiter((pk for pk, _landed in found), dtype=np.int64)
     return not np.isin(ids, kept.before).any()
+
+
+def _lands(query: ListQuery, kept: _Kept, pk: int, reading) -> bool:
+    """Whether a changed profile, as read by a catch-up (None when deleted), can change the
+    kept page: it was on the page or before it, or it matches the filters and sorts on or
+    before the page's last row. Where the answer is not certain here (a text sort, whose order
+    is the database's collation; a missing value), it says it may."""
+    at = np.searchsorted(kept.before, pk)
+    if at < len(kept.before) and kept.before[at] == pk:
+        return True
+    if reading is None:
+        return False
+    key = (
+        similarity.PLATFORM_CODE.get(query.platform, -2) if query.platform else None,
+        tuple((CATEGORY_INDEX[category], minimum) for category, minimum in query.interests),
+    )
+    if not similarity.matches(reading.row.platform, reading.row.raw, key):
+        return False
+    if kept.last is None:
+        return True  # the page is not full: any new match joins it
+    value = reading.values.get(SORTS[query.sort].key)
+    if value is None or isinstance(value, str):
+        return True
+    last, last_id = kept.last
+    if query.order == "asc":
+        return value < last or (value == last and pk <= last_id)
+    return value > last or (value == last and pk >= last_id)
 
 
 def _check_statement(query: ListQuery, last: tuple | None):
@@ -447,10 +479,12 @@ def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
             delete(links).where(links.c.profile_id == profile_id).returning(links.c.video_pk)
         )
         gone = set(linked)  # each video once, whether liked, shared or both
-        db.session.execute(delete(ProfileInterest).where(ProfileInterest.profile_id == profile_id))
+        # Table deletes, not the ORM's (which would look for the rows in the session first).
+        db.session.execute(delete(_interests).where(_interests.c.profile_id == profile_id))
         search.forget_profiles(db.session, [profile_id])
-        db.session.execute(delete(ProfilePayload).where(ProfilePayload.profile_id == profile_id))
-        deleted = db.session.execute(delete(Profile).where(Profile.id == profile_id)).rowcount
+        payloads = ProfilePayload.__table__
+        db.session.execute(delete(payloads).where(payloads.c.profile_id == profile_id))
+        deleted = db.session.execute(delete(_profiles).where(_profiles.c.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])
             storage.add_to_profile_counts(db.session, Counter({pk: -1 for pk in gone}))

@@ -10,6 +10,7 @@ changed in (v, V], at a cost proportional to the change.
 The feed keeps the last KEEP_VERSIONS versions; state older than that is rebuilt in full.
 """
 
+from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -87,3 +88,53 @@ def rows_statement(columns: tuple):
         .select_from(changed.outerjoin(profiles, profiles.c.id == changed.c.profile_id))
         .limit(bindparam("limit"))
     )
+
+
+class Recent:
+    """What the last catch-ups of one piece of state read from the feed, kept so that other
+    state of the process checks the same changes without asking the database again.
+
+    Holds, for the versions (since, until], each changed profile's columns as a catch-up read
+    them (None for a profile deleted since), the newest reading of each. A catch-up adds its
+    versions with `add`; `since` answers for any version from `self.since` on. A check may see
+    a profile changed a little before the version it asks from, and a profile as stored a
+    little after `until`, as a query of the feed would: the checks it serves take both.
+    """
+
+    ROWS = 4_096  # readings kept at most: the oldest catch-ups are forgotten past it
+
+    def __init__(self, version: int):
+        self.since = self.until = version
+        self._rows: dict[int, object] = {}
+        self._held: Counter = Counter()  # how many kept catch-ups name each profile
+        self._catchups: deque[tuple[int, tuple[int, ...]]] = deque()
+
+    def add(self, have: int, now: int, rows: dict[int, object]) -> None:
+        """Keep a catch-up from version `have` to `now`: {profile id: its reading or None}."""
+        if have != self.until:  # not joined to what is kept: start again from `have`
+            self.__init__(have)
+        self._rows.update(rows)
+        self._held.update(rows.keys())
+        self._catchups.append((now, tuple(rows)))
+        self.until = max(self.until, now)
+        while len(self._held) > self.ROWS and len(self._catchups) > 1:
+            until, pks = self._catchups.popleft()
+            self.since = until
+            self._held.subtract(pks)
+            for pk in pks:
+                if self._held[pk] <= 0:
+                    del self._held[pk]
+                    del self._rows[pk]
+
+    def after(self, version: int) -> dict[int, object] | None:
+        """The profiles changed by versions after `version` up to `until`, with their
+        readings; None when what is kept does not reach back to `version`."""
+        if not self.since <= version <= self.until:
+            return None
+        found: dict[int, object] = {}
+        for until, pks in reversed(self._catchups):
+            if until <= version:
+                break
+            for pk in pks:
+                found[pk] = self._rows[pk]
+        return found
