@@ -566,10 +566,11 @@ class LiveMatrices:
                 memory.give_back()  # the rows and blocks read to build it
             else:
                 gone = {row[0] for row in changed if row[1] is None}
-                rows = _rows(row[1:6] for row in changed if row[1] is not None)
+                stored = [row[1:] for row in changed if row[1] is not None]
+                rows = _rows(columns[:5] for columns in stored)
                 readings: dict = dict.fromkeys(gone)
-                for row, columns in zip(rows, (r for r in changed if r[1] is not None)):
-                    readings[row.id] = Reading(row, dict(zip(_READ, columns[1:])))
+                for row, columns in zip(rows, stored, strict=True):
+                    readings[row.id] = Reading(row, dict(zip(_READ, columns, strict=True)))
                 matrix.apply(rows, gone, version, readings)
             return matrix
 
