@@ -26,9 +26,18 @@ answer (0 when none was); more than 1 s fails the run. Its writes count in the s
 Without writes (the read-only run), the probe asks the same reads at the same pace for seeded
 profiles' mixes, so that both runs carry the same traffic besides the measured mix.
 
+Alternating: with --alternate SECONDS the measured window alternates phases of that length
+with the writes and without them (the same reads; the probe asks its reads without its
+writes), starting with writes. Both rates then come from the same minutes of the same server,
+so the share of the read-only rate the mix keeps is not moved by the machine's drift between
+two runs (on these machines the same code's rate moved by a third within minutes). A phase
+without writes starts from the state the writes left (pages to read again, a matrix to patch):
+the share it gives is, if anything, a little above that of two separate runs.
+
     .venv/bin/python bench/load.py                       # 60 s, 4 workers, 8 clients
     .venv/bin/python bench/load.py --duration 10 --workers 2 --clients 4
     DATABASE_URL=sqlite:///path/to/seeded.sqlite .venv/bin/python bench/load.py --count 0
+    .venv/bin/python bench/load.py --duration 120 --alternate 10   # 6 phases of each
 """
 
 import argparse
@@ -92,8 +101,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--probes", type=int, default=24, help="freshness answers asked after each probe write"
     )
+    parser.add_argument(
+        "--alternate",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="alternate phases of this length with and without the writes (see below)",
+    )
     args = parser.parse_args()
     args.mix = {kind: weight for kind, weight in MIX.items() if kind not in args.skip}
+    args.reads = {kind: weight for kind, weight in args.mix.items() if kind not in WRITES}
+    if args.alternate:
+        if args.alternate < 0 or len(args.reads) == len(args.mix):
+            parser.error("--alternate needs a positive length and a mix with writes")
+        phases = args.duration / args.alternate
+        if phases < 2 or phases % 2:
+            parser.error("--duration must be an even number (2 or more) of --alternate phases")
     return args
 
 
@@ -227,11 +250,27 @@ def client_main(index: int, setup: dict, results) -> None:
         results.put({"error": f"client {index}:\n{traceback.format_exc()}"})
 
 
+def writing_at(setup: dict, moment: float) -> bool:
+    """Whether the mix has its writes at this moment: always, except in every second phase
+    of the measured window with --alternate."""
+    alternate = setup["alternate"]
+    if not alternate or moment < setup["measure_from"]:
+        return True
+    return int((moment - setup["measure_from"]) // alternate) % 2 == 0
+
+
+# With --alternate, what the phases without writes ask is counted under these names.
+WITHOUT = " (no writes)"
+
+
 def run_client(index: int, setup: dict) -> dict:
     """Send the mix until the deadline; report counts, latencies and acknowledged writes."""
     rng = random.Random(f"{setup['seed']}:{index}")
     client = Client(setup["port"], setup["token"], setup["timeout"])
-    kinds, weights = zip(*setup["mix"].items(), strict=True)
+    mixes = {
+        writes: tuple(zip(*setup["mix" if writes else "reads"].items(), strict=True))
+        for writes in (True, False)
+    }
     seeded_ids = setup["seeded_ids"]
     hot = setup["hot"]
     measure_from, stop_at = setup["measure_from"], setup["stop_at"]
@@ -245,6 +284,8 @@ def run_client(index: int, setup: dict) -> dict:
     rejected = 0
     serial = 0
     while (started := time.monotonic()) < stop_at:
+        writes = writing_at(setup, started)
+        kinds, weights = mixes[writes]
         kind = rng.choices(kinds, weights)[0]
         if kind == "delete own" and not created:
             kind = "connect new" if "connect new" in setup["mix"] else "re-sync"
@@ -283,19 +324,20 @@ def run_client(index: int, setup: dict) -> dict:
         try:
             status, payload = client.call(method, path, body)
         except TimeoutError:
-            errors[kind]["timeout"] += 1
+            errors[kind if writes else kind + WITHOUT]["timeout"] += 1
             if kind in WRITES:
                 uncertain[kind] += 1
             continue
         except (OSError, http.client.HTTPException) as error:
-            errors[kind][type(error).__name__] += 1
+            errors[kind if writes else kind + WITHOUT][type(error).__name__] += 1
             if kind in WRITES:
                 uncertain[kind] += 1
             continue
         elapsed = time.monotonic() - started
         if started >= measure_from:
-            latencies[kind].append(elapsed)
-            statuses[kind][status] += 1
+            counted = kind if writes else kind + WITHOUT
+            latencies[counted].append(elapsed)
+            statuses[counted][status] += 1
         if kind == "connect new" and status == 201:
             created[account] = json.loads(payload)["profile"]["id"]
         elif kind == "connect new" and status == 422:
@@ -336,6 +378,8 @@ def run_clients(args, port: int, token: str, seeded: dict) -> list[dict]:
         "seeded_ids": seeded_ids,
         "hot": hot,
         "mix": args.mix,
+        "reads": args.reads,
+        "alternate": args.alternate,
         "probes": args.probes,
         # CLOCK_MONOTONIC is one clock for every process on the machine.
         "measure_from": now + 2 + args.warmup,
@@ -411,8 +455,15 @@ def run_probe(setup: dict) -> dict:
     while time.monotonic() < setup["measure_from"]:
         time.sleep(0.05)
     failure, uncertain, doing = None, {}, None
+    rng = random.Random(f"{setup['seed']}:probe")
+    reads = [0, 0]  # with --alternate, the read probe's (answers, misses) between the writes
     try:
         while time.monotonic() < setup["stop_at"] - 2:
+            if not writing_at(setup, time.monotonic()):
+                asked, missed = _read_probe_once(setup, rng)
+                reads[0] += asked
+                reads[1] += missed
+                continue
             serial += 1
             account = (PLATFORMS[serial % 3], f"8{setup['run']:05d}99{serial:06d}")
             doing = "a connect"
@@ -473,6 +524,7 @@ def run_probe(setup: dict) -> dict:
         "rejected": 0,
         "all_created": len(created) + len(deleted),
         "freshness": {"events": events, "answers": answers, "failure": failure},
+        "read_probe": tuple(reads),
     }
 
 
@@ -481,6 +533,29 @@ def read_probe_main(setup: dict, results) -> None:
         results.put(run_read_probe(setup))
     except BaseException:
         results.put({"error": f"read probe:\n{traceback.format_exc()}"})
+
+
+def _read_probe_once(setup: dict, rng: random.Random) -> tuple[int, int]:
+    """One round of the probe's reads: (answers, answers that missed the profile)."""
+    profile_id = rng.choice(setup["seeded_ids"])
+    # A new connection each time: the pause between two would outlast the keep-alive.
+    reader = Client(setup["port"], setup["token"], setup["timeout"])
+    try:
+        status, payload = reader.call("GET", f"/api/v1/profiles/{profile_id}")
+    finally:
+        reader.close()
+    if status != 200:
+        raise RuntimeError(f"profile {profile_id} answered {status}: {payload[:200]!r}")
+    interest = json.loads(payload)["interest"]
+    if sum(weight > 0 for weight in interest.values()) < 3:
+        return 0, 0
+    answers = missing = 0
+    for _ in range(2 * setup["probes"]):
+        ids, _answered = _nearest_ids(setup, interest)
+        answers += 1
+        missing += profile_id not in ids
+    time.sleep(1)
+    return answers, missing
 
 
 def run_read_probe(setup: dict) -> dict:
@@ -493,23 +568,9 @@ def run_read_probe(setup: dict) -> dict:
     while time.monotonic() < setup["measure_from"]:
         time.sleep(0.05)
     while time.monotonic() < setup["stop_at"] - 2:
-        profile_id = rng.choice(setup["seeded_ids"])
-        # A new connection each time: the pause between two would outlast the keep-alive.
-        reader = Client(setup["port"], setup["token"], setup["timeout"])
-        try:
-            status, payload = reader.call("GET", f"/api/v1/profiles/{profile_id}")
-        finally:
-            reader.close()
-        if status != 200:
-            raise RuntimeError(f"profile {profile_id} answered {status}: {payload[:200]!r}")
-        interest = json.loads(payload)["interest"]
-        if sum(weight > 0 for weight in interest.values()) < 3:
-            continue
-        for _ in range(2 * setup["probes"]):
-            ids, _answered = _nearest_ids(setup, interest)
-            answers += 1
-            missing += profile_id not in ids
-        time.sleep(1)
+        asked, missed = _read_probe_once(setup, rng)
+        answers += asked
+        missing += missed
     return {
         "latencies": {},
         "statuses": {},
@@ -682,7 +743,9 @@ def worker_memory(master_pid: int) -> list[tuple[float, float]]:
 
 
 def report_table(args, reports: list[dict]) -> tuple[int, int]:
-    """Print the per-kind table; return (5xx answers, connection errors and timeouts)."""
+    """Print the per-kind table (with --alternate, one for the phases with writes, one for
+    those without, and the share the first kept of the second's rate); return (5xx answers,
+    connection errors and timeouts)."""
     latencies, statuses, errors = defaultdict(list), defaultdict(Counter), defaultdict(Counter)
     for report in reports:
         for kind, values in report["latencies"].items():
@@ -691,33 +754,53 @@ def report_table(args, reports: list[dict]) -> tuple[int, int]:
             statuses[kind].update({int(code): n for code, n in counts.items()})
         for kind, counts in report["errors"].items():
             errors[kind].update(counts)
-    print(
-        "| kind | requests | req/s | p50 ms | p95 ms | p99 ms | 2xx | 4xx | 5xx "
-        "| conn. errors / timeouts | status codes |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    groups = [("", list(args.mix), args.duration)]
+    if args.alternate:
+        half = args.duration / 2
+        groups = [
+            (f"The {half:g} s of phases with writes", list(args.mix), half),
+            (f"The {half:g} s of phases without", [kind + WITHOUT for kind in args.reads], half),
+        ]
     total_5xx = total_errors = 0
-    everything = []
-    for kind in [*args.mix, "all"]:
-        if kind == "all":
-            values = sorted(everything)
-            codes = sum(statuses.values(), Counter())
-            failed = sum(errors.values(), Counter())
-        else:
-            values = sorted(latencies[kind])
-            everything.extend(values)
-            codes, failed = statuses[kind], errors[kind]
-        by_class = Counter(code // 100 for code in codes.elements())
-        if kind != "all":
-            total_5xx += by_class[5]
-            total_errors += sum(failed.values())
-        name = f"**{kind}**" if kind == "all" else kind
-        code_text = ", ".join(f"{code}: {n:,}" for code, n in sorted(codes.items()))
+    rates = []
+    for title, kinds, duration in groups:
+        if title:
+            print(f"{title}:\n")
         print(
-            f"| {name} | {len(values):,} | {len(values) / args.duration:,.1f} "
-            f"| {_percentile(values, 0.50) * 1000:.1f} | {_percentile(values, 0.95) * 1000:.1f} "
-            f"| {_percentile(values, 0.99) * 1000:.1f} | {by_class[2]:,} | {by_class[4]:,} "
-            f"| {by_class[5]:,} | {sum(failed.values()):,} | {code_text} |"
+            "| kind | requests | req/s | p50 ms | p95 ms | p99 ms | 2xx | 4xx | 5xx "
+            "| conn. errors / timeouts | status codes |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        everything, codes_all, failed_all = [], Counter(), Counter()
+        for kind in [*kinds, "all"]:
+            if kind == "all":
+                values, codes, failed = sorted(everything), codes_all, failed_all
+            else:
+                values = sorted(latencies[kind])
+                everything.extend(values)
+                codes, failed = statuses[kind], errors[kind]
+                codes_all.update(codes)
+                failed_all.update(failed)
+            by_class = Counter(code // 100 for code in codes.elements())
+            if kind != "all":
+                total_5xx += by_class[5]
+                total_errors += sum(failed.values())
+            name = f"**{kind}**" if kind == "all" else kind
+            code_text = ", ".join(f"{code}: {n:,}" for code, n in sorted(codes.items()))
+            print(
+                f"| {name} | {len(values):,} | {len(values) / duration:,.1f} "
+                f"| {_percentile(values, 0.50) * 1000:.1f} "
+                f"| {_percentile(values, 0.95) * 1000:.1f} "
+                f"| {_percentile(values, 0.99) * 1000:.1f} | {by_class[2]:,} | {by_class[4]:,} "
+                f"| {by_class[5]:,} | {sum(failed.values()):,} | {code_text} |"
+            )
+        rates.append(len(everything) / duration)
+        print()
+    if args.alternate:
+        print(
+            f"With writes {rates[0]:,.1f} req/s, without {rates[1]:,.1f}: the mix keeps "
+            f"{100 * rates[0] / rates[1]:.0f} % of the same reads' rate, phase by phase of "
+            f"{args.alternate:g} s in one run.\n"
         )
     return total_5xx, total_errors
 
