@@ -460,6 +460,9 @@ def run_probe(setup: dict) -> dict:
     try:
         while time.monotonic() < setup["stop_at"] - 2:
             if not writing_at(setup, time.monotonic()):
+                # The writer's connection would sit idle past the keep-alive: closed now,
+                # it is opened again for the next write.
+                writer.close()
                 asked, missed = _read_probe_once(setup, rng)
                 reads[0] += asked
                 reads[1] += missed

@@ -101,7 +101,7 @@ class Recent:
     little after `until`, as a query of the feed would: the checks it serves take both.
     """
 
-    ROWS = 4_096  # readings kept at most: the oldest catch-ups are forgotten past it
+    ROWS = 1_024  # readings kept at most: the oldest catch-ups are forgotten past it
 
     def __init__(self, version: int):
         self.since = self.until = version
