@@ -101,6 +101,30 @@ class Profile(db.Model):
     )
 
 
+class ProfileSnapshot(db.Model):
+    """A profile as one sync found it: its statistics, engagement rate and interest weights
+    at that time. Every sync (connect, re-sync, seeding) adds one in the same transaction as
+    the profile's own row, so a profile's history never misses a stored state."""
+
+    __tablename__ = "profile_snapshots"
+    __table_args__ = (Index("ix_profile_snapshots_profile_taken", "profile_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(Integer, ForeignKey("profiles.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    followers_count: Mapped[int] = mapped_column(BigInteger)
+    following_count: Mapped[int] = mapped_column(BigInteger)
+    likes_count: Mapped[int] = mapped_column(BigInteger)
+    videos_count: Mapped[int] = mapped_column(BigInteger)
+    number_of_comments: Mapped[int] = mapped_column(BigInteger)
+    number_of_likes_on_own_videos: Mapped[int] = mapped_column(BigInteger)
+    number_of_likes: Mapped[int] = mapped_column(BigInteger)
+    number_of_shares: Mapped[int] = mapped_column(BigInteger)
+    engagement_rate: Mapped[float] = mapped_column(Float)
+    # The interest weights as the profile's own vector: float64, taxonomy order.
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class ProfilePayload(db.Model):
     """A profile's raw payload exactly as received, packed by services/ingestion/payloads.py.
 

@@ -442,3 +442,44 @@ def test_users_and_their_tokens_are_kept_when_sessions_move_to_the_server(databa
         assert db.session.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_every_existing_profile_gets_its_first_snapshot(database_url):
+    """0013 adds profile_snapshots and gives each stored profile one, taken at its last
+    update, with its statistics, vector and engagement rate; downgrading drops them only."""
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0012")
+        with db.engine.begin() as connection:
+            for pk, followers, videos in ((3, 200, 4), (5, 0, 0)):
+                connection.execute(
+                    text(
+                        "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                        "verified, followers_count, following_count, likes_count, videos_count, "
+                        "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                        "number_of_shares, liked_count, shared_count, unclassified_count, "
+                        "dominant_interest, version, created_at, updated_at, vector, "
+                        "top_categories, top_hashtags) VALUES (:pk, 'x', :pk, 'u', 'u', false, "
+                        ":followers, 1, 2, :videos, 30, 50, 7, 8, 0, 0, 0, NULL, 1, "
+                        "'2026-01-01', '2026-02-03 04:05:06', :vector, '[]', '[]')"
+                    ),
+                    {"pk": pk, "followers": followers, "videos": videos, "vector": b"\x01" * 8},
+                )
+        flask_migrate.upgrade()
+        rows = db.session.execute(
+            text(
+                "SELECT profile_id, followers_count, videos_count, number_of_likes, "
+                "engagement_rate, vector, taken_at FROM profile_snapshots ORDER BY profile_id"
+            )
+        ).all()
+        assert [row[:4] for row in rows] == [(3, 200, 4, 7), (5, 0, 0, 7)]
+        # (50 likes on own videos + 30 comments) / 4 videos / 200 followers; / 1 / 1.
+        assert [row.engagement_rate for row in rows] == [0.1, 80.0]
+        assert [bytes(row.vector) for row in rows] == [b"\x01" * 8] * 2
+        assert all(str(row.taken_at).startswith("2026-02-03 04:05:06") for row in rows)
+        db.session.remove()
+        flask_migrate.downgrade(revision="0012")
+        assert "profile_snapshots" not in inspect(db.engine).get_table_names()
+        assert db.session.execute(text("SELECT count(*) FROM profiles")).scalar() == 2
+        db.session.remove()
+        db.engine.dispose()

@@ -379,6 +379,17 @@ def _paths() -> dict:
                 profile_id,
             ),
         },
+        "/api/v1/profiles/{profile_id}/history": {
+            "get": _operation(
+                "get_history",
+                "profiles",
+                "A profile's history",
+                "Every snapshot of the profile (one per sync), the changes over 7, 30 and 90 "
+                "days, and how its interests drifted from the first snapshot to the latest.",
+                {"200": _json("History", "The history."), **_errors(("404", "NotFound"))},
+                profile_id,
+            ),
+        },
         "/api/v1/profiles/{profile_id}/similar": {
             "get": _operation(
                 "similar",

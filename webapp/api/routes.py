@@ -12,7 +12,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..security import current_actor, record_action, requires
 from ..services.analytics import population_map, recommendations, similarity
-from ..services.catalogue import export, profiles, videos
+from ..services.catalogue import export, history, profiles, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import (
     ConnectorError,
@@ -151,6 +151,13 @@ def get_profile(profile_id: int):
 def get_vector(profile_id: int):
     """The taxonomy and the profile's weights in the same order."""
     return profiles.profile_vector(_profile_or_404(profile_id))
+
+
+@bp.get("/profiles/<int:profile_id>/history")
+def get_history(profile_id: int):
+    """Every snapshot of the profile, the changes over 7, 30 and 90 days, the interest drift."""
+    _profile_or_404(profile_id)
+    return history.profile_history(profile_id)
 
 
 @bp.get("/profiles/<int:profile_id>/similar")

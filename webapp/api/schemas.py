@@ -309,6 +309,61 @@ class NearestProfile(Answer):
     score: float = Field(description="Cosine of the interest vectors.")
 
 
+class Snapshot(Answer):
+    """A profile as one sync found it."""
+
+    taken_at: Timestamp
+    followers_count: Count
+    likes_received: Count = Field(description="Likes on the account's own videos.")
+    engagement_rate: float = Field(
+        ge=0,
+        description="(likes on own videos + comments) / max(videos, 1) / max(followers, 1).",
+    )
+    interest: dict[str, Share] = Field(description="The non-zero interest weights by category.")
+
+
+class Delta(Answer):
+    """One figure at the start and at the end of a period."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: float = Field(alias="from")
+    to: float
+    change: float
+    relative: float | None = Field(description="change / from; null when from is 0.")
+
+
+class PeriodChange(Answer):
+    """What changed since the last snapshot taken at least the period before the latest."""
+
+    since: Timestamp
+    followers_count: Delta
+    likes_received: Delta
+    engagement_rate: Delta
+
+
+class Drift(Answer):
+    """How the interest mix moved from the first snapshot to the latest."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: Timestamp = Field(alias="from")
+    to: Timestamp
+    cosine_distance: float = Field(ge=0, le=1, description="1 - cosine of the two vectors.")
+    gained: list[str] = Field(description="Categories weighted now and not at first.")
+    lost: list[str] = Field(description="Categories weighted at first and not now.")
+
+
+class History(Answer):
+    """A profile over time: its snapshots oldest first, the changes over 7, 30 and 90 days
+    (null where the history is shorter), the interest drift (null without snapshots)."""
+
+    profile_id: ProfileId
+    snapshots: list[Snapshot]
+    changes: dict[str, PeriodChange | None]
+    drift: Drift | None
+
+
 class SimilarityBreakdown(Answer):
     interest_cosine: float
     hashtag_jaccard: float = Field(
@@ -459,6 +514,11 @@ DOCUMENTED = (
     ProfileDetail,
     StoreResult,
     Vector,
+    Snapshot,
+    Delta,
+    PeriodChange,
+    Drift,
+    History,
     SimilarProfile,
     SimilarityBreakdown,
     SimilarProfiles,

@@ -15,6 +15,7 @@ from ...models import (
     Profile,
     ProfileInterest,
     ProfilePayload,
+    ProfileSnapshot,
     ProfileVideo,
     Video,
     is_valid_id,
@@ -484,6 +485,8 @@ def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
         search.forget_profiles(db.session, [profile_id])
         payloads = ProfilePayload.__table__
         db.session.execute(delete(payloads).where(payloads.c.profile_id == profile_id))
+        snapshots = ProfileSnapshot.__table__
+        db.session.execute(delete(snapshots).where(snapshots.c.profile_id == profile_id))
         deleted = db.session.execute(delete(_profiles).where(_profiles.c.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])

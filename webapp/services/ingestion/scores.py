@@ -1,4 +1,5 @@
-"""What is derived from one video and stored with it: its engagement score and search text.
+"""What is derived and stored: a video's engagement score and search text, and an account's
+engagement rate.
 
 engagement score = 100 x log10(1 + likes + 2 x comments + 3 x shares) / 7, capped at 100
 (comments and shares cost the viewer more than a like; 10^7 weighted interactions score 100).
@@ -18,3 +19,10 @@ def engagement_score(likes: int, comments: int, shares: int) -> float:
 def search_text(caption: str | None, hashtags: list[str] | None) -> str:
     """The text a catalogue search looks in: the lower-cased caption, then the hashtags."""
     return " ".join([(caption or "").lower(), *(hashtags or [])])
+
+
+def engagement_rate(stats: dict) -> float:
+    """An account's engagement rate as a fraction (DESIGN.md, "History"): likes and comments on
+    its own videos per video, per follower. Shown as a percentage."""
+    interactions = stats["number_of_likes_on_own_videos"] + stats["number_of_comments"]
+    return interactions / max(stats["videos_count"], 1) / max(stats["followers_count"], 1)

@@ -16,6 +16,7 @@ from ...models import (
     Profile,
     ProfileInterest,
     ProfilePayload,
+    ProfileSnapshot,
     ProfileVideo,
     Video,
     VideoCategory,
@@ -26,8 +27,9 @@ from ..live import changes
 from ..live.sql import built_once, delete_rows, insert_rows, param_marker, upsert_statement
 from .payloads import pack
 from .processing import ProcessedProfile
-from .scores import engagement_score, search_text
+from .scores import engagement_rate, engagement_score, search_text
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
+from .validation import STAT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -449,6 +451,24 @@ def _upsert_payloads(session: Session, rows: list[tuple[int, bytes]]) -> None:
     )
 
 
+def _add_snapshots(session: Session, plan: WritePlan, profiles: dict) -> None:
+    """One snapshot per written profile, taken at the time the write stored (its updated_at):
+    the statistics, the engagement rate and the weights, in the write's transaction."""
+    rows = []
+    for row in plan.profile_rows:
+        stats = {name: row[name] for name in STAT_FIELDS}
+        rows.append(
+            {
+                "profile_id": profiles[(row["platform"], row["user_id"])][0],
+                "taken_at": row["updated_at"],
+                **stats,
+                "engagement_rate": engagement_rate(stats),
+                "vector": row["vector"],
+            }
+        )
+    session.execute(ProfileSnapshot.__table__.insert(), rows)
+
+
 # From this many rows, PostgreSQL gets them through COPY rather than INSERTs.
 COPY_ROWS = 1_000
 
@@ -553,6 +573,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
             if weight > 0:
                 weights.append((profile_pk, category_id, weight))
     _upsert_payloads(session, payloads)
+    _add_snapshots(session, plan, profiles)
     # A re-synced profile keeps the links and weights it still has: only what changed is
     # deleted and inserted (a re-sync of an unchanged account writes none of them).
     old_links = _stored_rows(session, _LINK_COLUMNS, resynced)
