@@ -157,3 +157,99 @@ def platform_heatmap(heatmap: dict) -> dict:
             xaxis={"tickangle": -45},
         ),
     }
+
+
+def history_growth(history: dict) -> dict:
+    """Followers and likes received over the snapshots (two axes), and the engagement rate."""
+    points = history["snapshots"]
+    times = [point["taken_at"] for point in points]
+    mode = "lines+markers" if len(points) < 30 else "lines"
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": mode,
+                "name": "Followers",
+                "x": times,
+                "y": [point["followers_count"] for point in points],
+                "line": {"color": ACCENT},
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:,} followers<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": mode,
+                "name": "Likes received",
+                "x": times,
+                "y": [point["likes_received"] for point in points],
+                "yaxis": "y2",
+                "line": {"color": "#0891b2", "dash": "dot"},
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:,} likes received<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": mode,
+                "name": "Engagement rate",
+                "x": times,
+                "y": [round(point["engagement_rate"] * 100, 4) for point in points],
+                "yaxis": "y3",
+                "line": {"color": "#d97706"},
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:.3f}% engagement<extra></extra>",
+            },
+        ],
+        "layout": _layout(
+            height=380,
+            showlegend=True,
+            legend={"orientation": "h", "y": -0.2},
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            grid={"rows": 2, "columns": 1, "roworder": "top to bottom"},
+            xaxis={"anchor": "y3", "type": "date"},
+            yaxis={"title": {"text": "followers"}, "domain": [0.45, 1], "automargin": True},
+            yaxis2={
+                "title": {"text": "likes received"},
+                "overlaying": "y",
+                "side": "right",
+                "automargin": True,
+            },
+            yaxis3={
+                "title": {"text": "engagement (%)"},
+                "domain": [0, 0.35],
+                "automargin": True,
+            },
+        ),
+    }
+
+
+def interest_drift(history: dict, most: int = 6) -> dict:
+    """Each category's weight over the snapshots, for the categories that weighed most."""
+    points = history["snapshots"]
+    times = [point["taken_at"] for point in points]
+    peaks: dict[str, float] = {}
+    for point in points:
+        for name, weight in point["interest"].items():
+            peaks[name] = max(peaks.get(name, 0.0), weight)
+    shown = sorted(peaks, key=lambda name: (-peaks[name], name))[:most]
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers" if len(points) < 30 else "lines",
+                "name": name,
+                "x": times,
+                "y": [round(point["interest"].get(name, 0.0) * 100, 2) for point in points],
+                "hovertemplate": f"{html.escape(name)} %{{x|%Y-%m-%d}}: %{{y:.1f}}%<extra></extra>",
+            }
+            for name in shown
+        ],
+        "layout": _layout(
+            height=320,
+            showlegend=True,
+            legend={"orientation": "h", "y": -0.25},
+            xaxis={"type": "date", "title": {"text": "snapshot"}, "automargin": True},
+            yaxis={
+                "title": {"text": "share of interest (%)"},
+                "rangemode": "tozero",
+                "automargin": True,
+            },
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        ),
+    }

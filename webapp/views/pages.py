@@ -20,7 +20,7 @@ from .. import queries
 from ..extensions import db
 from ..security import current_actor, record_action, requires
 from ..services.analytics import overview, recommendations, similarity
-from ..services.catalogue import profiles, raw_payloads, videos
+from ..services.catalogue import history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
 from ..services.ingestion.platforms import LABELS
@@ -195,8 +195,12 @@ def profile(profile_id: int):
     detail = profiles.profile_detail(record)
     detail["top_categories"] = detail["top_categories"][:5]
     pages = _pages(queries.VideoPagesQuery)
+    past = history.profile_history(profile_id)
     return render_template(
         "profile.html",
+        history=past,
+        growth_figure=charts.history_growth(past),
+        drift_figure=charts.interest_drift(past),
         section="profiles",
         profile=detail,
         profile_id=profile_id,
