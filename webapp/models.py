@@ -57,6 +57,8 @@ class Profile(db.Model):
         Index("ix_profiles_created_at", "created_at", "id"),
         Index("ix_profiles_updated_at", "updated_at", "id"),
         Index("ix_profiles_platform_followers", "platform", "followers_count", "id"),
+        Index("ix_profiles_engagement_rate", "engagement_rate", "id"),
+        Index("ix_profiles_growth_30d", "growth_30d", "id"),
         # A deleted profile's id is never given to another account (SQLite would reuse it).
         {"sqlite_autoincrement": True},
     )
@@ -79,6 +81,11 @@ class Profile(db.Model):
     shared_count: Mapped[int] = mapped_column(Integer)
     unclassified_count: Mapped[int] = mapped_column(Integer)
     dominant_interest: Mapped[str | None] = mapped_column(String(32))
+    # As of the last sync (services/ingestion/scores.engagement_rate), a fraction.
+    engagement_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # Followers' relative change from the last snapshot taken 30 days or more before the last
+    # sync to that sync; None while the history is shorter.
+    growth_30d: Mapped[float | None] = mapped_column(Float)
     # 1 when created, incremented by every re-sync.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -483,3 +483,35 @@ def test_every_existing_profile_gets_its_first_snapshot(database_url):
         assert db.session.execute(text("SELECT count(*) FROM profiles")).scalar() == 2
         db.session.remove()
         db.engine.dispose()
+
+
+def test_existing_profiles_get_their_engagement_rate_and_no_growth(database_url):
+    """0014 adds engagement_rate, computed for every stored profile, and an empty growth_30d;
+    downgrading drops both and keeps the profiles."""
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0013")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                    "verified, followers_count, following_count, likes_count, videos_count, "
+                    "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                    "number_of_shares, liked_count, shared_count, unclassified_count, "
+                    "dominant_interest, version, created_at, updated_at, vector, "
+                    "top_categories, top_hashtags) VALUES (4, 'x', '4', 'u', 'u', false, "
+                    "500, 1, 2, 5, 25, 100, 7, 8, 0, 0, 0, NULL, 1, "
+                    "'2026-01-01', '2026-01-01', :vector, '[]', '[]')"
+                ),
+                {"vector": b""},
+            )
+        flask_migrate.upgrade()
+        row = db.session.execute(text("SELECT engagement_rate, growth_30d FROM profiles")).one()
+        assert tuple(row) == (0.05, None)  # (100 + 25) / 5 videos / 500 followers
+        db.session.remove()
+        flask_migrate.downgrade(revision="0013")
+        columns = {column["name"] for column in inspect(db.engine).get_columns("profiles")}
+        assert not {"engagement_rate", "growth_30d"} & columns
+        assert db.session.execute(text("SELECT id FROM profiles")).scalars().all() == [4]
+        db.session.remove()
+        db.engine.dispose()

@@ -153,3 +153,47 @@ def test_the_api_answers_a_profiles_history(client, app):
     schemas.History.model_validate(body)
     assert [point["followers_count"] for point in body["snapshots"]] == [10, 20]
     assert client.get(f"/api/v1/profiles/{pk + 1000}/history").status_code == 404
+
+
+def _age_snapshots(profile_id: int, days: int) -> None:
+    """Move a profile's snapshots `days` back, as if its syncs had been that long ago."""
+    for row in _snapshots(profile_id):
+        row.taken_at = row.taken_at - timedelta(days=days)
+    db.session.commit()
+
+
+def test_a_resync_stores_the_growth_over_30_days(app):
+    """Growth is the followers' change from the last snapshot at least 30 days before the
+    sync; a history shorter than that leaves it empty."""
+    with app.app_context():
+        pk = submit_payload("tiktok", make_payload(followers_count=100)).profile_id
+        submit_payload("tiktok", make_payload(followers_count=110))
+        assert db.session.get(Profile, pk).growth_30d is None  # 0 days of history
+        _age_snapshots(pk, 40)  # both now 40 days old: the later (110) is the base
+        submit_payload("tiktok", make_payload(followers_count=165))
+        db.session.expire_all()
+        assert db.session.get(Profile, pk).growth_30d == pytest.approx(0.5)
+
+
+def test_the_list_sorts_by_engagement_rate_and_growth(client, app):
+    with app.app_context():
+        low = submit_payload(
+            "tiktok", make_payload(user_id="111", username="low", followers_count=1000)
+        ).profile_id
+        high = submit_payload(
+            "tiktok", make_payload(user_id="222", username="high", followers_count=10)
+        ).profile_id
+        for pk in (low, high):
+            _age_snapshots(pk, 31)
+        submit_payload("tiktok", make_payload(user_id="111", username="low", followers_count=900))
+        submit_payload("tiktok", make_payload(user_id="222", username="high", followers_count=20))
+    by_rate = client.get("/api/v1/profiles?sort=engagement_rate&order=desc").get_json()
+    assert [item["username"] for item in by_rate["items"]] == ["high", "low"]
+    assert by_rate["items"][0]["engagement_rate"] > by_rate["items"][1]["engagement_rate"]
+    by_growth = client.get("/api/v1/profiles?sort=growth&order=asc").get_json()
+    assert [(item["username"], item["growth_30d"]) for item in by_growth["items"]] == [
+        ("low", pytest.approx(-0.1)),
+        ("high", pytest.approx(1.0)),
+    ]
+    detail = client.get(f"/api/v1/profiles/{high}").get_json()
+    assert detail["growth_30d"] == pytest.approx(1.0)

@@ -27,10 +27,21 @@ TABLE_HEADERS = [
     "Verified",
     "Followers",
     "Likes",
+    "Engagement",
+    "Growth 30 d",
     "Dominant interest",
     "Updated",
 ]
-SORTABLE = ["Username", "Platform", "Verified", "Followers", "Likes", "Updated"]
+SORTABLE = [
+    "Username",
+    "Platform",
+    "Verified",
+    "Followers",
+    "Likes",
+    "Engagement",
+    "Growth 30 d",
+    "Updated",
+]
 STEPS = ["fetch", "validate", "vectorise", "store"]
 NASTY_NAME = "<b>x</b> \"q\" & 'a'"
 
@@ -331,6 +342,8 @@ def column_values(doc: BeautifulSoup, header: str) -> list:
             values.append(number(text_of(cell)))
         elif header == "Updated":
             values.append(one(cell, "time")["datetime"])
+        elif header == "Engagement":
+            values.append(float(text_of(cell).removesuffix(" %")))
         else:
             values.append(text_of(cell))
     return values
@@ -344,7 +357,14 @@ def population_values(population: list[dict], header: str) -> list:
         "Followers": "followers_count",
         "Likes": "number_of_likes",
         "Updated": "updated_at",
+        "Engagement": "engagement_rate",
+        "Growth 30 d": "growth_30d",
     }[header]
+    if header == "Engagement":  # shown in per cent, to two places
+        return [round(p[field] * 100, 2) for p in population]
+    if header == "Growth 30 d":  # one snapshot each: no growth to show, or to sort by
+        assert all(p[field] is None for p in population)
+        return ["—" for _ in population]
     return [p[field] for p in population]
 
 
@@ -362,6 +382,8 @@ def test_profiles_table_has_headers_and_rows_linking_to_profiles(client, populat
     assert number(text_of(row["Followers"])) == first["followers_count"]
     assert number(text_of(row["Likes"])) == first["number_of_likes"]
     assert text_of(row["Dominant interest"]) == first["dominant_interest"]
+    assert text_of(row["Engagement"]) == f"{first['engagement_rate'] * 100:.2f} %"
+    assert text_of(row["Growth 30 d"]) == "—"  # one snapshot each: no history yet
 
 
 def test_search_by_username_is_case_insensitive(client, population):

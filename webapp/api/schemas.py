@@ -56,6 +56,23 @@ Dominant = Annotated[
 ]
 
 
+EngagementRate = Annotated[
+    float,
+    Field(
+        ge=0,
+        description="(likes on own videos + comments) / max(videos, 1) / max(followers, 1), "
+        "as of the last sync; a fraction.",
+    ),
+]
+Growth = Annotated[
+    float | None,
+    Field(
+        description="Followers' relative change over the 30 days or more before the last sync "
+        "(0.1: +10 %); null while the history is shorter.",
+    ),
+]
+
+
 class Answer(BaseModel):
     """An answer's shape: exactly these fields."""
 
@@ -220,6 +237,8 @@ class ProfileSummary(_Identity):
     shared_count: NonNegative
     unclassified_count: NonNegative
     dominant_interest: Dominant
+    engagement_rate: EngagementRate
+    growth_30d: Growth
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -276,6 +295,8 @@ class ProfileDetail(_Identity):
     top_categories: list[TopCategory] = Field(max_length=TOP_SHOWN)
     top_hashtags: list[TopHashtag] = Field(max_length=min(TOP_SHOWN, TOP_HASHTAGS_KEPT))
     unclassified_count: NonNegative
+    engagement_rate: EngagementRate
+    growth_30d: Growth
     sync_count: int = Field(ge=1, description="1 when created, one more on every re-sync.")
     created_at: Timestamp
     updated_at: Timestamp

@@ -97,10 +97,17 @@ def profile_row(p: dict, href: Callable[[int], str]) -> Markup:
         f'<td class="hide-sm">{_VERIFIED if p["verified"] else _NOT_VERIFIED}</td>'
         f'<td class="num">{escape(number(p["followers_count"]))}</td>'
         f'<td class="num">{escape(number(p["number_of_likes"]))}</td>'
+        f'<td class="num">{p["engagement_rate"] * 100:.2f} %</td>'
+        f'<td class="num hide-sm">{_growth(p["growth_30d"])}</td>'
         f"<td>{escape(p['dominant_interest'] or '—')}</td>"
         f'<td class="hide-sm">{when(p["updated_at"])}</td>'
         "</tr>"
     )
+
+
+def _growth(value: float | None) -> str:
+    """+12.5 %, −3.0 %, or a dash while the history is shorter than the period."""
+    return "—" if value is None else f"{value * 100:+.1f} %".replace("-", "−")
 
 
 def platform_name(platform: str) -> str:

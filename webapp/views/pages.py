@@ -39,6 +39,8 @@ TABLE_COLUMNS = (
     ("verified", "Verified", False),
     ("followers", "Followers", True),
     ("likes", "Likes", True),
+    ("engagement", "Engagement", True),
+    ("growth", "Growth 30 d", True),
     ("", "Dominant interest", False),
     ("updated", "Updated", False),
 )

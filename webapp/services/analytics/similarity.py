@@ -460,7 +460,7 @@ _COLUMNS = (
 # The same, as table columns, for the change feed's catch-up (live/changes.changed_rows),
 # with the columns the profile list sorts on: a catch-up keeps what it read of each changed
 # profile (Matrix.recent), and the list checks its kept pages against that.
-_SORTED = ("verified", *STAT_FIELDS, "created_at", "updated_at")
+_SORTED = ("verified", *STAT_FIELDS, "engagement_rate", "growth_30d", "created_at", "updated_at")
 _CHANGED = tuple(Profile.__table__.c[column.key] for column in _COLUMNS) + tuple(
     Profile.__table__.c[name] for name in _SORTED
 )

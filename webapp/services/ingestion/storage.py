@@ -4,7 +4,7 @@ index in one transaction."""
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -172,6 +172,7 @@ def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None
             "shared_count": record.shared_count,
             "unclassified_count": record.unclassified_count,
             "dominant_interest": record.dominant_interest,
+            "engagement_rate": engagement_rate(record.stats),
             "vector": pack_vector(record.interest),
             "top_categories": record.top_categories,
             "top_hashtags": record.top_hashtags,
@@ -456,17 +457,54 @@ def _add_snapshots(session: Session, plan: WritePlan, profiles: dict) -> None:
     the statistics, the engagement rate and the weights, in the write's transaction."""
     rows = []
     for row in plan.profile_rows:
-        stats = {name: row[name] for name in STAT_FIELDS}
         rows.append(
             {
                 "profile_id": profiles[(row["platform"], row["user_id"])][0],
                 "taken_at": row["updated_at"],
-                **stats,
-                "engagement_rate": engagement_rate(stats),
+                **{name: row[name] for name in STAT_FIELDS},
+                "engagement_rate": row["engagement_rate"],
                 "vector": row["vector"],
             }
         )
     session.execute(ProfileSnapshot.__table__.insert(), rows)
+
+
+GROWTH_DAYS = 30
+
+
+def _growth(
+    session: Session, plan: WritePlan, profiles: dict, resynced: list[int]
+) -> dict[int, float | None]:
+    """Each re-synced profile's follower growth over GROWTH_DAYS: its followers now against
+    the last snapshot taken that long or longer before this sync, as a fraction of those
+    (none for a profile without such a snapshot, or one that had 0 followers). Stored on the
+    profile; {profile id: growth}. A new profile has no history: nothing to read."""
+    if not resynced:
+        return {}
+    now = plan.profile_rows[0]["updated_at"]
+    cutoff = now - timedelta(days=GROWTH_DAYS)
+    table = ProfileSnapshot.__table__
+    before: dict[int, int] = {}
+    for start in range(0, len(resynced), 500):
+        chunk = resynced[start : start + 500]
+        rows = session.execute(
+            select(table.c.profile_id, table.c.followers_count)
+            .where(table.c.profile_id.in_(chunk), table.c.taken_at <= cutoff)
+            .order_by(table.c.profile_id, table.c.taken_at, table.c.id)
+        )
+        before.update(dict(rows.all()))  # the latest per profile comes last
+    growth: dict[int, float | None] = {}
+    for row in plan.profile_rows:
+        pk = profiles[(row["platform"], row["user_id"])][0]
+        if pk in before:
+            then = before[pk]
+            growth[pk] = (row["followers_count"] - then) / then if then else None
+    if growth:
+        session.execute(
+            update(Profile.__table__).where(Profile.__table__.c.id == bindparam("pk")),
+            [{"pk": pk, "growth_30d": value} for pk, value in growth.items()],
+        )
+    return growth
 
 
 # From this many rows, PostgreSQL gets them through COPY rather than INSERTs.
@@ -573,6 +611,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
             if weight > 0:
                 weights.append((profile_pk, category_id, weight))
     _upsert_payloads(session, payloads)
+    growth = _growth(session, plan, profiles, resynced)
     _add_snapshots(session, plan, profiles)
     # A re-synced profile keeps the links and weights it still has: only what changed is
     # deleted and inserted (a re-sync of an unchanged account writes none of them).
@@ -604,6 +643,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         pk, version, created_at, updated_at = profiles[key]
         columns = {
             **rows[key],
+            "growth_30d": growth.get(pk),
             "id": pk,
             "version": version,
             "created_at": created_at,
