@@ -3,6 +3,7 @@
 import functools
 import json
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -10,7 +11,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .cli_users import cli_actor, tokens_group, users_group
+from .extensions import db
 from .services.accounts import audit
+from .services.analytics import achievements
 from .services.catalogue import profiles, raw_payloads
 from .services.ingestion import onboarding
 from .services.ingestion.connectors import ConnectorError
@@ -221,6 +224,9 @@ def seed_command(
             seed=seed,
             progress=lambda done, _report: bar.update(done),
         )
+    # Standing among all profiles is ranked once, for every band, after the bulk load.
+    ranked = achievements.award_standing(db.session, datetime.now(UTC))
+    db.session.commit()
     audit.record(
         cli_actor(),
         "seed",
@@ -230,7 +236,8 @@ def seed_command(
     )
     click.echo(
         f"Stored {report.stored} profiles ({report.created} created, "
-        f"{report.updated} updated); rejected {report.rejected} under the rules."
+        f"{report.updated} updated); rejected {report.rejected} under the rules. "
+        f"{ranked} profiles stand in their follower band's top 1 % of their main interest."
     )
 
 

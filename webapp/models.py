@@ -132,6 +132,23 @@ class ProfileSnapshot(db.Model):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Achievement(db.Model):
+    """An achievement a profile earned (services/analytics/achievements.py names the codes),
+    once each, with when and what earned it."""
+
+    __tablename__ = "achievements"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "code", name="uq_achievements_profile_code"),
+        Index("ix_achievements_awarded_at", "awarded_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(Integer, ForeignKey("profiles.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str] = mapped_column(String(200))
+
+
 class ProfilePayload(db.Model):
     """A profile's raw payload exactly as received, packed by services/ingestion/payloads.py.
 

@@ -478,3 +478,10 @@ class PageQuery(Query):
     page: int = 1
 
     _page = field_validator("page", mode="before")(_page_number)
+
+
+class AchievementsQuery(Query):
+    """GET /api/v1/achievements: which page of the awards, the latest first."""
+
+    page: WholeNumber(1, MAX_PAGE) = Field(1, description="Page number, from 1.")
+    per_page: WholeNumber(1, MAX_PER_PAGE) = Field(20, description="Awards per page.")

@@ -390,6 +390,34 @@ def _paths() -> dict:
                 profile_id,
             ),
         },
+        "/api/v1/profiles/{profile_id}/achievements": {
+            "get": _operation(
+                "get_achievements",
+                "profiles",
+                "A profile's achievements",
+                "What the profile earned from its history and standing (follower milestones, "
+                "growth, a new top-3 interest, the top 1 % of its band), the earliest first.",
+                {
+                    "200": _json("ProfileAchievements", "The achievements."),
+                    **_errors(("404", "NotFound")),
+                },
+                profile_id,
+            ),
+        },
+        "/api/v1/achievements": {
+            "get": _operation(
+                "list_achievements",
+                "profiles",
+                "Every profile's achievements",
+                "Every award, the latest first, a page at a time, with how many profiles hold "
+                "each achievement.",
+                {
+                    "200": _json("AchievementList", "One page, the total and the counts."),
+                    **_errors(("400", "BadParameter")),
+                },
+                query_parameters(queries.AchievementsQuery),
+            ),
+        },
         "/api/v1/profiles/{profile_id}/similar": {
             "get": _operation(
                 "similar",

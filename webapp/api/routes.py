@@ -11,7 +11,7 @@ from .. import queries
 from ..errors import Problem
 from ..extensions import db
 from ..security import current_actor, record_action, requires
-from ..services.analytics import population_map, recommendations, similarity
+from ..services.analytics import achievements, population_map, recommendations, similarity
 from ..services.catalogue import export, history, profiles, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import (
@@ -158,6 +158,20 @@ def get_history(profile_id: int):
     """Every snapshot of the profile, the changes over 7, 30 and 90 days, the interest drift."""
     _profile_or_404(profile_id)
     return history.profile_history(profile_id)
+
+
+@bp.get("/profiles/<int:profile_id>/achievements")
+def get_achievements(profile_id: int):
+    """What the profile earned from its history and standing, the earliest first."""
+    _profile_or_404(profile_id)
+    return {"profile_id": profile_id, "items": achievements.of_profile(db.session, profile_id)}
+
+
+@bp.get("/achievements")
+def list_achievements():
+    """Every profile's achievements, the latest first, with how many profiles hold each."""
+    query = queries.AchievementsQuery.parse(request.args)
+    return achievements.recent(db.session, query.page, query.per_page)
 
 
 @bp.get("/profiles/<int:profile_id>/similar")

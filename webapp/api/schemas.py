@@ -385,6 +385,36 @@ class History(Answer):
     drift: Drift | None
 
 
+class Achievement(Answer):
+    """An achievement a profile earned, with its badge drawn by the app."""
+
+    code: str = Field(description="What earned it: followers-N, growth-10, top3-X, top1pct-X.")
+    title: str
+    detail: str
+    awarded_at: Timestamp
+    badge: str = Field(description="The badge's address (SVG).")
+
+
+class ProfileAchievements(Answer):
+    profile_id: ProfileId
+    items: list[Achievement]
+
+
+class AwardedAchievement(Achievement):
+    profile_id: ProfileId
+    username: str
+
+
+class AchievementList(Answer):
+    """Every profile's achievements, the latest first, and how many profiles hold each."""
+
+    items: list[AwardedAchievement]
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative
+    counts: dict[str, NonNegative]
+
+
 class SimilarityBreakdown(Answer):
     interest_cosine: float
     hashtag_jaccard: float = Field(
@@ -540,6 +570,10 @@ DOCUMENTED = (
     PeriodChange,
     Drift,
     History,
+    Achievement,
+    ProfileAchievements,
+    AwardedAchievement,
+    AchievementList,
     SimilarProfile,
     SimilarityBreakdown,
     SimilarProfiles,

@@ -5,6 +5,7 @@ import math
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -19,7 +20,7 @@ from markupsafe import Markup
 from .. import queries
 from ..extensions import db
 from ..security import current_actor, record_action, requires
-from ..services.analytics import overview, recommendations, similarity
+from ..services.analytics import achievements, overview, recommendations, similarity
 from ..services.catalogue import history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
@@ -200,6 +201,7 @@ def profile(profile_id: int):
     past = history.profile_history(profile_id)
     return render_template(
         "profile.html",
+        achievements=achievements.of_profile(db.session, profile_id),
         history=past,
         growth_figure=charts.history_growth(past),
         drift_figure=charts.interest_drift(past),
@@ -213,6 +215,17 @@ def profile(profile_id: int):
         shared=profiles.profile_videos(profile_id, "shared", pages.shared_page),
         raw_json=json.dumps(raw_payloads.payload_of(profile_id), indent=2, ensure_ascii=False),
     )
+
+
+@bp.get("/badges/<code>.svg")
+def badge(code: str):
+    """An achievement's badge, drawn by the app."""
+    drawing = achievements.badge_svg(code)
+    if drawing is None:
+        abort(404)
+    response = Response(drawing, mimetype="image/svg+xml")
+    response.cache_control.max_age = 86_400
+    return response
 
 
 @bp.get("/profiles/like")

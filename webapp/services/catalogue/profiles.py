@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, delete, func, intersect, literal, or_, select
 from ...extensions import db
 from ...models import (
     LINK_KINDS,
+    Achievement,
     Profile,
     ProfileInterest,
     ProfilePayload,
@@ -493,8 +494,8 @@ def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
         search.forget_profiles(db.session, [profile_id])
         payloads = ProfilePayload.__table__
         db.session.execute(delete(payloads).where(payloads.c.profile_id == profile_id))
-        snapshots = ProfileSnapshot.__table__
-        db.session.execute(delete(snapshots).where(snapshots.c.profile_id == profile_id))
+        for table in (ProfileSnapshot.__table__, Achievement.__table__):
+            db.session.execute(delete(table).where(table.c.profile_id == profile_id))
         deleted = db.session.execute(delete(_profiles).where(_profiles.c.id == profile_id)).rowcount
         if deleted:
             changes.record(db.session, [(profile_id, changes.DELETED)])

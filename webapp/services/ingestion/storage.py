@@ -22,6 +22,7 @@ from ...models import (
     VideoCategory,
     VideoStats,
 )
+from ..analytics import achievements
 from ..catalogue import search
 from ..live import changes
 from ..live.sql import built_once, delete_rows, insert_rows, param_marker, upsert_statement
@@ -469,6 +470,35 @@ def _add_snapshots(session: Session, plan: WritePlan, profiles: dict) -> None:
     session.execute(ProfileSnapshot.__table__.insert(), rows)
 
 
+def _award(
+    session: Session, plan: WritePlan, profiles: dict, resynced: list[int], growth: dict
+) -> None:
+    """What the write's profiles earn (analytics/achievements.py), from their rows, their
+    growth and their last snapshot before this one; the standing among all profiles is
+    checked here for a single sync only (a bulk load ranks everyone afterwards)."""
+    table = ProfileSnapshot.__table__
+    previous: dict[int, bytes] = {}
+    for start in range(0, len(resynced), 500):
+        latest = (
+            select(func.max(table.c.id))
+            .where(table.c.profile_id.in_(resynced[start : start + 500]))
+            .group_by(table.c.profile_id)
+        )
+        rows = session.execute(
+            select(table.c.profile_id, table.c.vector).where(table.c.id.in_(latest))
+        )
+        previous.update(dict(rows.all()))
+    awards = []
+    for row in plan.profile_rows:
+        pk = profiles[(row["platform"], row["user_id"])][0]
+        found = achievements.earned(row, previous.get(pk), growth.get(pk))
+        if len(plan.profile_rows) == 1 and (rank := achievements.standing(session, pk, row)):
+            found.append(rank)
+        awards += [(pk, code, detail) for code, detail in found]
+    if awards:
+        achievements.award(session, awards, plan.profile_rows[0]["updated_at"])
+
+
 GROWTH_DAYS = 30
 
 
@@ -612,6 +642,7 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
                 weights.append((profile_pk, category_id, weight))
     _upsert_payloads(session, payloads)
     growth = _growth(session, plan, profiles, resynced)
+    _award(session, plan, profiles, resynced, growth)
     _add_snapshots(session, plan, profiles)
     # A re-synced profile keeps the links and weights it still has: only what changed is
     # deleted and inserted (a re-sync of an unchanged account writes none of them).
