@@ -3,6 +3,10 @@
 Tests run on a SQLite file of their own. With TOKER_TEST_DATABASE_URL pointing at PostgreSQL,
 the same tests run there instead, each on freshly created tables.
 
+The mock platforms answer for the app clock's day, so the suite runs as of one fixed day
+(TOKER_CLOCK, unless the environment sets another): every account they make, and every figure
+drawn from those accounts, is the same on every run, whatever the date.
+
 `client` is signed in as an admin and sends its CSRF token with every unsafe request, the way
 the pages and htmx do; `anonymous` is signed in as nobody; `client_as(role)` signs in a new
 user with that role; `auth_headers` carry an admin's API token.
@@ -29,6 +33,7 @@ from .factories import (
 )
 
 TEST_DATABASE_URL = os.environ.get("TOKER_TEST_DATABASE_URL", "")
+os.environ.setdefault("TOKER_CLOCK", "2026-12-07")
 
 
 def _reset_postgres() -> None:

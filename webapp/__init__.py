@@ -74,12 +74,18 @@ def create_app(config: dict | None = None) -> Flask:
 
 def check_settings(app: Flask) -> None:
     """Refuse to start on settings that would only fail later, at the first request."""
+    from .services import clock
     from .services.ingestion.connectors.mock import parse_faults
 
     try:
         parse_faults(app.config.get("TOKER_CONNECTOR_FAULTS") or "")
     except ValueError as error:
         raise RuntimeError(f"TOKER_CONNECTOR_FAULTS: {error}") from None
+    if app.config.get("TOKER_CLOCK"):
+        try:
+            clock.parse(app.config["TOKER_CLOCK"])
+        except ValueError as error:
+            raise RuntimeError(f"TOKER_CLOCK: {error}") from None
     if app.config["TOKER_ENV"] not in ("production", "development"):
         raise RuntimeError(f"TOKER_ENV={app.config['TOKER_ENV']!r}: use production or development")
 

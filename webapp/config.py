@@ -25,6 +25,7 @@ ENV_SETTINGS = {
     "TOKER_SQLITE_CACHE_MB": ("TOKER_SQLITE_CACHE_MB", int),
     "TOKER_DB_POOL_SIZE": ("TOKER_DB_POOL_SIZE", int),
     "TOKER_DB_PING_AFTER": ("TOKER_DB_PING_AFTER", float),
+    "TOKER_CLOCK": ("TOKER_CLOCK", str),
 }
 
 
@@ -93,6 +94,9 @@ def default_config(instance_path: str) -> dict:
         # trip before a request uses it (a restarted server dropped it); one in use within
         # that time is not: the check would cost every request a round trip.
         "TOKER_DB_PING_AFTER": 10.0,
+        # An ISO date or datetime that fixes the app's "now" (services/clock.py), such as the
+        # day the mock platforms answer for. Empty: the real time.
+        "TOKER_CLOCK": "",
     }
 
 

@@ -453,7 +453,9 @@ def test_connector_faults_are_never_500(make_app):
 
 
 def test_connector_answer_that_is_not_an_account_is_a_502(client, monkeypatch):
-    monkeypatch.setattr(mock_connectors.MockConnector, "generate", lambda self, user_id: [])
+    monkeypatch.setattr(
+        mock_connectors.MockConnector, "generate", lambda self, user_id, as_of=None: []
+    )
     response = client.post("/api/v1/connect", json={"platform": "tiktok", "user_id": "1"})
     assert_problem(response, 502)
 

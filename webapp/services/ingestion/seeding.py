@@ -13,11 +13,13 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import text
 
 from ...extensions import db
+from .. import clock
 from .connectors import get_connector
 from .platforms import PLATFORMS
 from .storage import KnownVideos, apply_plan, plan_write
@@ -62,6 +64,9 @@ class _Chunk:
     platform: str | None
     seed: int | None
     min_likes: int
+    # The accounts as they stand at this moment: one for the whole run, read from the app's
+    # clock by the process that starts it (worker processes build apps of their own).
+    as_of: datetime
 
 
 class _Worker:
@@ -84,7 +89,7 @@ class _Worker:
                 rng.seed(f"{chunk.seed}:{index}")
             platform = chunk.platform or rng.choice(PLATFORMS)
             connector = self.connectors[platform]
-            raw = connector.generate(connector.new_user_id(rng))
+            raw = connector.generate(connector.new_user_id(rng), chunk.as_of)
             try:
                 records.append(prepare(platform, raw, chunk.min_likes))
             except PayloadRejected:
@@ -135,11 +140,16 @@ def _run_in_process(chunk: _Chunk) -> SeedReport:
 
 
 def _chunks(
-    count: int, platform: str | None, seed: int | None, min_likes: int, workers: int
+    count: int,
+    platform: str | None,
+    seed: int | None,
+    min_likes: int,
+    workers: int,
+    as_of: datetime,
 ) -> Iterator[_Chunk]:
     size = max(MIN_BATCH_SIZE, min(BATCH_SIZE, math.ceil(count / (workers * 4))))
     for start in range(0, count, size):
-        yield _Chunk(start, min(size, count - start), platform, seed, min_likes)
+        yield _Chunk(start, min(size, count - start), platform, seed, min_likes, as_of)
 
 
 def seed_profiles(
@@ -163,7 +173,8 @@ def seed_profiles(
     report = SeedReport(requested=count)
     if workers is None:
         workers = os.cpu_count() or 1
-    chunks = _chunks(count, platform, seed, min_likes, workers)
+    # Read here, in the app: the pool's feeder thread draws the chunks outside it.
+    chunks = _chunks(count, platform, seed, min_likes, workers, clock.now())
     if workers <= 1 or count < parallel_threshold:
         worker = _Worker()
         results = map(worker.run, chunks)

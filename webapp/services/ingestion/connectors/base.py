@@ -2,6 +2,7 @@
 
 import math
 from abc import ABC, abstractmethod
+from datetime import date, datetime
 
 
 def in_words(seconds: float) -> str:
@@ -67,5 +68,8 @@ class Connector(ABC):
     label: str
 
     @abstractmethod
-    def fetch_account(self, user_id: str | None = None) -> object:
-        """Return the account's payload (a JSON-like dict); a new account when user_id is None."""
+    def fetch_account(
+        self, user_id: str | None = None, as_of: date | datetime | None = None
+    ) -> object:
+        """Return the account's payload (a JSON-like dict) as it stood at `as_of`, the app
+        clock's now when None; a new account when user_id is None."""
