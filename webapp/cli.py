@@ -2,8 +2,9 @@
 
 import functools
 import json
+import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -12,13 +13,14 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .cli_users import cli_actor, tokens_group, users_group
 from .extensions import db
+from .services import clock
 from .services.accounts import audit
 from .services.analytics import achievements
 from .services.catalogue import profiles, raw_payloads
 from .services.ingestion import onboarding
 from .services.ingestion.connectors import ConnectorError
 from .services.ingestion.platforms import PLATFORMS
-from .services.ingestion.seeding import seed_profiles
+from .services.ingestion.seeding import SeedReport, seed_profiles
 from .services.ingestion.taxonomy import CATEGORIES
 from .services.ingestion.validation import MAX_USER_ID, STAT_FIELDS, BadUserId, check_user_id
 
@@ -204,28 +206,50 @@ def listfull_command(platform: str | None, limit: int | None):
 )
 @click.option("--seed", "seed", type=int, help="Make the generated accounts repeatable.")
 @click.option("--if-empty", is_flag=True, help="Only seed when no profile is stored yet.")
+@click.option(
+    "--history",
+    "weeks",
+    type=click.IntRange(min=0, max=520),
+    default=0,
+    help="Also sync the accounts as they stood each week for this many weeks up to now.",
+)
 @with_appcontext
 @database_errors
 def seed_command(
-    count: int, platform: str | None, workers: int | None, seed: int | None, if_empty: bool
+    count: int,
+    platform: str | None,
+    workers: int | None,
+    seed: int | None,
+    if_empty: bool,
+    weeks: int,
 ):
-    """Generate demo accounts through the real pipeline, with a progress bar."""
+    """Generate demo accounts through the real pipeline, with a progress bar; with --history,
+    the same accounts synced once a week for that many weeks up to now (weekly snapshots)."""
     if if_empty:
         existing = profiles.count_profiles()
         if existing:
             click.echo(f"{existing} profiles already stored; not seeding.")
             return
-    with click.progressbar(length=count, label="Seeding", file=sys.stderr, show_pos=True) as bar:
-        report = seed_profiles(
-            count,
-            min_likes=int(current_app.config["TOKER_MIN_LIKES"]),
-            platform=platform,
-            workers=workers,
-            seed=seed,
-            progress=lambda done, _report: bar.update(done),
-        )
+    if weeks and seed is None:
+        seed = secrets.randbelow(2**31)  # the same accounts each week
+    now = clock.now()
+    report = SeedReport(requested=count)
+    length = count * (weeks + 1)
+    with click.progressbar(length=length, label="Seeding", file=sys.stderr, show_pos=True) as bar:
+        for week in range(weeks, -1, -1):
+            step = seed_profiles(
+                count,
+                min_likes=int(current_app.config["TOKER_MIN_LIKES"]),
+                platform=platform,
+                workers=workers,
+                seed=seed,
+                progress=lambda done, _report: bar.update(done),
+                as_of=now - timedelta(weeks=week),
+            )
+            if week == weeks:
+                report.add(step)  # the accounts as first stored; later weeks re-sync them
     # Standing among all profiles is ranked once, for every band, after the bulk load.
-    ranked = achievements.award_standing(db.session, datetime.now(UTC))
+    ranked = achievements.award_standing(db.session, now)
     db.session.commit()
     audit.record(
         cli_actor(),
@@ -238,6 +262,7 @@ def seed_command(
         f"Stored {report.stored} profiles ({report.created} created, "
         f"{report.updated} updated); rejected {report.rejected} under the rules. "
         f"{ranked} profiles stand in their follower band's top 1 % of their main interest."
+        + (f" Each synced weekly for {weeks} weeks up to now." if weeks else "")
     )
 
 

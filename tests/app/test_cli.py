@@ -1,15 +1,18 @@
 """The toker command line through the app's CLI runner."""
 
+import itertools
 import json
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import AuditEvent, Profile
+from webapp.models import AuditEvent, Profile, ProfileSnapshot
+from webapp.services import clock
 from webapp.services.ingestion.connectors import get_connector
 from webapp.services.ingestion.taxonomy import CATEGORIES
 
@@ -239,6 +242,39 @@ def test_seed_reports_every_account(app, runner):
     assert report["stored"] + report["rejected"] == 30
     assert report["created"] + report["updated"] == report["stored"]
     assert len(stored_profiles(app)) == report["stored"]
+
+
+def test_seed_with_history_syncs_the_same_accounts_weekly_up_to_now(app, runner):
+    """--history 2: the accounts as they stood two weeks ago, one week ago and now, each
+    sync a snapshot a week apart ending at the clock's now (TOKER_CLOCK in the tests)."""
+    result = runner.invoke(args=["seed", "--count", "12", "--seed", "5", "--history", "2"])
+    assert result.exit_code == 0, result.output
+    report = seed_report(result)
+    with app.app_context():
+        profiles = db.session.scalars(select(Profile)).all()
+        assert len(profiles) == report["created"] == report["stored"] > 0
+        assert {profile.version for profile in profiles} == {3}
+        times = db.session.execute(
+            select(ProfileSnapshot.profile_id, ProfileSnapshot.taken_at).order_by(
+                ProfileSnapshot.profile_id, ProfileSnapshot.taken_at
+            )
+        ).all()
+        by_profile: dict[int, list] = {}
+        for pk, at in times:
+            by_profile.setdefault(pk, []).append(at)
+        assert set(by_profile) == {profile.id for profile in profiles}
+        today = clock.parse(app.config["TOKER_CLOCK"]).date()
+        assert len({tuple(taken) for taken in by_profile.values()}) == 1  # one run's moments
+        for taken in by_profile.values():
+            assert [later - earlier for earlier, later in itertools.pairwise(taken)] == [
+                timedelta(weeks=1)
+            ] * 2
+            assert taken[-1].date() == today
+        # A week apart, the same accounts stood differently.
+        followers = db.session.execute(
+            select(ProfileSnapshot.profile_id, ProfileSnapshot.followers_count)
+        ).all()
+        assert len({count for _pk, count in followers}) > len(profiles)
 
 
 @pytest.mark.parametrize("count", ["0", "-3", "abc", ""])

@@ -50,7 +50,13 @@ FOREIGN_TAGS = ["img", "svg", "iframe", "object", "embed", "math", "base", "fram
 
 def injected(doc: BeautifulSoup) -> list[str]:
     """Everything on the page that only injected markup could have put there."""
-    foreign = [f"a <{el.name}> element {el.attrs}" for el in doc.find_all(FOREIGN_TAGS)]
+    # The badges the app draws, as the profile page lists them (by identity, not by likeness).
+    own_badges = {id(el) for el in doc.select('#achievements .badges img[src^="/badges/"]')}
+    foreign = [
+        f"a <{el.name}> element {el.attrs}"
+        for el in doc.find_all(FOREIGN_TAGS)
+        if id(el) not in own_badges
+    ]
     return inline_code(doc) + foreign
 
 

@@ -92,6 +92,7 @@ class World:
             "token_id": self.token_id,
             "kind": "liked",
             "filename": "css/toker.css",
+            "code": "followers-1000",
             "name": "plotly",
         }
 
@@ -625,7 +626,8 @@ def test_a_bearer_token_api_write_needs_no_csrf_token(
 
 # --- the HTML of every page ------------------------------------------------------------------
 
-NOT_PAGES = {"static", "assets.local_asset", "health.healthz"}
+# Not HTML: files, the health answer, the badges (SVG images, see test_achievements).
+NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge"}
 PAGE_QUERIES = {
     "pages.compare": "ids={profile},{profile2}",
     "pages.like": "from={profile}",

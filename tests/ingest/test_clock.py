@@ -46,9 +46,9 @@ def test_the_environment_sets_the_clock_and_an_apps_config_overrides_it(monkeypa
     from_env = create_app(app_config(url))
     with from_env.app_context():
         assert clock.now() == datetime(2027, 5, 6, 7, 8, 9, tzinfo=UTC)
-    configured = create_app(app_config(url, TOKER_CLOCK="2025-01-02"))
+    configured = create_app(app_config(url, TOKER_CLOCK="2025-01-02T03:04:05Z"))
     with configured.app_context():
-        assert clock.now() == datetime(2025, 1, 2, tzinfo=UTC)
+        assert clock.now() == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     real_time = create_app(app_config(url, TOKER_CLOCK=""))
     with real_time.app_context():
         assert abs(clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
@@ -57,3 +57,17 @@ def test_the_environment_sets_the_clock_and_an_apps_config_overrides_it(monkeypa
 def test_an_app_with_a_bad_clock_setting_does_not_start(tmp_path):
     with pytest.raises(RuntimeError, match="TOKER_CLOCK: 'next week' is not an ISO date"):
         create_app(app_config(f"sqlite:///{tmp_path / 'toker.sqlite'}", TOKER_CLOCK="next week"))
+
+
+def test_a_date_fixes_the_day_and_keeps_the_real_time_of_day(monkeypatch):
+    """TOKER_CLOCK=2025-01-02: that day, at the real time of day, so the clock still advances
+    (syncs follow one another)."""
+    monkeypatch.setenv("TOKER_CLOCK", "2025-01-02")
+    before = datetime.now(UTC)
+    first = clock.now()
+    second = clock.now()
+    assert first.date() == date(2025, 1, 2) and first.tzinfo == UTC
+    of_day = first - datetime(2025, 1, 2, tzinfo=UTC)
+    real_of_day = before - before.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert timedelta(0) <= of_day - real_of_day < timedelta(seconds=5)
+    assert second > first

@@ -1,9 +1,11 @@
-"""The app's clock: the real time, or the moment TOKER_CLOCK fixes.
+"""The app's clock: the real time, or the day or moment TOKER_CLOCK sets.
 
 The mock platforms answer for an account as it stood on a day, so a re-sync days later shows
-how it changed. Tests and demos move that day by setting TOKER_CLOCK (an ISO date or datetime)
-instead of waiting for days to pass; whatever asks the app for the current time of a sync asks
-here, so that it moves with them.
+how it changed. Tests and demos move that day by setting TOKER_CLOCK instead of waiting for
+days to pass; whatever asks the app for the current time of a sync asks here, so that it
+moves with them. A datetime fixes the moment. A date fixes the day and keeps the real time of
+day, so syncs still follow one another in time while every account is the one of that day
+(at midnight the time of day starts again on the same day).
 """
 
 import os
@@ -37,8 +39,20 @@ def _setting() -> str | date | datetime | None:
     return os.environ.get("TOKER_CLOCK") or None
 
 
+def _is_day(setting: str | date | datetime) -> bool:
+    if isinstance(setting, str):
+        return len(setting.strip()) == 10  # YYYY-MM-DD
+    return not isinstance(setting, datetime)
+
+
 def now() -> datetime:
-    """The current time in UTC: the moment TOKER_CLOCK fixes when it is set, else the real
-    time."""
-    fixed = _setting()
-    return parse(fixed) if fixed is not None else datetime.now(UTC)
+    """The current time in UTC: with TOKER_CLOCK a datetime, that moment; a date, that day at
+    the real time of day (see the module's docstring); unset, the real time."""
+    setting = _setting()
+    real = datetime.now(UTC)
+    if setting is None:
+        return real
+    if not _is_day(setting):
+        return parse(setting)
+    midnight = real.replace(hour=0, minute=0, second=0, microsecond=0)
+    return parse(setting) + (real - midnight)

@@ -96,7 +96,7 @@ class _Worker:
                 report.rejected += 1
         # Remember new videos only once their transaction has committed.
         staged = self.known.copy()
-        plan = plan_write(records, staged)
+        plan = plan_write(records, staged, at=chunk.as_of)
         with self.write_lock:
             try:
                 outcomes = apply_plan(db.session, plan, staged)
@@ -160,8 +160,10 @@ def seed_profiles(
     seed: int | None = None,
     progress: Callable[[int, SeedReport], None] | None = None,
     parallel_threshold: int = PARALLEL_THRESHOLD,
+    as_of: datetime | None = None,
 ) -> SeedReport:
-    """Create `count` demo accounts (rejections included) and store the accepted ones.
+    """Create `count` demo accounts (rejections included) and store the accepted ones, as
+    they stand at `as_of` (default: the clock's now), synced at that time.
 
     Runs in the current app context; with more than one worker, each worker process builds
     an app on the same database settings.
@@ -174,7 +176,7 @@ def seed_profiles(
     if workers is None:
         workers = os.cpu_count() or 1
     # Read here, in the app: the pool's feeder thread draws the chunks outside it.
-    chunks = _chunks(count, platform, seed, min_likes, workers, clock.now())
+    chunks = _chunks(count, platform, seed, min_likes, workers, as_of or clock.now())
     if workers <= 1 or count < parallel_threshold:
         worker = _Worker()
         results = map(worker.run, chunks)

@@ -4,7 +4,7 @@ index in one transaction."""
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from ...models import (
     VideoCategory,
     VideoStats,
 )
+from .. import clock
 from ..analytics import achievements
 from ..catalogue import search
 from ..live import changes
@@ -126,11 +127,15 @@ class WritePlan:
     payloads: dict[tuple[str, str], bytes]
 
 
-def plan_write(records: list[ProcessedProfile], known: KnownVideos | None = None) -> WritePlan:
-    """Prepare the rows for a write: latest record per account, videos that need writing."""
+def plan_write(
+    records: list[ProcessedProfile], known: KnownVideos | None = None, at: datetime | None = None
+) -> WritePlan:
+    """Prepare the rows for a write: latest record per account, videos that need writing.
+    The write is stamped `at` (default: the clock's now; seeding with history passes the day
+    its accounts stand at)."""
     latest = {(r.platform, r.user_id): r for r in records}
     unique = list(latest.values())
-    now = datetime.now(UTC)
+    now = at or clock.now()
     known_pks: dict[tuple[str, str], int] = {}
     fingerprints: dict[tuple[str, str], tuple] = {}
     video_rows: dict[tuple[str, str], dict] = {}
