@@ -76,6 +76,18 @@ def video(video_id, categories=None, hashtags=None, likes=10, comments=1, shares
     return item
 
 
+def accepted_user_ids(platform: str, count: int) -> list[str]:
+    """The first `count` user ids whose mock accounts are above the likes minimum."""
+    connector = get_connector(platform)
+    found = []
+    for i in range(10_000):
+        if connector.generate(str(i))["number_of_likes"] >= 100:
+            found.append(str(i))
+            if len(found) == count:
+                return found
+    raise AssertionError("the mock never produced so many such accounts")
+
+
 def mock_user_id(platform: str, accepted: bool) -> str:
     """The first user id whose mock account is (or is not) above the likes minimum."""
     connector = get_connector(platform)
@@ -159,6 +171,8 @@ def app_config(database_url: str, **overrides) -> dict:
         "TOKER_CATALOGUE_MAX_STALE": 0,
         "TOKER_ENV": "development",
         "TOKER_PASSWORD_HASHING": "cheapest",
+        # Jobs queue in this process only: no test leaves a message for a real worker.
+        "TOKER_QUEUE_URL": "memory://",
         **overrides,
     }
 

@@ -76,6 +76,7 @@ def check_settings(app: Flask) -> None:
     """Refuse to start on settings that would only fail later, at the first request."""
     from .services import clock
     from .services.ingestion.connectors.mock import parse_faults
+    from .services.jobs import queue
 
     try:
         parse_faults(app.config.get("TOKER_CONNECTOR_FAULTS") or "")
@@ -86,6 +87,12 @@ def check_settings(app: Flask) -> None:
             clock.parse(app.config["TOKER_CLOCK"])
         except ValueError as error:
             raise RuntimeError(f"TOKER_CLOCK: {error}") from None
+    try:
+        queue.backend(app.config["TOKER_QUEUE_URL"])
+    except ValueError as error:
+        raise RuntimeError(f"TOKER_QUEUE_URL: {error}") from None
+    if app.config["TOKER_JOB_LEASE"] <= 0:
+        raise RuntimeError("TOKER_JOB_LEASE must be more than 0 seconds")
     if app.config["TOKER_ENV"] not in ("production", "development"):
         raise RuntimeError(f"TOKER_ENV={app.config['TOKER_ENV']!r}: use production or development")
 
@@ -125,7 +132,9 @@ def _lower(value):
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database and migrations to the app."""
+    """Bind the database, migrations and the jobs' task queue to the app."""
+    from .services.jobs import queue
+
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # orjson writes the JSON columns (raw payloads, video tags) several times faster.
@@ -162,6 +171,7 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "postgresql":
             app.before_request(_reads_in_autocommit)  # before the sign-in gate's read
     security.init_app(app)
+    queue.init_app(app)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -215,12 +225,14 @@ def register_blueprints(app: Flask) -> None:
     from .views.admin import bp as admin_bp
     from .views.auth import bp as auth_bp
     from .views.connect import bp as connect_bp
+    from .views.jobs import bp as jobs_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(assets_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(connect_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 

@@ -5,12 +5,14 @@ import json
 import secrets
 import sys
 from datetime import timedelta
+from itertools import chain
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from .cli_jobs import jobs_group, start_group, worker_command
 from .cli_users import cli_actor, tokens_group, users_group
 from .extensions import db
 from .services import clock
@@ -58,6 +60,7 @@ def database_errors(command):
                 click.echo("Run 'toker db upgrade' to create or update its tables.", err=True)
             sys.exit(1)
 
+    wrapper.handles_database_errors = True
     return wrapper
 
 
@@ -283,9 +286,12 @@ def register(app: Flask) -> None:
         categories_command,
         users_group,
         tokens_group,
+        jobs_group,
+        worker_command,
     ):
         app.cli.add_command(command)
-    for group in (users_group, tokens_group):
-        for command in group.commands.values():
-            if not getattr(command.callback, "__wrapped__", None):
-                command.callback = database_errors(command.callback)
+    grouped = [group.commands.values() for group in (users_group, tokens_group, jobs_group)]
+    for command in [*chain(*grouped), *start_group.commands.values(), worker_command]:
+        # Once, whatever the number of apps made (with_appcontext's wrapper has __wrapped__).
+        if not getattr(command.callback, "handles_database_errors", False):
+            command.callback = database_errors(command.callback)

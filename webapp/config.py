@@ -26,6 +26,11 @@ ENV_SETTINGS = {
     "TOKER_DB_POOL_SIZE": ("TOKER_DB_POOL_SIZE", int),
     "TOKER_DB_PING_AFTER": ("TOKER_DB_PING_AFTER", float),
     "TOKER_CLOCK": ("TOKER_CLOCK", str),
+    "TOKER_QUEUE_URL": ("TOKER_QUEUE_URL", str),
+    "TOKER_QUEUE_NAME": ("TOKER_QUEUE_NAME", str),
+    "TOKER_JOB_LEASE": ("TOKER_JOB_LEASE", float),
+    "TOKER_JOB_ITEM_TRIES": ("TOKER_JOB_ITEM_TRIES", int),
+    "TOKER_JOB_MAX_WAIT": ("TOKER_JOB_MAX_WAIT", float),
 }
 
 
@@ -97,6 +102,19 @@ def default_config(instance_path: str) -> dict:
         # An ISO date or datetime that fixes the app's "now" (services/clock.py), such as the
         # day the mock platforms answer for. Empty: the real time.
         "TOKER_CLOCK": "",
+        # The task queue jobs go through: empty for a SQLite file in the instance folder
+        # (queue.sqlite), redis://host:port/db for Redis, sqlite:///path for another file.
+        "TOKER_QUEUE_URL": "",
+        # The queue's name in its storage: installations sharing one Redis need their own.
+        "TOKER_QUEUE_NAME": "toker",
+        # Seconds a worker's claim on a running job holds without a sign of life (each item and
+        # each wait renews it); past that the job is taken over, as from a worker that died.
+        "TOKER_JOB_LEASE": 60.0,
+        # Tries of a job's item whose platform failed for now (timeout, rate limit), each after
+        # the platform's own retries; then the item is reported failed and the job goes on.
+        "TOKER_JOB_ITEM_TRIES": 3,
+        # The longest wait, in seconds, before such an item is tried again.
+        "TOKER_JOB_MAX_WAIT": 300.0,
     }
 
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from .extensions import db
 from .services import ProfileNotFound
+from .services.jobs import JobNotFound
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:toker:problem:"
@@ -178,6 +179,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(ProfileNotFound)
     def handle_profile_not_found(error: ProfileNotFound):
         """A profile a service looked for is not stored (deleted meanwhile): a 404."""
+        return _from_http(NotFound(description=str(error)))
+
+    @app.errorhandler(JobNotFound)
+    def handle_job_not_found(error: JobNotFound):
+        """A job asked for by id is not recorded: a 404."""
         return _from_http(NotFound(description=str(error)))
 
     @app.errorhandler(OperationalError)

@@ -449,7 +449,53 @@ class AuditEvent(db.Model):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
-    via: Mapped[str] = mapped_column(String(16), default="")  # page, api, cli
+    via: Mapped[str] = mapped_column(String(16), default="")  # page, api, cli, job
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class Job(db.Model):
+    """Work that outlives a request, run by a queue worker (services/jobs). The queue only
+    carries the job's id: this row is what pages, the API and the CLI read on either queue,
+    and how a worker that takes the job up again knows where the last one stopped."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'failed', 'cancelled')",
+            name="ck_jobs_status",
+        ),
+        Index("ix_jobs_status", "status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    # Items are done in order: the first `done` of the `total` are finished, each counted in
+    # the transaction that did its work.
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer)
+    # Counts by item outcome and the problems met (services/jobs/runner.py).
+    result: Mapped[dict] = mapped_column(JSONType)
+    # Why the job could not go on (an item's failure is in `result`, not here).
+    error: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Who started it, as text, so the record outlives the user (cli:<name> from the CLI).
+    started_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The worker running it ("host:pid:token") and when it last showed it is alive: a claim
+    # not renewed within TOKER_JOB_LEASE seconds is taken over by another worker.
+    claim: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How many times a worker took the job up: more than 1 after a worker stopped or died.
+    runs: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # --- Text search indexes (services/catalogue/search.py) -----------------------------------

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .models import JOB_STATUSES
 from .services.accounts import audit
 from .services.analytics import population_map, recommendations, similarity
 from .services.catalogue import export, videos
@@ -37,6 +38,7 @@ from .services.catalogue.profiles import (
 from .services.catalogue.videos import VideoQuery
 from .services.ingestion.platforms import PLATFORMS
 from .services.ingestion.taxonomy import CATEGORIES, normalise_hashtag
+from .services.jobs import KINDS
 
 # Category or Category:share, as a pattern for the document (the check is parse_interest's).
 _CATEGORY_ALTERNATION = "|".join(re.escape(name) for name in CATEGORIES)
@@ -424,6 +426,25 @@ class MapQuery(Query):
     """GET /api/v1/map."""
 
     k: WholeNumber(2, population_map.MAX_CLUSTERS) = Field(6, description="How many clusters.")
+
+
+class JobListQuery(Query):
+    """GET /api/v1/jobs and the /jobs page."""
+
+    status: OneOf(JOB_STATUSES) | None = Field(None, description="Only jobs with this status.")
+    kind: OneOf(KINDS) | None = Field(None, description="Only jobs of this kind.")
+    page: WholeNumber(1, MAX_PAGE) = Field(1, description="Page number, from 1.")
+    per_page: int = Field(
+        DEFAULT_PER_PAGE,
+        ge=1,
+        le=MAX_PAGE,
+        description=f"Items per page; more than {MAX_PER_PAGE} are served as {MAX_PER_PAGE}.",
+    )
+
+    @field_validator("per_page", mode="before")
+    @classmethod
+    def _per_page(cls, value: Any) -> int:
+        return min(_whole_number(value, 1, MAX_PAGE), MAX_PER_PAGE)
 
 
 class AuditQuery(Query):

@@ -35,6 +35,9 @@ HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 # Flask's <int:profile_id> (or <profile_id>) is OpenAPI's {profile_id}.
 FLASK_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 SEEDED_PROFILES = 12
+# At least this many of the seeded accounts pass the rules: ids 1 to this are stored.
+STORED_PROFILES = SEEDED_PROFILES // 2
+SEEDED_JOBS = 2
 SQLITE_MAX_INTEGER = 2**63 - 1
 CHECKS = [
     not_a_server_error,
@@ -348,21 +351,37 @@ def test_docs_page_works_under_a_strict_csp(client):
 
 @api_schema.hook
 def flatmap_path_parameters(context, path_parameters):
-    """Swap most generated profile ids for stored ones, so detail routes answer 200 too."""
-    if not path_parameters or "profile_id" not in path_parameters:
-        return st.just(path_parameters)
-    stored = st.integers(1, SEEDED_PROFILES).map(lambda pk: {**path_parameters, "profile_id": pk})
-    return st.one_of(stored, st.just(path_parameters))
+    """Swap most generated profile and job ids for stored ones, so detail routes answer 200
+    too."""
+    for name, count in (("profile_id", SEEDED_PROFILES), ("job_id", SEEDED_JOBS)):
+        if path_parameters and name in path_parameters:
+            stored = st.integers(1, count).map(lambda pk, name=name: {**path_parameters, name: pk})
+            return st.one_of(stored, st.just(path_parameters))
+    return st.just(path_parameters)
+
+
+@api_schema.hook
+def flatmap_body(context, body):
+    """Swap many generated lists of profile ids for stored ones, so that jobs start too."""
+    ids = body.get("profile_ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids:
+        return st.just(body)
+    stored = st.lists(st.integers(1, STORED_PROFILES), min_size=1, max_size=len(ids), unique=True)
+    return st.one_of(st.just(body), stored.map(lambda picked: {**body, "profile_ids": picked}))
 
 
 @pytest.fixture
 def seeded_app(app, runner):
-    """The app over a database with demo profiles (ids 1 to n, a few rejected by the rules)."""
+    """The app over a database with demo profiles (ids 1 to n, a few rejected by the rules)
+    and queued jobs (ids 1 to SEEDED_JOBS)."""
     result = runner.invoke(args=["seed", "--count", str(SEEDED_PROFILES), "--seed", "7"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         ids = list(db.session.scalars(select(Profile.id).order_by(Profile.id)))
-    assert ids == list(range(1, len(ids) + 1)) and len(ids) >= SEEDED_PROFILES // 2
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) >= STORED_PROFILES
+    for _ in range(SEEDED_JOBS):
+        result = runner.invoke(args=["jobs", "start", "resync", "--profile-id", "1"])
+        assert result.exit_code == 0, result.output
     return app
 
 

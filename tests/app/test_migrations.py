@@ -515,3 +515,49 @@ def test_existing_profiles_get_their_engagement_rate_and_no_growth(database_url)
         assert db.session.execute(text("SELECT id FROM profiles")).scalars().all() == [4]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_jobs_come_and_go_without_touching_what_is_stored(database_url):
+    """0016 adds the jobs table; a job keeps its starter's name when the user is deleted, and
+    the downgrade drops jobs alone."""
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0015")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, name, password_hash, role, must_change_password, "
+                    "failed_signins, created_at) VALUES "
+                    "(7, 'alice', 'h', 'analyst', false, 0, '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                    "verified, followers_count, following_count, likes_count, videos_count, "
+                    "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                    "number_of_shares, liked_count, shared_count, unclassified_count, "
+                    "version, created_at, updated_at, vector, top_categories, top_hashtags) "
+                    "VALUES (3, 'x', '3', 'u', 'u', false, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, "
+                    "1, '2026-01-01', '2026-01-01', '', '[]', '[]')"
+                )
+            )
+        flask_migrate.upgrade()
+        db.session.execute(
+            text(
+                "INSERT INTO jobs (kind, params, status, done, total, result, user_id, "
+                "started_by, created_at, runs) VALUES ('resync', '{\"profile_ids\": [3]}', "
+                "'queued', 0, 1, '{}', 7, 'alice', '2026-01-02', 0)"
+            )
+        )
+        db.session.execute(text("DELETE FROM users WHERE id = 7"))
+        db.session.commit()
+        job = db.session.execute(text("SELECT user_id, started_by FROM jobs")).one()
+        assert tuple(job) == (None, "alice")
+        assert db.session.execute(text("SELECT id FROM profiles")).scalars().all() == [3]
+        db.session.remove()
+        flask_migrate.downgrade(revision="0015")
+        assert "jobs" not in inspect(db.engine).get_table_names()
+        assert db.session.execute(text("SELECT id FROM profiles")).scalars().all() == [3]
+        db.session.remove()
+        db.engine.dispose()

@@ -690,8 +690,8 @@ def test_a_connect_whose_profile_is_deleted_before_it_answers_answers_what_it_st
     store_one = onboarding.store_one
     deleted = []
 
-    def store_then_lose_the_race(record, audited=None):
-        stored = store_one(record, audited)
+    def store_then_lose_the_race(record, audited=None, staged=None):
+        stored = store_one(record, audited, staged)
         profiles.delete_profile(stored.profile_id)  # another request's DELETE lands here
         deleted.append(stored.profile_id)
         return stored

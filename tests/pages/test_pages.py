@@ -171,6 +171,7 @@ PAGES = {
     "connect": ("GET", "/connect", None, "Connect"),
     "consent": ("POST", "/connect/consent", {"platform": "tiktok", "user_id": "42"}, "Connect"),
     "progress": ("POST", "/connect/progress", {"platform": "x", "user_id": "42"}, "Connect"),
+    "jobs": ("GET", "/jobs", None, "Jobs"),
 }
 
 
@@ -198,6 +199,7 @@ def test_every_page_renders_in_the_layout(app, client, stored, name):
         ("Profiles", "/profiles"),
         ("Videos", "/videos"),
         ("Map", "/map"),
+        ("Jobs", "/jobs"),
         ("Connect", "/connect"),
         ("Admin", "/admin/users"),
     ]
@@ -214,6 +216,7 @@ def test_the_error_page_is_in_the_layout_with_no_section_current(client):
         "Profiles",
         "Videos",
         "Map",
+        "Jobs",
         "Connect",
         "Admin",
     ]

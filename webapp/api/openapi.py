@@ -11,12 +11,11 @@ operation with Schemathesis against it.
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from .. import queries
+from ..models import MAX_ID
 from . import schemas
 
 OPENAPI_VERSION = "3.1.0"
 PROBLEM_JSON = "application/problem+json"
-# Profile ids are 32-bit: the column is an Integer (int4 on PostgreSQL).
-MAX_PROFILE_ID = 2**31 - 1
 
 TAGS = (
     ("profiles", "Stored profiles: list, search, export, read, store and delete."),
@@ -25,6 +24,11 @@ TAGS = (
     ("videos", "The catalogue of every stored video."),
     ("population", "The whole population on one map."),
     ("taxonomy", "The fixed list of interest categories."),
+    (
+        "jobs",
+        "Work that outlives a request, run by the task queue's workers: start one, follow its "
+        "progress, cancel it.",
+    ),
     ("service", "Health of the service and this documentation."),
 )
 
@@ -85,7 +89,7 @@ def component_schemas(min_likes: int) -> dict:
         "At least the server's minimum (TOKER_MIN_LIKES), or the payload is rejected with a "
         "422 that says how many it has and needs."
     )
-    order = ["Platform"] + [model.__name__ for model in schemas.DOCUMENTED]
+    order = ["Platform", "JobKind"] + [model.__name__ for model in schemas.DOCUMENTED]
     return {name: found[name] for name in order}
 
 
@@ -135,8 +139,15 @@ def _parameters() -> dict:
             "name": "profile_id",
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PROFILE_ID},
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             "description": "The profile's id.",
+        },
+        "JobId": {
+            "name": "job_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            "description": "The job's id.",
         },
     }
 
@@ -181,6 +192,13 @@ def _responses() -> dict:
             "replaced first."
         ),
         "NotFound": _problem_response("No profile has that id."),
+        "JobNotFound": _problem_response("No job has that id."),
+        "JobFinished": _problem_response("The job has ended already: nothing to cancel."),
+        "QueueUnavailable": _problem_response(
+            "The database or the task queue is not answering; try again shortly. A job the "
+            "queue did not take is recorded as failed.",
+            headers={"Retry-After": {"schema": {"type": "integer"}}},
+        ),
         "TooLarge": _problem_response("The body is larger than the configured limit."),
         "NotJson": _problem_response("The body is not sent as application/json."),
         "InvalidBody": {
@@ -488,6 +506,75 @@ def _paths() -> dict:
                     )
                 ),
                 request_body=_json_body("ConnectRequest", "The platform and the account."),
+            ),
+        },
+        "/api/v1/jobs": {
+            "get": _operation(
+                "list_jobs",
+                "jobs",
+                "List jobs",
+                "A page of jobs, newest first, with their progress; optionally of one status or "
+                "one kind.",
+                {
+                    "200": _json("JobList", "One page and the total count."),
+                    **_errors(("400", "BadParameter")),
+                },
+                query_parameters(queries.JobListQuery),
+            ),
+            "post": _operation(
+                "start_job",
+                "jobs",
+                "Start a job",
+                "Check the parameters, record the job and queue it for a worker (`toker "
+                "worker`). Needs the analyst role. The answer comes at once, with the job "
+                "queued; follow it at its Location.",
+                {
+                    "202": _json(
+                        "Job",
+                        "Queued.",
+                        {
+                            "Location": {
+                                "description": "The job's address in the API.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    ),
+                    **_errors(
+                        ("400", "BadBody"),
+                        ("413", "TooLarge"),
+                        ("415", "NotJson"),
+                        ("422", "InvalidBody"),
+                        ("503", "QueueUnavailable"),
+                    ),
+                },
+                request_body=_json_body("JobRequest", "The kind of job and its parameters."),
+            ),
+        },
+        "/api/v1/jobs/{job_id}": {
+            "get": _operation(
+                "get_job",
+                "jobs",
+                "Read a job",
+                "One job: its status, progress, and how its items went so far.",
+                {"200": _json("Job", "The job."), **_errors(("404", "JobNotFound"))},
+                [_param("JobId")],
+            ),
+        },
+        "/api/v1/jobs/{job_id}/cancel": {
+            "post": _operation(
+                "cancel_job",
+                "jobs",
+                "Cancel a job",
+                "A queued job never starts; a running one stops after the item in hand (what "
+                "its finished items stored stays). Your own job needs the analyst role, "
+                "another person's the admin role.",
+                {
+                    "200": _json("Job", "Cancelled."),
+                    **_errors(
+                        ("400", "CsrfFailed"), ("404", "JobNotFound"), ("409", "JobFinished")
+                    ),
+                },
+                [_param("JobId")],
             ),
         },
         "/api/v1/categories": {

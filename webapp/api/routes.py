@@ -74,7 +74,7 @@ def _json_error() -> str:
     return "it could not be read."
 
 
-def _body(model: type[schemas.Body]) -> schemas.Body:
+def parse_body(model: type[schemas.Body | schemas.JobRequest]) -> schemas.Body:
     """The request body checked through its model; a located 422 for a field it refuses."""
     try:
         return model.parse(_json_body())
@@ -222,7 +222,7 @@ def delete_profile(profile_id: int):
 @requires("analyst")
 def connect():
     """Run the onboarding pipeline for {"platform", "user_id"?}."""
-    body = _body(schemas.ConnectRequest)
+    body = parse_body(schemas.ConnectRequest)
     platform, user_id = str(body.platform), body.user_id
     try:
         outcome = onboarding.connect_account(platform, user_id, onboarding.Audit(current_actor()))
@@ -255,7 +255,7 @@ def _platform_problem(error: ConnectorError) -> Problem:
 @requires("analyst")
 def create_profile():
     """Store a payload given directly: {"platform", "payload"}."""
-    body = _body(schemas.StoreRequest)
+    body = parse_body(schemas.StoreRequest)
     outcome = onboarding.submit_payload(
         str(body.platform), body.payload, onboarding.Audit(current_actor())
     )

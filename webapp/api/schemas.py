@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     ValidationError,
     WithJsonSchema,
     create_model,
@@ -21,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..models import JOB_STATUSES
 from ..queries import first_error
 from ..services.analytics import population_map
 from ..services.catalogue import profiles, videos
@@ -36,6 +38,10 @@ from ..services.ingestion.validation import (
     Video,
     check_user_id,
 )
+from ..services.jobs import KINDS
+from ..services.jobs.base import where
+from ..services.jobs.resync import ResyncParams
+from ..services.jobs.runner import MAX_PROBLEMS
 
 TOP_SHOWN = 5
 
@@ -151,8 +157,7 @@ class Body(BaseModel):
             return cls.model_validate(body)
         except ValidationError as error:
             loc, kind, message = first_error(error)
-            where = ".".join(str(part) for part in loc)
-            raise InvalidBody(where, "is required" if kind == "missing" else message) from None
+            raise InvalidBody(where(loc), "is required" if kind == "missing" else message) from None
 
 
 def _platform(value: Any) -> str:
@@ -211,6 +216,43 @@ class StoreRequest(Body):
     payload: Any = Field(json_schema_extra={"x-schema": "Payload"})
 
     _platform = field_validator("platform", mode="before")(_platform)
+
+
+class JobBody(Body):
+    """A kind of job's request body: `kind` and that kind's parameters."""
+
+    def params(self) -> dict:
+        """The kind's parameters, as the jobs service takes them."""
+        return self.model_dump(mode="json", include=set(type(self).model_fields) - {"kind"})
+
+
+class ResyncJobRequest(JobBody, ResyncParams):
+    """POST /api/v1/jobs for a re-sync: each profile is fetched again from its platform and
+    updated in place, as a connect would."""
+
+    kind: Literal["resync"]
+
+
+# Each kind of job's request body, by kind.
+JOB_REQUESTS: dict[str, type[JobBody]] = {"resync": ResyncJobRequest}
+assert set(JOB_REQUESTS) == set(KINDS), "every kind of job takes a request body"
+
+
+class JobRequest(
+    RootModel[Annotated[ResyncJobRequest, Field(discriminator="kind")]]  # one member per kind
+):
+    """POST /api/v1/jobs: `kind` names the kind of job; that kind's parameters sit beside it."""
+
+    @classmethod
+    def parse(cls, body: dict) -> JobBody:
+        """The kind's body, checked; InvalidBody naming `kind` or the kind's field at fault."""
+        kind = body.get("kind")
+        if kind is None:
+            raise InvalidBody("kind", "is required")
+        model = JOB_REQUESTS.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            raise InvalidBody("kind", f"must be one of {', '.join(JOB_REQUESTS)}, not {kind!r}")
+        return model.parse(body)
 
 
 # --- profiles ----------------------------------------------------------------------------------
@@ -536,6 +578,74 @@ class Health(Answer):
     version: str = Field(None)
 
 
+# --- jobs ----------------------------------------------------------------------------------------
+
+JobKind = StrEnum("JobKind", [(name, name) for name in KINDS])
+JobKind.__doc__ = "A kind of job."
+
+
+class JobProgress(Answer):
+    done: NonNegative = Field(description="Items finished, whatever their outcome.")
+    total: NonNegative
+
+
+class JobProblem(Answer):
+    item: str = Field(description="The item, like 'profile 5'.")
+    outcome: str
+    reason: str
+
+
+class JobResult(Answer):
+    counts: dict[str, NonNegative] = Field(
+        description="Items finished, by outcome. A re-sync's: updated, rejected (the account "
+        "no longer passes the rules; the stored profile is unchanged), failed (the platform "
+        "failed, after retries), gone (deleted after the job started)."
+    )
+    problems: list[JobProblem] = Field(
+        max_length=MAX_PROBLEMS,
+        description=f"Why items were not done, the first {MAX_PROBLEMS}; `counts` has them all.",
+    )
+
+
+class JobStarter(Answer):
+    id: Annotated[int, Field(ge=1)] | None = Field(
+        description="The user's id; null when started from the command line or when the user "
+        "was deleted since."
+    )
+    name: str
+
+
+class Job(Answer):
+    """A job: what it does, how far it got and how its items went."""
+
+    id: int = Field(ge=1)
+    kind: JobKind
+    label: str = Field(description="What the kind of job does, in words.")
+    status: Literal[JOB_STATUSES] = Field(
+        description="queued, then running, then done (every item finished, whatever its "
+        "outcome), failed (the job could not go on: see `error`) or cancelled."
+    )
+    params: dict = Field(description="The parameters the job was started with, `kind` aside.")
+    progress: JobProgress
+    result: JobResult
+    error: str | None = Field(description="Why the job could not go on; null otherwise.")
+    started_by: JobStarter
+    runs: NonNegative = Field(
+        description="How many times a worker took the job up: more than 1 when a worker stopped "
+        "or died mid-job. The items finished before are not done again."
+    )
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class JobList(Answer):
+    items: list[Job] = Field(description="Newest first.")
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative
+
+
 class OpenApiDocument(BaseModel):
     """This document."""
 
@@ -585,6 +695,14 @@ DOCUMENTED = (
     VideoList,
     PopulationMap,
     Categories,
+    JobRequest,
+    ResyncJobRequest,
+    Job,
+    JobProgress,
+    JobResult,
+    JobProblem,
+    JobStarter,
+    JobList,
     Health,
     OpenApiDocument,
 )

@@ -5,6 +5,7 @@ from flask import g, request
 from flask_login import current_user
 
 from ..services.accounts import audit, users
+from ..services.jobs import Requester
 
 # API addresses that people read in the browser: they sign in like pages.
 API_PAGES = frozenset({"api.api_docs"})
@@ -42,6 +43,11 @@ def via() -> str:
 def current_actor() -> audit.Actor:
     """The signed-in user of this request as the audit log records them."""
     return audit.Actor(actor_name(), client_address(), via())
+
+
+def current_requester() -> Requester:
+    """The signed-in user as the jobs service knows who starts or cancels a job."""
+    return Requester(current_actor(), current_user.id, users.has_role(current_user, "admin"))
 
 
 def record_action(action: str, target: str = "", detail: str = "") -> None:

@@ -17,6 +17,8 @@ ACTIONS = (
     "delete",
     "export",
     "seed",
+    "job-started",
+    "job-cancelled",
     "user-created",
     "user-deleted",
     "role-changed",
@@ -29,7 +31,8 @@ ACTIONS = (
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts, from which address and through which channel (page, api, token, cli)."""
+    """Who acts, from which address and through which channel (page, api, token, cli, or
+    job: a write a job made for the person who started it)."""
 
     name: str
     address: str = ""

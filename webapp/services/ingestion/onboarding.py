@@ -7,9 +7,11 @@ nothing and says why.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
@@ -30,6 +32,9 @@ from .storage import Stored, store_profiles
 from .validation import PayloadProblem, PayloadRejected, validate_payload
 
 log = logging.getLogger(__name__)
+# Writes of the caller's that must commit with a stored profile or not at all (a job marks
+# its item done): called with the session and the write's status, created or updated.
+Staged = Callable[[Session, str], None]
 # The first wait after a timeout; each later one doubles, plus up to this much jitter.
 BACKOFF_SECONDS = 1.0
 
@@ -90,10 +95,13 @@ class Audit:
         audit.record(actor.name, self.action, target, detail, actor.address, actor.via)
 
 
-def store_one(record: ProcessedProfile, audited: Audit | None = None) -> Stored:
+def store_one(
+    record: ProcessedProfile, audited: Audit | None = None, staged: Staged | None = None
+) -> Stored:
     """Store one processed profile in its own transaction; nothing is kept if any write fails.
 
-    With `audited`, the audit event of the write commits in the same transaction.
+    With `audited`, the audit event of the write commits in the same transaction; so do the
+    caller's `staged` writes, and an error they raise undoes the profile's write too.
     """
     try:
         (stored,) = store_profiles(db.session, [record])
@@ -105,6 +113,8 @@ def store_one(record: ProcessedProfile, audited: Audit | None = None) -> Stored:
                 f"{record.platform}:{record.user_id}",
                 _status(stored),  # an accepted outcome's summary is its status
             )
+        if staged is not None:
+            staged(db.session, _status(stored))
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -130,11 +140,13 @@ def _outcome(record: ProcessedProfile, stored: Stored) -> Outcome:
     )
 
 
-def submit_payload(platform: str, raw: object, audited: Audit | None = None) -> Outcome:
+def submit_payload(
+    platform: str, raw: object, audited: Audit | None = None, staged: Staged | None = None
+) -> Outcome:
     """Validate, process and store a payload given directly (the API's POST /profiles).
 
     With `audited`, the outcome is written to the audit log: a stored profile's event in the
-    same transaction as the profile.
+    same transaction as the profile, as are `staged` writes (see store_one).
     """
     check_platform(platform)
     user_id = raw.get("user_id") if isinstance(raw, dict) else None
@@ -150,7 +162,7 @@ def submit_payload(platform: str, raw: object, audited: Audit | None = None) -> 
         if audited is not None:
             audited.record(f"{platform}:{outcome.user_id}", outcome.summary)
         return outcome
-    return _outcome(record, store_one(record, audited))
+    return _outcome(record, store_one(record, audited, staged))
 
 
 def sleep(seconds: float) -> None:
@@ -246,12 +258,16 @@ def fetch_account(platform: str, user_id: str | None = None) -> dict:
 
 
 def connect_account(
-    platform: str, user_id: str | None = None, audited: Audit | None = None
+    platform: str,
+    user_id: str | None = None,
+    audited: Audit | None = None,
+    staged: Staged | None = None,
 ) -> Outcome:
     """Run the whole pipeline for one account: fetch, validate, process, store.
 
     With `audited`, what happened goes to the audit log, a platform failure included (the
-    ConnectorError is raised after it is written).
+    ConnectorError is raised after it is written). `staged` writes commit with the stored
+    profile (see store_one).
     """
     try:
         raw = fetch_account(platform, user_id)
@@ -259,7 +275,7 @@ def connect_account(
         if audited is not None:
             audited.record(f"{platform}:{user_id or '(new)'}", f"failed: {error}")
         raise
-    return submit_payload(platform, raw, audited)
+    return submit_payload(platform, raw, audited, staged)
 
 
 STEPS = ("fetch", "validate", "vectorise", "store")
@@ -349,6 +365,7 @@ __all__ = [
     "Audit",
     "ConnectorError",
     "Outcome",
+    "Staged",
     "check_platform",
     "connect_account",
     "fetch_account",

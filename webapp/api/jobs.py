@@ -1,0 +1,72 @@
+"""API routes for jobs: start one, list them, read one, cancel one."""
+
+from flask import request, url_for
+
+from .. import queries
+from ..errors import Problem
+from ..security import current_requester, requires
+from ..services import jobs
+from . import schemas
+from .routes import bp, parse_body
+
+# A queue that did not answer is usually back within this many seconds (Redis restarting).
+QUEUE_RETRY_AFTER = 30
+
+
+@bp.post("/jobs")
+@requires("analyst")
+def start_job():
+    """Queue a job: {"kind": "resync", "profile_ids": [...]}; 202 with the job."""
+    body = parse_body(schemas.JobRequest)
+    try:
+        job = jobs.start_job(body.kind, body.params(), current_requester())
+    except jobs.InvalidParams as error:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"The job cannot start: {error}.",
+            "invalid-body",
+            errors=[{"loc": loc, "msg": msg} for loc, msg in error.errors],
+        ) from None
+    except jobs.QueueUnavailable as error:
+        raise Problem(
+            503,
+            "Queue unavailable",
+            f"{error}. Try again shortly.",
+            "queue-unavailable",
+            headers={"Retry-After": str(QUEUE_RETRY_AFTER)},
+        ) from None
+    location = url_for("api.get_job", job_id=job.id)
+    return jobs.job_detail(job), 202, {"Location": location}
+
+
+@bp.get("/jobs")
+def list_jobs():
+    """A page of jobs, newest first: status, kind, page, per_page."""
+    query = queries.JobListQuery.parse(request.args)
+    found, total = jobs.list_jobs(query.page, query.per_page, query.status, query.kind)
+    return {
+        "items": [jobs.job_detail(job) for job in found],
+        "page": query.page,
+        "per_page": query.per_page,
+        "total": total,
+    }
+
+
+@bp.get("/jobs/<int:job_id>")
+def get_job(job_id: int):
+    """One job: status, progress and how its items went."""
+    return jobs.job_detail(jobs.get_job(job_id))
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@requires("analyst")
+def cancel_job(job_id: int):
+    """Cancel a queued or running job: your own, or anyone's as an admin."""
+    try:
+        job = jobs.cancel_job(job_id, current_requester())
+    except jobs.NotYourJob as error:
+        raise Problem(403, "Forbidden", str(error), "forbidden") from None
+    except jobs.JobFinished as error:
+        raise Problem(409, "Conflict", str(error), "job-finished") from None
+    return jobs.job_detail(job)

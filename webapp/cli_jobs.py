@@ -1,0 +1,187 @@
+"""`toker worker` and `toker jobs`: the task queue's worker, and jobs started, followed and
+cancelled from the command line (the operator at the shell may cancel anyone's job)."""
+
+import logging
+import sys
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from .cli_users import cli_actor
+from .extensions import db
+from .models import JOB_STATUSES, Job
+from .services import jobs
+from .services.accounts import audit
+from .services.jobs import queue
+
+# How often a followed job is read again, in seconds.
+FOLLOW_EVERY = 0.5
+
+
+def _requester() -> jobs.Requester:
+    return jobs.Requester(audit.Actor(cli_actor(), via="cli"), admin=True)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+@click.command("worker")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=2,
+    show_default=True,
+    help="Jobs run at once, each in a thread of this process.",
+)
+@with_appcontext
+def worker_command(workers: int):
+    """Run the worker that runs queued jobs. Ctrl-C stops it after the items in hand; TERM
+    stops it at once. Either way its jobs go back on the queue, and resume where they were."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    jobs_queue = queue.current()
+    click.echo(f"Toker worker: {workers} at once, queue {jobs_queue.describe()}", err=True)
+    jobs_queue.consume(workers)
+
+
+@click.group("jobs")
+def jobs_group():
+    """Start, list, follow and cancel jobs (a worker runs them: toker worker)."""
+
+
+@jobs_group.group("start")
+def start_group():
+    """Queue a job of one kind."""
+
+
+@start_group.command("resync")
+@click.option(
+    "--profile-id",
+    "profile_ids",
+    type=click.IntRange(min=1),
+    multiple=True,
+    required=True,
+    help="A stored profile to re-sync; repeat for more.",
+)
+@click.option("--follow", is_flag=True, help="Stay and show its progress until it ends.")
+@with_appcontext
+def start_resync(profile_ids: tuple[int, ...], follow: bool):
+    """Re-sync profiles: fetch each account again and update it in place."""
+    _start("resync", {"profile_ids": list(profile_ids)}, follow)
+
+
+def _start(kind: str, params: dict, follow: bool) -> None:
+    try:
+        job = jobs.start_job(kind, params, _requester())
+    except jobs.InvalidParams as error:
+        click.echo("Error: the job cannot start:", err=True)
+        for loc, msg in error.errors:
+            click.echo(f"  - {loc}: {msg}", err=True)
+        sys.exit(1)
+    except jobs.QueueUnavailable as error:
+        _fail(str(error))
+    click.echo(
+        f"Started job {job.id}: {jobs.KINDS[job.kind].label}, {job.total} item(s). "
+        f"Follow it with 'toker jobs show {job.id}'."
+    )
+    if follow:
+        _print_job(_follow(job.id))
+
+
+@jobs_group.command("list")
+@click.option("--status", type=click.Choice(JOB_STATUSES), help="Only jobs with this status.")
+@click.option(
+    "--limit", type=click.IntRange(min=1, max=100), default=20, show_default=True, help="At most."
+)
+@with_appcontext
+def list_command(status: str | None, limit: int):
+    """The latest jobs, newest first: id, kind, status, progress, who started it, when."""
+    found, total = jobs.list_jobs(1, limit, status)
+    if not found:
+        click.echo("No jobs.")
+        return
+    click.echo(f"{total} job(s); the latest {len(found)}:")
+    for job in found:
+        click.echo(
+            f"{job.id:>6}  {job.kind:<8} {job.status:<9} {job.done:>6}/{job.total:<6} "
+            f"{job.started_by:<24} {_when(job.created_at)}"
+        )
+
+
+@jobs_group.command("show")
+@click.argument("job_id", type=int)
+@click.option(
+    "--follow/--no-follow",
+    default=True,
+    show_default=True,
+    help="While it is queued or runs, show a progress bar until it ends.",
+)
+@with_appcontext
+def show_command(job_id: int, follow: bool):
+    """One job: status, progress, outcomes and problems."""
+    try:
+        job = jobs.get_job(job_id)
+    except jobs.JobNotFound as error:
+        _fail(str(error))
+    if follow and jobs.is_active(job):
+        job = _follow(job_id)
+    _print_job(job)
+
+
+@jobs_group.command("cancel")
+@click.argument("job_id", type=int)
+@with_appcontext
+def cancel_command(job_id: int):
+    """Cancel a queued or running job: a running one stops after the item in hand."""
+    try:
+        job = jobs.cancel_job(job_id, _requester())
+    except (jobs.JobNotFound, jobs.JobFinished) as error:
+        _fail(str(error))
+    click.echo(f"Cancelled job {job_id} after {job.done} of {job.total} item(s).")
+
+
+def _follow(job_id: int) -> Job:
+    """Show the job's progress as a bar until it ends; the job as it ended."""
+    job = jobs.get_job(job_id)
+    if job.status == "queued":
+        click.echo("Waiting for a worker (toker worker) to take it up...", err=True)
+    shown = job.done
+    with click.progressbar(
+        length=job.total, label=f"Job {job_id}", show_pos=True, file=sys.stderr
+    ) as bar:
+        bar.update(shown)
+        while jobs.is_active(job):
+            time.sleep(FOLLOW_EVERY)
+            db.session.rollback()  # a new read sees what the worker committed since
+            job = jobs.get_job(job_id)
+            bar.update(job.done - shown)
+            shown = job.done
+    return job
+
+
+def _print_job(job: Job) -> None:
+    click.echo(f"Job {job.id}: {jobs.KINDS[job.kind].label}")
+    click.echo(f"  Status: {job.status} ({job.done} of {job.total} item(s) done)")
+    click.echo(
+        f"  Started by {job.started_by} | created {_when(job.created_at)} | "
+        f"started {_when(job.started_at)} | ended {_when(job.finished_at)}"
+    )
+    counts = job.result.get("counts") or {}
+    if counts:
+        click.echo("  Outcomes: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    problems = job.result.get("problems") or []
+    if problems:
+        click.echo("  Problems:")
+        for problem in problems:
+            click.echo(f"    - {problem['item']}: {problem['outcome']}: {problem['reason']}")
+    if job.error:
+        click.echo(f"  Error: {job.error}")

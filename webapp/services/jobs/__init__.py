@@ -1,0 +1,43 @@
+"""Jobs: work that outlives a request, run by queue workers (`toker worker`).
+
+- `records.py`: start a job (checked, recorded, audited, queued), read, list and cancel jobs;
+- `queue.py`: the task queue (Huey over SQLite in the instance folder, or Redis);
+- `runner.py`: a worker's run of a job: items in order, each done once, progress, retries,
+  cancellation, and taking over the jobs of a worker that died;
+- `base.py` and `kinds.py`: what a kind of job is, and every kind; `resync.py`: re-sync of
+  chosen profiles.
+"""
+
+from .base import InvalidParams
+from .kinds import KINDS
+from .records import (
+    JobFinished,
+    JobNotFound,
+    NotYourJob,
+    QueueUnavailable,
+    Requester,
+    cancel_job,
+    get_job,
+    is_active,
+    job_detail,
+    list_jobs,
+    may_cancel,
+    start_job,
+)
+
+__all__ = [
+    "KINDS",
+    "InvalidParams",
+    "JobFinished",
+    "JobNotFound",
+    "NotYourJob",
+    "QueueUnavailable",
+    "Requester",
+    "cancel_job",
+    "get_job",
+    "is_active",
+    "job_detail",
+    "list_jobs",
+    "may_cancel",
+    "start_job",
+]

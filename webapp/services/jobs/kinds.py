@@ -1,0 +1,14 @@
+"""Every kind of job, by name: a new kind is a module like resync.py, added here."""
+
+from .base import InvalidParams, Kind
+from .resync import RESYNC
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (RESYNC,)}
+
+
+def kind_of(name: str) -> Kind:
+    """The kind called `name`; InvalidParams naming `kind` when there is none."""
+    kind = KINDS.get(name)
+    if kind is None:
+        raise InvalidParams([("kind", f"must be one of {', '.join(KINDS)}, not {name!r}")])
+    return kind
