@@ -1,8 +1,8 @@
 """jobs: work run by the task queue's workers
 
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-08 10:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 04:20:00
 
 One row per job (services/jobs): its kind and parameters, status, progress, result, who
 started it and when, and which worker holds it. A new table: existing data is untouched.
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
