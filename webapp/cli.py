@@ -2,9 +2,7 @@
 
 import functools
 import json
-import secrets
 import sys
-from datetime import timedelta
 from itertools import chain
 
 import click
@@ -14,15 +12,12 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .cli_jobs import jobs_group, start_group, worker_command
 from .cli_users import cli_actor, tokens_group, users_group
-from .extensions import db
-from .services import clock
 from .services.accounts import audit
-from .services.analytics import achievements
 from .services.catalogue import profiles, raw_payloads
 from .services.ingestion import onboarding
 from .services.ingestion.connectors import ConnectorError
 from .services.ingestion.platforms import PLATFORMS
-from .services.ingestion.seeding import SeedReport, seed_profiles
+from .services.ingestion.seeding import seed_with_history
 from .services.ingestion.taxonomy import CATEGORIES
 from .services.ingestion.validation import MAX_USER_ID, STAT_FIELDS, BadUserId, check_user_id
 
@@ -233,27 +228,17 @@ def seed_command(
         if existing:
             click.echo(f"{existing} profiles already stored; not seeding.")
             return
-    if weeks and seed is None:
-        seed = secrets.randbelow(2**31)  # the same accounts each week
-    now = clock.now()
-    report = SeedReport(requested=count)
     length = count * (weeks + 1)
     with click.progressbar(length=length, label="Seeding", file=sys.stderr, show_pos=True) as bar:
-        for week in range(weeks, -1, -1):
-            step = seed_profiles(
-                count,
-                min_likes=int(current_app.config["TOKER_MIN_LIKES"]),
-                platform=platform,
-                workers=workers,
-                seed=seed,
-                progress=lambda done, _report: bar.update(done),
-                as_of=now - timedelta(weeks=week),
-            )
-            if week == weeks:
-                report.add(step)  # the accounts as first stored; later weeks re-sync them
-    # Standing among all profiles is ranked once, for every band, after the bulk load.
-    ranked = achievements.award_standing(db.session, now)
-    db.session.commit()
+        report, ranked = seed_with_history(
+            count,
+            weeks,
+            min_likes=int(current_app.config["TOKER_MIN_LIKES"]),
+            platform=platform,
+            workers=workers,
+            seed=seed,
+            progress=lambda done, _report: bar.update(done),
+        )
     audit.record(
         cli_actor(),
         "seed",

@@ -11,15 +11,17 @@ import math
 import multiprocessing
 import os
 import random
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import text
 
 from ...extensions import db
 from .. import clock
+from ..analytics import achievements
 from .connectors import get_connector
 from .platforms import PLATFORMS
 from .storage import KnownVideos, apply_plan, plan_write
@@ -215,3 +217,38 @@ def _collect(results, report: SeedReport, progress) -> None:
         report.add(part)
         if progress is not None:
             progress(part.processed, report)
+
+
+def seed_with_history(
+    count: int,
+    weeks: int,
+    min_likes: int,
+    platform: str | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int, SeedReport], None] | None = None,
+) -> tuple[SeedReport, int]:
+    """Seed `count` demo accounts as they stood `weeks` weeks ago, then sync the same accounts
+    once a week up to now (a snapshot each), and rank every follower band's standing once at
+    the end (analytics/achievements.award_standing). Returns the first week's report (the
+    accounts as first stored; later weeks re-sync them) and how many profiles stand in their
+    band's top 1 %."""
+    if weeks and seed is None:
+        seed = secrets.randbelow(2**31)  # the same accounts each week
+    now = clock.now()
+    report = SeedReport(requested=count)
+    for week in range(weeks, -1, -1):
+        step = seed_profiles(
+            count,
+            min_likes=min_likes,
+            platform=platform,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            as_of=now - timedelta(weeks=week),
+        )
+        if week == weeks:
+            report.add(step)
+    ranked = achievements.award_standing(db.session, now)
+    db.session.commit()
+    return report, ranked
