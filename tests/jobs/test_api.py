@@ -15,7 +15,7 @@ JOBS = "/api/v1/jobs"
 
 
 def post_job(client, profile_ids, **headers):
-    return client.post(JOBS, json={"kind": "resync", "profile_ids": profile_ids}, headers=headers)
+    return client.post(JOBS, json={"kind": "resync", "params": {"profile_ids": profile_ids}}, headers=headers)
 
 
 def test_starting_a_job_answers_202_with_the_queued_job_and_its_location(app, client, three):
@@ -60,16 +60,17 @@ def test_the_answer_follows_the_job_as_it_runs(app, client, three):
     "body, loc, words",
     [
         ({}, "kind", "is required"),
-        ({"kind": "nope", "profile_ids": [1]}, "kind", "must be one of resync, not 'nope'"),
+        ({"kind": "nope", "params": {"profile_ids": [1]}}, "kind", "must be one of resync, not 'nope'"),
         ({"kind": 7}, "kind", "must be one of resync"),
-        ({"kind": "resync"}, "profile_ids", "is required"),
-        ({"kind": "resync", "profile_ids": []}, "profile_ids", "at least 1 item"),
-        ({"kind": "resync", "profile_ids": "1,2"}, "profile_ids", "valid list"),
-        ({"kind": "resync", "profile_ids": [1, "2"]}, "profile_ids[1]", "valid integer"),
-        ({"kind": "resync", "profile_ids": [1, True]}, "profile_ids[1]", "valid integer"),
-        ({"kind": "resync", "profile_ids": [0]}, "profile_ids[0]", "greater than or equal to 1"),
-        ({"kind": "resync", "profile_ids": [1, 2, 1]}, "profile_ids", "names profile 1 twice"),
-        ({"kind": "resync", "profile_ids": list(range(1, 10_002))}, "profile_ids", "at most"),
+        ({"kind": "resync"}, "params", "is required"),
+        ({"kind": "resync", "params": {}}, "params.profile_ids", "is required"),
+        ({"kind": "resync", "params": {"profile_ids": []}}, "params.profile_ids", "at least 1 item"),
+        ({"kind": "resync", "params": {"profile_ids": "1,2"}}, "params.profile_ids", "valid list"),
+        ({"kind": "resync", "params": {"profile_ids": [1, "2"]}}, "params.profile_ids[1]", "valid integer"),
+        ({"kind": "resync", "params": {"profile_ids": [1, True]}}, "params.profile_ids[1]", "valid integer"),
+        ({"kind": "resync", "params": {"profile_ids": [0]}}, "params.profile_ids[0]", "greater than or equal to 1"),
+        ({"kind": "resync", "params": {"profile_ids": [1, 2, 1]}}, "params.profile_ids", "names profile 1 twice"),
+        ({"kind": "resync", "params": {"profile_ids": list(range(1, 10_002))}}, "params.profile_ids", "at most"),
     ],
 )
 def test_a_bad_body_is_a_422_naming_the_field(app, client, body, loc, words):
@@ -84,10 +85,10 @@ def test_a_bad_body_is_a_422_naming_the_field(app, client, body, loc, words):
 def test_profiles_that_are_not_stored_are_each_named(app, client, three):
     response = post_job(client, [three[0], 999, three[1], 1000])
 
-    problem = assert_problem(response, 422, "profile_ids[1]", "profile_ids[3]")
+    problem = assert_problem(response, 422, "params.profile_ids[1]", "params.profile_ids[3]")
     assert problem["errors"] == [
-        {"loc": "profile_ids[1]", "msg": "no profile has id 999"},
-        {"loc": "profile_ids[3]", "msg": "no profile has id 1000"},
+        {"loc": "params.profile_ids[1]", "msg": "no profile has id 999"},
+        {"loc": "params.profile_ids[3]", "msg": "no profile has id 1000"},
     ]
 
 

@@ -16,17 +16,17 @@ QUEUE_RETRY_AFTER = 30
 @bp.post("/jobs")
 @requires("analyst")
 def start_job():
-    """Queue a job: {"kind": "resync", "profile_ids": [...]}; 202 with the job."""
+    """Queue a job: {"kind": "resync", "params": {"profile_ids": [...]}}; 202 with the job."""
     body = parse_body(schemas.JobRequest)
     try:
-        job = jobs.start_job(body.kind, body.params(), current_requester())
+        job = jobs.start_job(body.kind, body.job_params(), current_requester())
     except jobs.InvalidParams as error:
         raise Problem(
             422,
             "Unprocessable Content",
             f"The job cannot start: {error}.",
             "invalid-body",
-            errors=[{"loc": loc, "msg": msg} for loc, msg in error.errors],
+            errors=[{"loc": _in_params(loc), "msg": msg} for loc, msg in error.errors],
         ) from None
     except jobs.QueueUnavailable as error:
         raise Problem(
@@ -38,6 +38,14 @@ def start_job():
         ) from None
     location = url_for("api.get_job", job_id=job.id)
     return jobs.job_detail(job), 202, {"Location": location}
+
+
+def _in_params(loc: str) -> str:
+    """Where a problem with a job's parameters sits in the request body: profile_ids[1] ->
+    params.profile_ids[1] (the body's kind was checked before)."""
+    if not loc:
+        return "params"
+    return f"params{loc}" if loc.startswith("[") else f"params.{loc}"
 
 
 @bp.get("/jobs")

@@ -219,18 +219,19 @@ class StoreRequest(Body):
 
 
 class JobBody(Body):
-    """A kind of job's request body: `kind` and that kind's parameters."""
+    """A kind of job's request body: `kind`, and that kind's parameters under `params`."""
 
-    def params(self) -> dict:
+    def job_params(self) -> dict:
         """The kind's parameters, as the jobs service takes them."""
-        return self.model_dump(mode="json", include=set(type(self).model_fields) - {"kind"})
+        return self.params.model_dump(mode="json")
 
 
-class ResyncJobRequest(JobBody, ResyncParams):
+class ResyncJobRequest(JobBody):
     """POST /api/v1/jobs for a re-sync: each profile is fetched again from its platform and
     updated in place, as a connect would."""
 
     kind: Literal["resync"]
+    params: ResyncParams
 
 
 # Each kind of job's request body, by kind.
@@ -697,6 +698,7 @@ DOCUMENTED = (
     Categories,
     JobRequest,
     ResyncJobRequest,
+    ResyncParams,
     Job,
     JobProgress,
     JobResult,
