@@ -366,7 +366,7 @@ MATRIX = [
         "POST",
         "/api/v1/jobs",
         # The World's first profile has id 1.
-        {"kind": "resync", "profile_ids": [1]},
+        {"kind": "resync", "params": {"profile_ids": [1]}},
         {"viewer": 403, "analyst": 202, "admin": 202},
     ),
     # The World's job was started by someone else: only an admin may cancel it.
@@ -610,7 +610,7 @@ API_WRITES = [
     ("POST", "/api/v1/profiles", {"platform": "tiktok", "payload": make_payload(user_id="third")}),
     ("POST", "/api/v1/connect", {"platform": "tiktok", "user_id": "{mock}"}),
     ("DELETE", "/api/v1/profiles/{profile}", None),
-    ("POST", "/api/v1/jobs", {"kind": "resync", "profile_ids": [1]}),
+    ("POST", "/api/v1/jobs", {"kind": "resync", "params": {"profile_ids": [1]}}),
     ("POST", "/api/v1/jobs/{job}/cancel", None),
 ]
 API_IDS = [f"{method} {path}" for method, path, _ in API_WRITES]

@@ -14,8 +14,12 @@ from .conftest import read_job, run_in_process
 JOBS = "/api/v1/jobs"
 
 
+def resync(profile_ids) -> dict:
+    return {"kind": "resync", "params": {"profile_ids": profile_ids}}
+
+
 def post_job(client, profile_ids, **headers):
-    return client.post(JOBS, json={"kind": "resync", "params": {"profile_ids": profile_ids}}, headers=headers)
+    return client.post(JOBS, json=resync(profile_ids), headers=headers)
 
 
 def test_starting_a_job_answers_202_with_the_queued_job_and_its_location(app, client, three):
@@ -60,17 +64,17 @@ def test_the_answer_follows_the_job_as_it_runs(app, client, three):
     "body, loc, words",
     [
         ({}, "kind", "is required"),
-        ({"kind": "nope", "params": {"profile_ids": [1]}}, "kind", "must be one of resync, not 'nope'"),
+        ({**resync([1]), "kind": "nope"}, "kind", "must be one of resync, not 'nope'"),
         ({"kind": 7}, "kind", "must be one of resync"),
         ({"kind": "resync"}, "params", "is required"),
         ({"kind": "resync", "params": {}}, "params.profile_ids", "is required"),
-        ({"kind": "resync", "params": {"profile_ids": []}}, "params.profile_ids", "at least 1 item"),
-        ({"kind": "resync", "params": {"profile_ids": "1,2"}}, "params.profile_ids", "valid list"),
-        ({"kind": "resync", "params": {"profile_ids": [1, "2"]}}, "params.profile_ids[1]", "valid integer"),
-        ({"kind": "resync", "params": {"profile_ids": [1, True]}}, "params.profile_ids[1]", "valid integer"),
-        ({"kind": "resync", "params": {"profile_ids": [0]}}, "params.profile_ids[0]", "greater than or equal to 1"),
-        ({"kind": "resync", "params": {"profile_ids": [1, 2, 1]}}, "params.profile_ids", "names profile 1 twice"),
-        ({"kind": "resync", "params": {"profile_ids": list(range(1, 10_002))}}, "params.profile_ids", "at most"),
+        (resync([]), "params.profile_ids", "at least 1 item"),
+        (resync("1,2"), "params.profile_ids", "valid list"),
+        (resync([1, "2"]), "params.profile_ids[1]", "valid integer"),
+        (resync([1, True]), "params.profile_ids[1]", "valid integer"),
+        (resync([0]), "params.profile_ids[0]", "greater than or equal to 1"),
+        (resync([1, 2, 1]), "params.profile_ids", "names profile 1 twice"),
+        (resync(list(range(1, 10_002))), "params.profile_ids", "at most"),
     ],
 )
 def test_a_bad_body_is_a_422_naming_the_field(app, client, body, loc, words):

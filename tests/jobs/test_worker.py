@@ -13,7 +13,9 @@ SLOW = {"TOKER_CONNECTOR_LATENCY": 0.4}
 
 
 def start_through_api(client, profile_ids: list[int]) -> int:
-    response = client.post("/api/v1/jobs", json={"kind": "resync", "params": {"profile_ids": profile_ids}})
+    response = client.post(
+        "/api/v1/jobs", json={"kind": "resync", "params": {"profile_ids": profile_ids}}
+    )
     assert response.status_code == 202, response.text
     return response.get_json()["id"]
 
