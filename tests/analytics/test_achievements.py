@@ -1,15 +1,18 @@
 """Achievements: each rule on a hand-made case, awarded by the sync that earns it and once
 only, the bulk ranking agreeing with the syncs' checks, the API and the badges."""
 
+import random
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from webapp.extensions import db
-from webapp.models import Achievement, ProfileSnapshot
+from webapp.models import Achievement, Profile, ProfileSnapshot
 from webapp.services.analytics import achievements
+from webapp.services.analytics.similarity import decode_vector
 from webapp.services.ingestion.onboarding import submit_payload
+from webapp.services.ingestion.taxonomy import CATEGORY_INDEX
 
 from ..factories import make_payload, video
 
@@ -78,6 +81,58 @@ def test_the_top_one_per_cent_of_a_band_by_sync_and_in_bulk_agree(app):
         db.session.commit()
         holders = {pk for pk in ids.values() if "top1pct-Music" in _codes(pk)}
         assert holders == {ids[5]}
+
+
+def test_a_syncs_standing_from_the_bands_bars_is_the_exact_rule_and_rarely_counts(app, monkeypatch):
+    """230 profiles in one band (1 % is two places; the bars are used from two places here
+    rather than five, to keep the case small): what `standing` decides for each, mostly from
+    the band's bars, is what counting every other profile of the band decides, and only the
+    profiles right at the edge of the top 1 % cost a count."""
+    monkeypatch.setattr(achievements, "BARS_FROM_PLACES", 2)
+    rng = random.Random(4)
+    with app.app_context():
+        for n in range(230):
+            music = rng.randint(1, 8)
+            mix = (
+                [["Music"]] * music
+                + [["Gaming"]] * rng.randint(0, 8)
+                + [["Food"]] * rng.randint(0, 3)
+            )
+            submit_payload("tiktok", _payload(f"s{n}", mix, followers_count=rng.randint(0, 999)))
+        rows = [
+            row._asdict()
+            for row in db.session.execute(
+                select(
+                    Profile.id, Profile.dominant_interest, Profile.vector, Profile.followers_count
+                )
+            )
+        ]
+        shares = {
+            row["id"]: decode_vector(row["vector"]) for row in rows
+        }  # every profile is in the band under 1K
+        allowed = max(1, int(0.01 * len(rows)))
+        counts = []
+
+        def count_statements(_conn, _cursor, statement, *_args):
+            if statement.lstrip().upper().startswith("SELECT COUNT(*)"):
+                counts.append(statement)
+
+        app.extensions.pop("toker.band_figures", None)
+        event.listen(db.engine, "before_cursor_execute", count_statements)
+        try:
+            decided = {row["id"]: achievements.standing(db.session, row["id"], row) for row in rows}
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_statements)
+        for row in rows:
+            index = CATEGORY_INDEX[row["dominant_interest"]]
+            share = shares[row["id"]][index]
+            ahead = sum(
+                1 for pk, vector in shares.items() if pk != row["id"] and vector[index] > share
+            )
+            assert (decided[row["id"]] is not None) == (ahead < allowed), row["id"]
+        assert any(decided.values()), "some profile leads its dominant category"
+        # One count for the band's size; the bars settle all but a few profiles at the edge.
+        assert len(counts) <= 1 + len(rows) // 20
 
 
 def test_the_api_lists_achievements_per_profile_and_overall(client, app):

@@ -8,9 +8,10 @@ standing, awarded when a sync stores the profile, each code once per profile.
   profiles in its follower band (under 1K, 1K-10K, 10K-100K, 100K-1M, 1M and more).
 
 The first three read only the profile and its previous snapshot. The last compares it with
-the others: a sync asks the database how many profiles of its band hold a larger share
-(stopping once that is more than 1 %); a bulk load (seeding) ranks every band in one pass
-afterwards (`award_standing`).
+the others: its band's bars (the shares at the edge of the top 1 %, read at most once a
+minute) decide a sync without a count; one right at the edge asks the database how many
+profiles of its band hold a larger share (stopping once that is more than 1 %). A bulk load
+(seeding) ranks every band in one pass afterwards (`award_standing`).
 """
 
 import math
@@ -118,9 +119,14 @@ def award(session: Session, awards: list[tuple[int, str, str]], at: datetime) ->
 
 _profiles = Profile.__table__
 _weights = ProfileInterest.__table__
-# Band sizes move slowly: counted at most once a minute per app (a worker's) for the syncs'
-# checks, and afresh for a bulk ranking.
+# Band sizes and bars move slowly: read at most once a minute per app (a worker's) for the
+# syncs' checks, and afresh for a bulk ranking.
 _BAND_SECONDS = 60.0
+# The bars decide a sync only where the top 1 % holds this many places or more (bands of
+# 500 profiles and up): there a minute's syncs move the edge by a place or so, while in a
+# small band one sync can move it, so every sync there is counted exactly (cheaply: the band
+# is small).
+BARS_FROM_PLACES = 5
 
 
 def _in_band(band: tuple[int, int | None]) -> list:
@@ -131,30 +137,69 @@ def _in_band(band: tuple[int, int | None]) -> list:
     return conditions
 
 
-def _band_size(session: Session, band: tuple[int, int | None], fresh: bool = False) -> int:
-    sizes = current_app.extensions.setdefault("toker.band_sizes", {})
+def _cached(key: tuple, read, fresh: bool = False):
+    """A slowly moving figure about a band, read at most once a minute per app (a worker)."""
+    kept_figures = current_app.extensions.setdefault("toker.band_figures", {})
     now = time.monotonic()
-    kept = sizes.get(band)
+    kept = kept_figures.get(key)
     if fresh or kept is None or now - kept[0] > _BAND_SECONDS:
-        count = session.scalar(select(func.count()).select_from(_profiles).where(*_in_band(band)))
-        kept = sizes[band] = (now, count)
+        kept = kept_figures[key] = (now, read())
     return kept[1]
+
+
+def _band_size(session: Session, band: tuple[int, int | None], fresh: bool = False) -> int:
+    return _cached(
+        ("size", band),
+        lambda: session.scalar(select(func.count()).select_from(_profiles).where(*_in_band(band))),
+        fresh,
+    )
+
+
+def _bars(
+    session: Session, band: tuple[int, int | None], category: int, allowed: int
+) -> tuple[float | None, float | None]:
+    """The allowed-th and (allowed + 1)-th largest shares of a category in a band (None where
+    fewer profiles hold it). A share at or above the first has fewer than `allowed` profiles
+    ahead of it; one below the second has at least `allowed` others ahead: only a share
+    between the two needs a count."""
+
+    def read():
+        shares = session.scalars(
+            select(_weights.c.weight)
+            .join(_profiles, _profiles.c.id == _weights.c.profile_id)
+            .where(_weights.c.category_id == category, *_in_band(band))
+            .order_by(_weights.c.weight.desc())
+            .offset(allowed - 1)
+            .limit(2)
+        ).all()
+        return tuple(shares) + (None,) * (2 - len(shares))
+
+    return _cached(("bars", band, category, allowed), read)
 
 
 def standing(session: Session, pk: int, row: dict) -> tuple[str, str] | None:
     """The top1pct award a synced profile earns, if any: at most 1 % of its band (and at
-    least one place) ahead of it on its dominant category's share."""
+    least one place) ahead of it on its dominant category's share. In a large band the bars
+    decide for almost every profile; one between them, or in a small band, is counted."""
     category = row["dominant_interest"]
     if category not in CATEGORY_INDEX:
         return None
-    share = decode_vector(row["vector"])[CATEGORY_INDEX[category]]
+    index = CATEGORY_INDEX[category]
+    share = decode_vector(row["vector"])[index]
     band = band_of(row["followers_count"])
     allowed = max(1, math.floor(TOP_SHARE * _band_size(session, band)))
+    award = f"top1pct-{category}", f"{share * 100:.1f} % {category}, top 1 % of {band_name(band)}"
+    if allowed >= BARS_FROM_PLACES:
+        upper, lower = _bars(session, band, index, allowed)
+        if upper is not None and share >= upper:
+            return award
+        if lower is not None and share < lower:
+            return None
     ahead = (
         select(_weights.c.profile_id)
         .join(_profiles, _profiles.c.id == _weights.c.profile_id)
         .where(
-            _weights.c.category_id == CATEGORY_INDEX[category],
+            _weights.c.category_id == index,
             _weights.c.weight > share,
             _profiles.c.id != pk,
             *_in_band(band),
@@ -163,7 +208,7 @@ def standing(session: Session, pk: int, row: dict) -> tuple[str, str] | None:
     )
     if session.scalar(select(func.count()).select_from(ahead.subquery())) >= allowed:
         return None
-    return f"top1pct-{category}", f"{share * 100:.1f} % {category}, top 1 % of {band_name(band)}"
+    return award
 
 
 def award_standing(session: Session, at: datetime) -> int:
