@@ -13,7 +13,8 @@ from .extensions import db
 from .models import JOB_STATUSES, Job
 from .services import jobs
 from .services.accounts import audit
-from .services.jobs import queue
+from .services.ingestion.platforms import PLATFORMS
+from .services.jobs import queue, seed
 
 # How often a followed job is read again, in seconds.
 FOLLOW_EVERY = 0.5
@@ -77,6 +78,29 @@ def start_group():
 def start_resync(profile_ids: tuple[int, ...], follow: bool):
     """Re-sync profiles: fetch each account again and update it in place."""
     _start("resync", {"profile_ids": list(profile_ids)}, follow)
+
+
+@start_group.command("seed")
+@click.option(
+    "--count",
+    type=click.IntRange(min=1, max=seed.MAX_ACCOUNTS),
+    default=200,
+    show_default=True,
+    help="Demo accounts to make (rejected ones included).",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=0, max=seed.MAX_WEEKS),
+    default=0,
+    show_default=True,
+    help="Weeks of weekly history up to now.",
+)
+@click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform's accounts.")
+@click.option("--follow", is_flag=True, help="Stay and show its progress until it ends.")
+@with_appcontext
+def start_seed(count: int, weeks: int, platform: str | None, follow: bool):
+    """Seed demo accounts (with weekly history) through the pipeline, as a job."""
+    _start("seed", {"count": count, "weeks": weeks, "platform": platform}, follow)
 
 
 def _start(kind: str, params: dict, follow: bool) -> None:

@@ -64,7 +64,7 @@ def test_the_answer_follows_the_job_as_it_runs(app, client, three):
     "body, loc, words",
     [
         ({}, "kind", "is required"),
-        ({**resync([1]), "kind": "nope"}, "kind", "must be one of resync, not 'nope'"),
+        ({**resync([1]), "kind": "nope"}, "kind", "must be one of resync, seed, not 'nope'"),
         ({"kind": 7}, "kind", "must be one of resync"),
         ({"kind": "resync"}, "params", "is required"),
         ({"kind": "resync", "params": {}}, "params.profile_ids", "is required"),
@@ -145,7 +145,7 @@ def test_jobs_are_listed_newest_first_in_pages(app, client, three):
     "query, param",
     [
         ("status=finished", "status"),
-        ("kind=seed", "kind"),
+        ("kind=nope", "kind"),
         ("page=0", "page"),
         ("per_page=x", "per_page"),
     ],

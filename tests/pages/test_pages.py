@@ -12,6 +12,8 @@ from bs4 import BeautifulSoup, Tag
 
 from webapp import assets
 from webapp.services.ingestion.connectors import get_connector
+from webapp.services.jobs import queue, runner
+from webapp.views import pages
 from webapp.views.forms import ConnectForm
 
 from ..factories import mock_user_id, signed_in_client, video
@@ -264,15 +266,36 @@ def test_overview_counts_platforms_charts_interests_and_links_latest(client):
     assert [text_of(a) for a in latest.select("tbody a")] == [p["username"] for p in reversed(made)]
 
 
-def test_seeding_from_the_overview_stores_demo_profiles(client):
+def test_seeding_from_the_overview_is_a_job_that_stores_demo_profiles_with_history(
+    app, client, monkeypatch
+):
+    monkeypatch.setattr(pages, "DEMO_SEED_WEEKS", 2)  # 12 in use; 2 keeps the test short
     response = client.post("/seed")
     assert response.status_code == 303
-    assert path_of(response.headers["Location"]) == "/"
+    job_path = path_of(response.headers["Location"])
+    assert job_path.startswith("/jobs/")
+    job_id = int(job_path.rsplit("/", 1)[1])
+    job_page = html_page(client.get(job_path))
+    assert any(f"job {job_id} runs in the background" in text for text in flashes(job_page))
+    assert api_list(client)["total"] == 0, "nothing is stored before a worker runs the job"
+    with app.app_context():
+        runner.run_job(job_id, queue.current())
+    job = client.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert job["kind"] == "seed" and job["status"] == "done"
+    # 200 accounts in one batch a week for 2 weeks and now, then the ranking.
+    assert job["progress"] == {"done": 4, "total": 4}
 
     total = api_list(client)["total"]
     assert total > 100
+    counts = job["result"]["counts"]
+    assert counts["created"] == total, "each account is created once, then synced weekly"
+    assert counts["created"] + counts.get("updated", 0) + counts["rejected"] == 3 * 200
+    longest = max(
+        len(client.get(f"/api/v1/profiles/{p['id']}/history").get_json()["snapshots"])
+        for p in api_list(client, per_page=20)["items"]
+    )
+    assert longest == 3, "an account stored from the first week has a snapshot a week"
     doc = html_page(client.get("/"))
-    assert any(f"Seeded {total} demo profiles" in text for text in flashes(doc))
     cards = stat_cards(doc)
     assert number(cards["Profiles"]) == total
     for platform, label in PLATFORM_LABELS.items():

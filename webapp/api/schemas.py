@@ -42,6 +42,7 @@ from ..services.jobs import KINDS
 from ..services.jobs.base import where
 from ..services.jobs.resync import ResyncParams
 from ..services.jobs.runner import MAX_PROBLEMS
+from ..services.jobs.seed import SeedParams
 
 TOP_SHOWN = 5
 
@@ -234,13 +235,22 @@ class ResyncJobRequest(JobBody):
     params: ResyncParams
 
 
+class SeedJobRequest(JobBody):
+    """POST /api/v1/jobs for demo seeding: demo accounts stored through the real pipeline,
+    with weekly history when `weeks` asks for it; `params` may be left out (200 accounts)."""
+
+    kind: Literal["seed"]
+    params: SeedParams = Field(default_factory=SeedParams)
+
+
 # Each kind of job's request body, by kind.
-JOB_REQUESTS: dict[str, type[JobBody]] = {"resync": ResyncJobRequest}
+JOB_REQUESTS: dict[str, type[JobBody]] = {"resync": ResyncJobRequest, "seed": SeedJobRequest}
 assert set(JOB_REQUESTS) == set(KINDS), "every kind of job takes a request body"
 
 
 class JobRequest(
-    RootModel[Annotated[ResyncJobRequest, Field(discriminator="kind")]]  # one member per kind
+    # One member per kind.
+    RootModel[Annotated[ResyncJobRequest | SeedJobRequest, Field(discriminator="kind")]]
 ):
     """POST /api/v1/jobs: `kind` names the kind of job; that kind's parameters sit beside it."""
 
@@ -699,6 +709,8 @@ DOCUMENTED = (
     JobRequest,
     ResyncJobRequest,
     ResyncParams,
+    SeedJobRequest,
+    SeedParams,
     Job,
     JobProgress,
     JobResult,

@@ -19,13 +19,13 @@ from markupsafe import Markup
 
 from .. import queries
 from ..extensions import db
-from ..security import current_actor, record_action, requires
+from ..security import current_actor, current_requester, requires
+from ..services import jobs
 from ..services.analytics import achievements, overview, recommendations, similarity
 from ..services.catalogue import history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
 from ..services.ingestion.platforms import LABELS
-from ..services.ingestion.seeding import seed_profiles
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
 from . import charts
@@ -55,6 +55,7 @@ STAT_CARDS = (
     ("Comments", "number_of_comments"),
 )
 DEMO_SEED_COUNT = 200
+DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
 INTEREST_FIELDS = ("", "2")
 RECOMMENDED_ON_PAGE = 8
@@ -90,15 +91,19 @@ def index():
 @bp.post("/seed")
 @requires("analyst")
 def seed_demo():
-    """Fill an empty database with demo accounts through the real pipeline."""
-    report = seed_profiles(DEMO_SEED_COUNT, min_likes=onboarding.min_likes(), workers=1)
-    record_action("seed", f"{DEMO_SEED_COUNT} demo accounts", f"{report.stored} stored")
+    """Fill the database with demo accounts and their weekly history, as a job; show it."""
+    params = {"count": DEMO_SEED_COUNT, "weeks": DEMO_SEED_WEEKS}
+    try:
+        job = jobs.start_job("seed", params, current_requester())
+    except jobs.QueueUnavailable as error:
+        flash(f"{error}. Try again shortly.", "error")
+        return redirect(url_for("pages.index"), code=303)
     flash(
-        f"Seeded {report.stored} demo profiles ({report.rejected} accounts were rejected "
-        "by the likes minimum).",
+        f"Seeding {DEMO_SEED_COUNT} demo accounts with {DEMO_SEED_WEEKS} weeks of history: "
+        f"job {job.id} runs in the background.",
         "success",
     )
-    return redirect(url_for("pages.index"), code=303)
+    return redirect(url_for("jobs.detail", job_id=job.id), code=303)
 
 
 @bp.get("/profiles", endpoint="profiles")

@@ -79,8 +79,9 @@ class _Worker:
         self.known = KnownVideos()
         self.write_lock = write_lock or contextlib.nullcontext()
 
-    def run(self, chunk: _Chunk) -> SeedReport:
-        """Generate, process and store one chunk in one transaction."""
+    def run(self, chunk: _Chunk, staged: Callable | None = None) -> SeedReport:
+        """Generate, process and store one chunk in one transaction; `staged(session,
+        report)` writes commit with it (a job's mark that the chunk is done)."""
         from .onboarding import prepare
 
         records, report = [], SeedReport()
@@ -97,22 +98,49 @@ class _Worker:
             except PayloadRejected:
                 report.rejected += 1
         # Remember new videos only once their transaction has committed.
-        staged = self.known.copy()
-        plan = plan_write(records, staged, at=chunk.as_of)
+        known = self.known.copy()
+        plan = plan_write(records, known, at=chunk.as_of)
         with self.write_lock:
             try:
-                outcomes = apply_plan(db.session, plan, staged)
+                outcomes = apply_plan(db.session, plan, known)
+                for outcome in outcomes:
+                    if outcome.created:
+                        report.created += 1
+                    else:
+                        report.updated += 1
+                if staged is not None:
+                    staged(db.session, report)
                 db.session.commit()
             except BaseException:
                 db.session.rollback()
                 raise
-        self.known = staged
-        for outcome in outcomes:
-            if outcome.created:
-                report.created += 1
-            else:
-                report.updated += 1
+        self.known = known
         return report
+
+
+def new_seed() -> int:
+    """A seed for a run whose accounts must be made again alike (each week, or by a job taken
+    up again)."""
+    return secrets.randbelow(2**31)
+
+
+def seed_batch(
+    start: int,
+    size: int,
+    *,
+    seed: int,
+    min_likes: int,
+    as_of: datetime,
+    platform: str | None = None,
+    staged: Callable | None = None,
+) -> SeedReport:
+    """Store accounts start .. start + size - 1 of the seeded run `seed`, as they stand at
+    `as_of`, in one transaction with the caller's `staged(session, report)` writes: the same
+    accounts as `seed_profiles` with that seed stores, a batch at a time (a seeding job)."""
+    if platform is not None and platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
+    chunk = _Chunk(start, size, platform, seed, min_likes, as_of)
+    return _Worker().run(chunk, staged)
 
 
 _worker: _Worker | None = None
@@ -234,7 +262,7 @@ def seed_with_history(
     accounts as first stored; later weeks re-sync them) and how many profiles stand in their
     band's top 1 %."""
     if weeks and seed is None:
-        seed = secrets.randbelow(2**31)  # the same accounts each week
+        seed = new_seed()  # the same accounts each week
     now = clock.now()
     report = SeedReport(requested=count)
     for week in range(weeks, -1, -1):

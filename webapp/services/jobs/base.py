@@ -43,6 +43,9 @@ class Done:
 
     outcome: str
     reason: str | None = None
+    # What the item adds to the result's counts, for an item that stands for many (a seeding
+    # batch of accounts); by default one of `outcome`.
+    tally: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)

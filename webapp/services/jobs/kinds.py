@@ -2,8 +2,9 @@
 
 from .base import InvalidParams, Kind
 from .resync import RESYNC
+from .seed import SEED
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (RESYNC,)}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (RESYNC, SEED)}
 
 
 def kind_of(name: str) -> Kind:

@@ -260,7 +260,8 @@ class _Run:
 def _counted(result: dict, item: str, done: Done) -> dict:
     """The result with one more item counted, and its reason kept when there is one."""
     counts = dict(result.get("counts", {}))
-    counts[done.outcome] = counts.get(done.outcome, 0) + 1
+    for outcome, n in (done.tally or {done.outcome: 1}).items():
+        counts[outcome] = counts.get(outcome, 0) + n
     problems = list(result.get("problems", []))
     if done.reason and len(problems) < MAX_PROBLEMS:
         problems.append({"item": item, "outcome": done.outcome, "reason": done.reason})
