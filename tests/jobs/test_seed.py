@@ -41,9 +41,7 @@ def profile_count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Profile))
 
 
-def test_a_seed_job_stores_demo_accounts_a_batch_at_a_time_with_weekly_history(
-    app, monkeypatch
-):
+def test_a_seed_job_stores_demo_accounts_a_batch_at_a_time_with_weekly_history(app, monkeypatch):
     monkeypatch.setattr(seed, "BATCH", 10)
     job_id = start_seed(app, count=25, weeks=2)
     queued = read_job(app, job_id)
@@ -70,9 +68,7 @@ def test_a_seed_job_stores_demo_accounts_a_batch_at_a_time_with_weekly_history(
     assert as_of - first == timedelta(weeks=2)
 
 
-def test_a_seed_job_taken_up_again_after_its_worker_died_stores_no_account_twice(
-    app, monkeypatch
-):
+def test_a_seed_job_taken_up_again_after_its_worker_died_stores_no_account_twice(app, monkeypatch):
     """The worker dies after the second batch is written and marked, before the commit: that
     batch is undone with its mark and stored once by the run that takes the job over, the
     same accounts as the run fixed them."""
@@ -150,9 +146,7 @@ def test_a_seed_job_from_the_command_line(app, runner):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_a_worker_runs_a_seed_job_started_through_the_api(
-    app, client, queue_at, worker, backend
-):
+def test_a_worker_runs_a_seed_job_started_through_the_api(app, client, queue_at, worker, backend):
     env = queue_at(backend)
     response = client.post(JOBS, json={"kind": "seed", "params": {"count": 20, "weeks": 1}})
     assert response.status_code == 202, response.text
