@@ -6,13 +6,14 @@ by `toker worker` on SQLite and Redis queues; started from the API, the CLI and 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import AuditEvent, Job, Profile
+from webapp.models import AuditEvent, Job, Profile, ProfileSnapshot
 from webapp.services import clock, jobs
 from webapp.services.accounts import audit
+from webapp.services.analytics import achievements
 from webapp.services.ingestion import onboarding
 from webapp.services.ingestion.connectors.mock import MockConnector
 from webapp.services.jobs import pace, queue, resync_stale, runner
@@ -132,17 +133,30 @@ def test_items_spread_each_platform_over_the_whole_job():
     assert resync_stale.items(params) == resync_stale.items(params), "the same in every run"
 
 
-def test_a_profile_synced_after_the_job_began_is_left_fresh(fixed):
+def test_a_profile_synced_after_the_job_began_is_left_fresh(fixed, monkeypatch):
     ids = connect(fixed, "tiktok", 2)
     synced_at(fixed, {pk: NOW - timedelta(days=2) for pk in ids})
     job = start(fixed)
     synced_at(fixed, {ids[1]: NOW})  # re-synced by someone meanwhile
+    ranked = []
+    standing = achievements.standing
+    monkeypatch.setattr(
+        achievements,
+        "standing",
+        lambda session, pk, row: ranked.append(pk) or standing(session, pk, row),
+    )
 
     run_in_process(fixed, job.id)
 
     done = read_job(fixed, job.id)
     assert done.status == "done" and done.result["counts"] == {"updated": 1, "fresh": 1}
     assert versions(fixed, ids) == [2, 1]
+    assert ranked == [ids[0]], "the re-synced profile's achievements were checked"
+    with fixed.app_context():
+        snapshots = db.session.scalar(
+            select(func.count(ProfileSnapshot.id)).where(ProfileSnapshot.profile_id == ids[0])
+        )
+    assert snapshots == 2, "the re-sync added a snapshot to the history"
 
 
 # --- one at a time, the schedule ----------------------------------------------------------------

@@ -63,7 +63,8 @@ def sleep(seconds: float) -> None:
 
 
 def monotonic() -> float:
-    """Seconds on a clock that only goes forward, for pacing (tests replace it with sleep)."""
+    """Seconds on a clock that only goes forward, for pacing (tests replace it and `sleep`
+    with a fake clock)."""
     return time.monotonic()
 
 
