@@ -316,7 +316,13 @@ def test_the_api_starts_one_and_refuses_a_second_with_a_409(fixed, client):
 
 @pytest.mark.parametrize(
     "params, loc",
-    [({"hours": 0}, "params.hours"), ({"hours": "soon"}, "params.hours"), ([], "params")],
+    [
+        ({"hours": 0}, "params.hours"),
+        ({"hours": "12"}, "params.hours"),
+        ({"hours": True}, "params.hours"),
+        ({"hours": 9000}, "params.hours"),
+        ([], "params"),
+    ],
 )
 def test_bad_hours_are_a_422_naming_them(fixed, client, params, loc):
     response = client.post(JOBS, json={"kind": "resync-stale", "params": params})

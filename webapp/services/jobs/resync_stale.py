@@ -58,6 +58,7 @@ class ResyncStaleParams(BaseModel):
 
     hours: float | None = Field(
         None,
+        strict=True,
         gt=0,
         le=MAX_HOURS,
         description="Re-sync the profiles last synced more than this many hours ago; the "
