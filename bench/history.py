@@ -101,7 +101,9 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     args = arguments()
-    database = args.db or ROOT / "bench" / "results" / f"history-{args.profiles}-{args.weeks}.sqlite"
+    database = (
+        args.db or ROOT / "bench" / "results" / f"history-{args.profiles}-{args.weeks}.sqlite"
+    )
     seconds = seed(database, args.profiles, args.weeks)
     if seconds is not None:
         print(

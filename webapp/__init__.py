@@ -76,7 +76,7 @@ def check_settings(app: Flask) -> None:
     """Refuse to start on settings that would only fail later, at the first request."""
     from .services import clock
     from .services.ingestion.connectors.mock import parse_faults
-    from .services.jobs import queue
+    from .services.jobs import pace, queue, resync_stale
 
     try:
         parse_faults(app.config.get("TOKER_CONNECTOR_FAULTS") or "")
@@ -93,6 +93,11 @@ def check_settings(app: Flask) -> None:
         raise RuntimeError(f"TOKER_QUEUE_URL: {error}") from None
     if app.config["TOKER_JOB_LEASE"] <= 0:
         raise RuntimeError("TOKER_JOB_LEASE must be more than 0 seconds")
+    try:
+        pace.check_settings(app.config)
+        resync_stale.check_settings(app.config)
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
     if app.config["TOKER_ENV"] not in ("production", "development"):
         raise RuntimeError(f"TOKER_ENV={app.config['TOKER_ENV']!r}: use production or development")
 

@@ -13,8 +13,9 @@ from .extensions import db
 from .models import JOB_STATUSES, Job
 from .services import jobs
 from .services.accounts import audit
+from .services.ingestion.connectors import ConnectorError
 from .services.ingestion.platforms import PLATFORMS
-from .services.jobs import queue, seed
+from .services.jobs import hashtag_sync, queue, resync_stale, seed
 
 # How often a followed job is read again, in seconds.
 FOLLOW_EVERY = 0.5
@@ -80,6 +81,65 @@ def start_resync(profile_ids: tuple[int, ...], follow: bool):
     _start("resync", {"profile_ids": list(profile_ids)}, follow)
 
 
+@start_group.command("resync-stale")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0, min_open=True, max=resync_stale.MAX_HOURS),
+    help="Re-sync profiles last synced more than this many hours ago [default: "
+    "TOKER_RESYNC_HOURS, 24].",
+)
+@click.option("--follow", is_flag=True, help="Stay and show its progress until it ends.")
+@with_appcontext
+def start_resync_stale(hours: float | None, follow: bool):
+    """Re-sync every stale profile, each platform's calls paced below its rate limit (the
+    worker also starts one on a schedule: TOKER_RESYNC_EVERY_MINUTES)."""
+    _start("resync-stale", {"hours": hours} if hours else {}, follow)
+
+
+@start_group.command("hashtag-sync")
+@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.argument("hashtags", nargs=-1, required=True)
+@click.option(
+    "--max-videos",
+    type=click.IntRange(1, hashtag_sync.MAX_VIDEOS),
+    default=hashtag_sync.DEFAULT_VIDEOS,
+    show_default=True,
+    help="At most this many videos per hashtag, the newest first.",
+)
+@click.option("--follow", is_flag=True, help="Stay and show its progress until it ends.")
+@with_appcontext
+def start_hashtag_sync(platform: str, hashtags: tuple[str, ...], max_videos: int, follow: bool):
+    """Store the platform's videos carrying each hashtag (with or without its #) in the
+    video catalogue, deduplicated."""
+    params = {"platform": platform, "hashtags": list(hashtags), "max_videos": max_videos}
+    _start("hashtag-sync", params, follow)
+
+
+@start_group.command("trending-sync")
+@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.option(
+    "--count",
+    type=click.IntRange(1, hashtag_sync.MAX_HASHTAGS),
+    default=hashtag_sync.DEFAULT_TRENDING,
+    show_default=True,
+    help="How many of the platform's trending hashtags.",
+)
+@click.option(
+    "--max-videos",
+    type=click.IntRange(1, hashtag_sync.MAX_VIDEOS),
+    default=hashtag_sync.DEFAULT_VIDEOS,
+    show_default=True,
+    help="At most this many videos per hashtag, the newest first.",
+)
+@click.option("--follow", is_flag=True, help="Stay and show its progress until it ends.")
+@with_appcontext
+def start_trending_sync(platform: str, count: int, max_videos: int, follow: bool):
+    """Ask the platform for its trending hashtags, then store their videos in the video
+    catalogue, deduplicated."""
+    params = {"platform": platform, "count": count, "max_videos": max_videos}
+    _start("trending-sync", params, follow)
+
+
 @start_group.command("seed")
 @click.option(
     "--count",
@@ -111,6 +171,10 @@ def _start(kind: str, params: dict, follow: bool) -> None:
         for loc, msg in error.errors:
             click.echo(f"  - {loc}: {msg}", err=True)
         sys.exit(1)
+    except jobs.AlreadyActive as error:
+        _fail(f"{error} Follow it with 'toker jobs show {error.job_id}'.")
+    except ConnectorError as error:
+        _fail(f"the platform failed: {error}")
     except jobs.QueueUnavailable as error:
         _fail(str(error))
     click.echo(
@@ -136,7 +200,7 @@ def list_command(status: str | None, limit: int):
     click.echo(f"{total} job(s); the latest {len(found)}:")
     for job in found:
         click.echo(
-            f"{job.id:>6}  {job.kind:<8} {job.status:<9} {job.done:>6}/{job.total:<6} "
+            f"{job.id:>6}  {job.kind:<13} {job.status:<9} {job.done:>6}/{job.total:<6} "
             f"{job.started_by:<24} {_when(job.created_at)}"
         )
 
@@ -202,6 +266,11 @@ def _print_job(job: Job) -> None:
     counts = job.result.get("counts") or {}
     if counts:
         click.echo("  Outcomes: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    found = job.result.get("items") or {}
+    if found:
+        click.echo("  By item:")
+        for item, figures in found.items():
+            click.echo(f"    - {item}: " + ", ".join(f"{n} {what}" for what, n in figures.items()))
     problems = job.result.get("problems") or []
     if problems:
         click.echo("  Problems:")

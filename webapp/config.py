@@ -31,6 +31,9 @@ ENV_SETTINGS = {
     "TOKER_JOB_LEASE": ("TOKER_JOB_LEASE", float),
     "TOKER_JOB_ITEM_TRIES": ("TOKER_JOB_ITEM_TRIES", int),
     "TOKER_JOB_MAX_WAIT": ("TOKER_JOB_MAX_WAIT", float),
+    "TOKER_RESYNC_HOURS": ("TOKER_RESYNC_HOURS", float),
+    "TOKER_RESYNC_EVERY_MINUTES": ("TOKER_RESYNC_EVERY_MINUTES", int),
+    "TOKER_PLATFORM_RATE_LIMITS": ("TOKER_PLATFORM_RATE_LIMITS", str),
 }
 
 
@@ -115,6 +118,15 @@ def default_config(instance_path: str) -> dict:
         "TOKER_JOB_ITEM_TRIES": 3,
         # The longest wait, in seconds, before such an item is tried again.
         "TOKER_JOB_MAX_WAIT": 300.0,
+        # A profile last synced more than this many hours ago is stale: the scheduled re-sync
+        # fetches it again.
+        "TOKER_RESYNC_HOURS": 24.0,
+        # How often, in minutes, a worker starts the re-sync of stale profiles (none starts
+        # while one is queued or running); 0 never does.
+        "TOKER_RESYNC_EVERY_MINUTES": 60,
+        # Platform calls a job makes, paced below each platform's limit: "platform=calls/
+        # seconds" items, comma-separated, over the connectors' own (e.g. "x=300/900").
+        "TOKER_PLATFORM_RATE_LIMITS": "",
     }
 
 

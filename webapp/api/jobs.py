@@ -6,8 +6,10 @@ from .. import queries
 from ..errors import Problem
 from ..security import current_requester, requires
 from ..services import jobs
+from ..services.ingestion.connectors import ConnectorError
+from ..services.ingestion.platforms import PLATFORMS
 from . import schemas
-from .routes import bp, parse_body
+from .routes import bp, parse_body, platform_problem
 
 # A queue that did not answer is usually back within this many seconds (Redis restarting).
 QUEUE_RETRY_AFTER = 30
@@ -18,16 +20,66 @@ QUEUE_RETRY_AFTER = 30
 def start_job():
     """Queue a job: {"kind": "resync", "params": {"profile_ids": [...]}}; 202 with the job."""
     body = parse_body(schemas.JobRequest)
+    return _started(body.kind, body.job_params(), _in_params)
+
+
+@bp.post("/jobs/sync/<platform>")
+@requires("analyst")
+def sync_hashtags(platform: str):
+    """Queue a hashtag sync: {"hashtags": ["h1", ...]}; 202 with the job."""
+    _known_platform(platform)
+    body = parse_body(schemas.HashtagSyncRequest)
+    params = {"platform": platform, "hashtags": body.hashtags, "max_videos": body.max_videos}
+    return _started("hashtag-sync", params, str)
+
+
+@bp.post("/jobs/sync/<platform>/trending")
+@requires("analyst")
+def sync_trending(platform: str):
+    """Queue a sync of the platform's trending hashtags (the body may be left out); 202."""
+    _known_platform(platform)
+    body = parse_body(schemas.TrendingSyncRequest) if request.content_length else None
+    params = {"platform": platform}
+    if body is not None:
+        params.update(count=body.count, max_videos=body.max_videos)
+    return _started("trending-sync", params, str)
+
+
+def _known_platform(platform: str) -> None:
+    """A 404 for a platform Toker does not connect to, as for any other unknown resource."""
+    if platform not in PLATFORMS:
+        raise Problem(
+            404,
+            "Not Found",
+            f"No platform is named {platform!r}: choose one of {', '.join(PLATFORMS)}.",
+            "unknown-platform",
+        )
+
+
+def _started(kind: str, params: dict, located):
+    """Start the job for the requester: 202 with it and its Location; `located` turns where
+    a parameter is into where it is in the request body."""
     try:
-        job = jobs.start_job(body.kind, body.job_params(), current_requester())
+        job = jobs.start_job(kind, params, current_requester())
     except jobs.InvalidParams as error:
         raise Problem(
             422,
             "Unprocessable Content",
             f"The job cannot start: {error}.",
             "invalid-body",
-            errors=[{"loc": _in_params(loc), "msg": msg} for loc, msg in error.errors],
+            errors=[{"loc": located(loc), "msg": msg} for loc, msg in error.errors],
         ) from None
+    except jobs.AlreadyActive as error:
+        raise Problem(
+            409,
+            "Conflict",
+            f"{error} Follow it, or start another once it has ended.",
+            "job-active",
+            headers={"Location": url_for("api.get_job", job_id=error.job_id)},
+            job_id=error.job_id,
+        ) from None
+    except ConnectorError as error:
+        raise platform_problem(error) from None
     except jobs.QueueUnavailable as error:
         raise Problem(
             503,

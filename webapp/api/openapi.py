@@ -142,6 +142,13 @@ def _parameters() -> dict:
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             "description": "The profile's id.",
         },
+        "Platform": {
+            "name": "platform",
+            "in": "path",
+            "required": True,
+            "schema": schema_ref("Platform"),
+            "description": "The platform whose videos to sync.",
+        },
         "JobId": {
             "name": "job_id",
             "in": "path",
@@ -194,6 +201,12 @@ def _responses() -> dict:
         "NotFound": _problem_response("No profile has that id."),
         "JobNotFound": _problem_response("No job has that id."),
         "JobFinished": _problem_response("The job has ended already: nothing to cancel."),
+        "JobActive": _problem_response(
+            "A job of this kind is queued or running, and only one runs at a time (a re-sync "
+            "of stale profiles); Location and `job_id` name it.",
+            headers={"Location": {"schema": {"type": "string"}}},
+        ),
+        "UnknownPlatform": _problem_response("No platform has that name."),
         "QueueUnavailable": _problem_response(
             "The database or the task queue is not answering; try again shortly. A job the "
             "queue did not take is recorded as failed.",
@@ -281,6 +294,30 @@ def _store_responses(extra: tuple = ()) -> dict:
             ("415", "NotJson"),
             ("422", "InvalidBody"),
             *extra,
+        ),
+    }
+
+
+def _job_started_responses() -> dict:
+    """What a route that queues a job answers."""
+    return {
+        "202": _json(
+            "Job",
+            "Queued.",
+            {
+                "Location": {
+                    "description": "The job's address in the API.",
+                    "schema": {"type": "string"},
+                }
+            },
+        ),
+        **_errors(
+            ("400", "BadBody"),
+            ("404", "UnknownPlatform"),
+            ("413", "TooLarge"),
+            ("415", "NotJson"),
+            ("422", "InvalidBody"),
+            ("503", "QueueUnavailable"),
         ),
     }
 
@@ -543,11 +580,46 @@ def _paths() -> dict:
                         ("400", "BadBody"),
                         ("413", "TooLarge"),
                         ("415", "NotJson"),
+                        ("409", "JobActive"),
                         ("422", "InvalidBody"),
                         ("503", "QueueUnavailable"),
                     ),
                 },
                 request_body=_json_body("JobRequest", "The kind of job and its parameters."),
+            ),
+        },
+        "/api/v1/jobs/sync/{platform}": {
+            "post": _operation(
+                "sync_hashtags",
+                "jobs",
+                "Sync hashtags' videos",
+                "Queue a hashtag sync: the platform's newest videos carrying each hashtag are "
+                "stored in the video catalogue (searchable at once), deduplicated: a video "
+                "already stored is refreshed, never doubled. The job's result counts the new "
+                "and already stored videos of each hashtag. Needs the analyst role.",
+                _job_started_responses(),
+                [_param("Platform")],
+                request_body=_json_body("HashtagSyncRequest", "The hashtags."),
+            ),
+        },
+        "/api/v1/jobs/sync/{platform}/trending": {
+            "post": _operation(
+                "sync_trending",
+                "jobs",
+                "Sync trending hashtags' videos",
+                "Ask the platform for its trending hashtags now, then queue their sync as a "
+                "hashtag sync (the hashtags are in the job's params). The body may be left "
+                "out. Needs the analyst role.",
+                {
+                    **_job_started_responses(),
+                    "502": ref("responses", "PlatformError"),
+                    "504": ref("responses", "PlatformTimeout"),
+                },
+                [_param("Platform")],
+                request_body={
+                    **_json_body("TrendingSyncRequest", "How many hashtags, how many videos."),
+                    "required": False,
+                },
             ),
         },
         "/api/v1/jobs/{job_id}": {

@@ -227,11 +227,11 @@ def connect():
     try:
         outcome = onboarding.connect_account(platform, user_id, onboarding.Audit(current_actor()))
     except ConnectorError as error:
-        raise _platform_problem(error) from None
+        raise platform_problem(error) from None
     return _outcome_response(outcome)
 
 
-def _platform_problem(error: ConnectorError) -> Problem:
+def platform_problem(error: ConnectorError) -> Problem:
     """A platform failure the pipeline gave up on, as a problem that says when to try again."""
     # A platform's 429 is Toker's 503 with Retry-After, not a 429: the client did nothing wrong,
     # Toker cannot serve it until the platform lets Toker in again.

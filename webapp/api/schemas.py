@@ -40,7 +40,14 @@ from ..services.ingestion.validation import (
 )
 from ..services.jobs import KINDS
 from ..services.jobs.base import where
+from ..services.jobs.hashtag_sync import (
+    HashtagSyncBody,
+    HashtagSyncParams,
+    TrendingSyncBody,
+    TrendingSyncParams,
+)
 from ..services.jobs.resync import ResyncParams
+from ..services.jobs.resync_stale import ResyncStaleParams
 from ..services.jobs.runner import MAX_PROBLEMS
 from ..services.jobs.seed import SeedParams
 
@@ -235,6 +242,39 @@ class ResyncJobRequest(JobBody):
     params: ResyncParams
 
 
+class ResyncStaleJobRequest(JobBody):
+    """POST /api/v1/jobs for a re-sync of stale profiles: every profile last synced more than
+    TOKER_RESYNC_HOURS ago (or `hours`), found when the job starts, each platform's calls paced
+    below its rate limit. Refused with a 409 while another one is queued or running."""
+
+    kind: Literal["resync-stale"]
+    params: ResyncStaleParams = Field(default_factory=ResyncStaleParams)
+
+
+class HashtagSyncJobRequest(JobBody):
+    """POST /api/v1/jobs for a hashtag sync (as POST /api/v1/jobs/sync/{platform})."""
+
+    kind: Literal["hashtag-sync"]
+    params: HashtagSyncParams
+
+
+class TrendingSyncJobRequest(JobBody):
+    """POST /api/v1/jobs for a trending sync (as POST /api/v1/jobs/sync/{platform}/trending)."""
+
+    kind: Literal["trending-sync"]
+    params: TrendingSyncParams
+
+
+class HashtagSyncRequest(Body, HashtagSyncBody):
+    """POST /api/v1/jobs/sync/{platform}: the platform's videos carrying each hashtag are
+    stored in the video catalogue, deduplicated."""
+
+
+class TrendingSyncRequest(Body, TrendingSyncBody):
+    """POST /api/v1/jobs/sync/{platform}/trending (the body may be left out): the platform's
+    trending hashtags, asked when the job starts, then as a hashtag sync."""
+
+
 class SeedJobRequest(JobBody):
     """POST /api/v1/jobs for demo seeding: demo accounts stored through the real pipeline,
     with weekly history when `weeks` asks for it; `params` may be left out (200 accounts)."""
@@ -244,13 +284,27 @@ class SeedJobRequest(JobBody):
 
 
 # Each kind of job's request body, by kind.
-JOB_REQUESTS: dict[str, type[JobBody]] = {"resync": ResyncJobRequest, "seed": SeedJobRequest}
+JOB_REQUESTS: dict[str, type[JobBody]] = {
+    "resync": ResyncJobRequest,
+    "resync-stale": ResyncStaleJobRequest,
+    "hashtag-sync": HashtagSyncJobRequest,
+    "trending-sync": TrendingSyncJobRequest,
+    "seed": SeedJobRequest,
+}
 assert set(JOB_REQUESTS) == set(KINDS), "every kind of job takes a request body"
 
 
 class JobRequest(
-    # One member per kind.
-    RootModel[Annotated[ResyncJobRequest | SeedJobRequest, Field(discriminator="kind")]]
+    RootModel[
+        Annotated[
+            ResyncJobRequest
+            | ResyncStaleJobRequest
+            | HashtagSyncJobRequest
+            | TrendingSyncJobRequest
+            | SeedJobRequest,
+            Field(discriminator="kind"),
+        ]
+    ]  # one member per kind
 ):
     """POST /api/v1/jobs: `kind` names the kind of job; that kind's parameters sit beside it."""
 
@@ -610,11 +664,20 @@ class JobResult(Answer):
     counts: dict[str, NonNegative] = Field(
         description="Items finished, by outcome. A re-sync's: updated, rejected (the account "
         "no longer passes the rules; the stored profile is unchanged), failed (the platform "
-        "failed, after retries), gone (deleted after the job started)."
+        "failed, after retries), gone (deleted after the job started); a stale re-sync's also "
+        "fresh (synced since the job started: left as it is). A hashtag or trending sync's: "
+        "synced or failed hashtags, and the videos over all of them: 'new videos', 'videos "
+        "already stored' (refreshed, never doubled), 'videos malformed' (left out)."
     )
     problems: list[JobProblem] = Field(
         max_length=MAX_PROBLEMS,
         description=f"Why items were not done, the first {MAX_PROBLEMS}; `counts` has them all.",
+    )
+    items: dict[str, dict[str, NonNegative]] = Field(
+        None,
+        description="What each item found, by item, for kinds that say (a hashtag sync: each "
+        "hashtag's videos found, new and already stored); the first "
+        f"{MAX_PROBLEMS} items.",
     )
 
 
@@ -709,6 +772,14 @@ DOCUMENTED = (
     JobRequest,
     ResyncJobRequest,
     ResyncParams,
+    ResyncStaleJobRequest,
+    ResyncStaleParams,
+    HashtagSyncJobRequest,
+    HashtagSyncParams,
+    TrendingSyncJobRequest,
+    TrendingSyncParams,
+    HashtagSyncRequest,
+    TrendingSyncRequest,
     SeedJobRequest,
     SeedParams,
     Job,

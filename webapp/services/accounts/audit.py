@@ -19,6 +19,7 @@ ACTIONS = (
     "seed",
     "job-started",
     "job-cancelled",
+    "hashtag-sync",
     "user-created",
     "user-deleted",
     "role-changed",

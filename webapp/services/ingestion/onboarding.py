@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -26,12 +27,13 @@ from .connectors import (
     MalformedResponse,
     get_connector,
 )
-from .platforms import check_platform
+from .platforms import LABELS, check_platform
 from .processing import ProcessedProfile, process_payload
 from .storage import Stored, store_profiles
 from .validation import PayloadProblem, PayloadRejected, validate_payload
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Writes of the caller's that must commit with a stored profile or not at all (a job marks
 # its item done): called with the session and the write's status, created or updated.
 Staged = Callable[[Session, str], None]
@@ -235,25 +237,36 @@ def _retrying(who: str, tries: int, max_wait: float) -> Retrying:
     )
 
 
-def fetch_account(platform: str, user_id: str | None = None) -> dict:
-    """Ask the platform for the account, retrying where that can help; errors carry the tries."""
+def ask_platform(platform: str, who: str, call: Callable[[Connector], T]) -> T:
+    """`call` the platform's connector (with the app's simulated latency and faults), retrying
+    where that can help; `who` names the call in the log; errors carry the tries."""
     check_platform(platform)
     config = current_app.config
     connector = _connector(platform)
     tries = max(1, int(config["TOKER_CONNECTOR_RETRIES"]))
     max_wait = float(config["TOKER_CONNECTOR_MAX_WAIT"])
-    who = f"{connector.label} account {user_id or '(new)'}"
     attempt_number = 0
     try:
         for attempt in _retrying(who, tries, max_wait):
             with attempt:
                 attempt_number = attempt.retry_state.attempt_number
-                raw = connector.fetch_account(user_id)
+                answer = call(connector)
     except ConnectorError as error:
         error.attempts = attempt_number
         raise
+    return answer
+
+
+def fetch_account(platform: str, user_id: str | None = None) -> dict:
+    """Ask the platform for the account, retrying where that can help; errors carry the tries."""
+    label = LABELS.get(platform, platform)
+    raw = ask_platform(
+        platform,
+        f"{label} account {user_id or '(new)'}",
+        lambda connector: connector.fetch_account(user_id),
+    )
     if not isinstance(raw, dict):
-        raise MalformedResponse(f"{connector.label} answered with something that is not an account")
+        raise MalformedResponse(f"{label} answered with something that is not an account")
     return raw
 
 

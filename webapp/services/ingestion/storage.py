@@ -28,7 +28,7 @@ from ..catalogue import search
 from ..live import changes
 from ..live.sql import built_once, delete_rows, insert_rows, param_marker, upsert_statement
 from .payloads import pack
-from .processing import ProcessedProfile
+from .processing import CleanVideo, ProcessedProfile
 from .scores import engagement_rate, engagement_score, search_text
 from .taxonomy import CATEGORIES, CATEGORY_INDEX
 from .validation import STAT_FIELDS
@@ -109,6 +109,26 @@ def _fingerprint(video) -> tuple:
     )
 
 
+def _video_row(platform: str, video: CleanVideo, now: datetime) -> dict:
+    """A cleaned video as its row in `videos`, stored `now`."""
+    return {
+        "platform": platform,
+        "video_id": video.video_id,
+        "categories": video.categories,
+        "raw_categories": video.raw_categories,
+        "hashtags": video.hashtags,
+        "likes": video.likes,
+        "comments": video.comments,
+        "shares": video.shares,
+        "caption": video.caption,
+        "posted_at": video.posted_at,
+        "first_seen_at": now,
+        "updated_at": now,
+        "score": engagement_score(video.likes, video.comments, video.shares),
+        "search_text": search_text(video.caption, video.hashtags),
+    }
+
+
 @dataclass
 class WritePlan:
     """Everything a write needs, prepared without touching the database.
@@ -150,22 +170,7 @@ def plan_write(
                     continue
                 fingerprints[key] = fingerprint
             known_pks.pop(key, None)
-            video_rows[key] = {
-                "platform": record.platform,
-                "video_id": video.video_id,
-                "categories": video.categories,
-                "raw_categories": video.raw_categories,
-                "hashtags": video.hashtags,
-                "likes": video.likes,
-                "comments": video.comments,
-                "shares": video.shares,
-                "caption": video.caption,
-                "posted_at": video.posted_at,
-                "first_seen_at": now,
-                "updated_at": now,
-                "score": engagement_score(video.likes, video.comments, video.shares),
-                "search_text": search_text(video.caption, video.hashtags),
-            }
+            video_rows[key] = _video_row(record.platform, video, now)
     profile_rows = [
         {
             "platform": record.platform,
@@ -299,14 +304,20 @@ def _video_upsert(session: Session):
 
 
 def _upsert_videos(
-    session: Session, plan: WritePlan, known: KnownVideos | None, tags: TagChanges
+    session: Session,
+    plan: WritePlan,
+    known: KnownVideos | None,
+    tags: TagChanges,
+    before: dict | None = None,
 ) -> dict:
     """Insert or refresh the plan's videos; return {(platform, video_id): pk} for all, and
-    note in `tags` how the stored hashtags change."""
+    note in `tags` how the stored hashtags change. `before` is _stored_before's answer when
+    the caller read it already."""
     pks = dict(plan.known_pks)
     if not plan.video_rows:
         return pks
-    before = _stored_before(session, plan)
+    if before is None:
+        before = _stored_before(session, plan)
     # Most videos a profile links are in the catalogue already, as they are: a write leaves
     # those rows (and their index and text-search entries) untouched.
     rows = []
@@ -689,3 +700,31 @@ def apply_plan(session: Session, plan: WritePlan, known: KnownVideos | None = No
         outcomes.append(Stored(pk, version == 1 and key not in seen, columns))
         seen.add(key)
     return outcomes
+
+
+def store_videos(session: Session, platform: str, videos: list[CleanVideo]) -> tuple[int, int]:
+    """Store catalogue videos found apart from any profile (a hashtag sync) in the caller's
+    transaction: a new video is inserted, a stored one refreshed with the latest counts,
+    never doubled. As for a profile's write, the text search follows (the videos' triggers,
+    or PostgreSQL's index), the categories and hashtag counts are kept, and the data version
+    moves, so that every process's cached answers (recommendations) see the videos. Returns
+    (new, already stored)."""
+    if not videos:
+        return 0, 0
+    now = clock.now()
+    rows = {video.video_id: _video_row(platform, video, now) for video in videos}
+    plan = WritePlan(
+        records=[],
+        unique=[],
+        known_pks={},
+        video_rows=[rows[key] for key in sorted(rows)],
+        fingerprints={},
+        profile_rows=[],
+        payloads={},
+    )
+    tags = TagChanges(Counter(), Counter())
+    before = _stored_before(session, plan)
+    _upsert_videos(session, plan, None, tags, before)
+    changes.record(session, ())
+    add_to_hashtag_counts(session, tags)
+    return len(rows) - len(before), len(before)

@@ -5,10 +5,12 @@
 - `runner.py`: a worker's run of a job: items in order, each done once, progress, retries,
   cancellation, and taking over the jobs of a worker that died;
 - `base.py` and `kinds.py`: what a kind of job is, and every kind; `resync.py`: re-sync of
-  chosen profiles.
+  chosen profiles; `resync_stale.py`: re-sync of every stale profile, also on a schedule;
+  `hashtag_sync.py`: the videos of chosen or trending hashtags stored in the catalogue;
+- `pace.py`: a job's platform calls paced below each platform's rate limit.
 """
 
-from .base import InvalidParams
+from .base import AlreadyActive, InvalidParams
 from .kinds import KINDS
 from .records import (
     JobFinished,
@@ -27,6 +29,7 @@ from .records import (
 
 __all__ = [
     "KINDS",
+    "AlreadyActive",
     "InvalidParams",
     "JobFinished",
     "JobNotFound",

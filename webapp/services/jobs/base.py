@@ -5,7 +5,7 @@ runner does the rest for every kind alike: the order of items, progress, retries
 platform that failed for now, cancellation, and taking a job over after a worker died."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,14 @@ class InvalidParams(ValueError):
         return cls([(where(e["loc"]), e["msg"]) for e in error.errors(include_url=False)])
 
 
+class AlreadyActive(Exception):
+    """A kind that runs one job at a time has one queued or running: `job_id`."""
+
+    def __init__(self, job_id: int, message: str):
+        super().__init__(message)
+        self.job_id = job_id
+
+
 def where(loc: Sequence) -> str:
     """pydantic's location of a problem as the API names it: ("profile_ids", 3) ->
     profile_ids[3]."""
@@ -43,9 +51,10 @@ class Done:
 
     outcome: str
     reason: str | None = None
-    # What the item adds to the result's counts, for an item that stands for many (a seeding
-    # batch of accounts); by default one of `outcome`.
+    # Figures added to the job's counts beside the outcome's own ("new videos": 12).
     tally: dict[str, int] | None = None
+    # What this item found, kept in the result under its name (a hashtag's video counts).
+    detail: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,9 @@ class Item:
     # Hand it to the write that does the item (onboarding's `staged`): the item is marked done
     # in that write's transaction, so a job taken up again never does it twice.
     staged: Staged
+    # Call it with a platform before each call to it: it waits until the platform's rate
+    # limit allows one more (pace.py).
+    pace: Callable[[str], None] = field(default=lambda platform: None)
 
 
 @dataclass(frozen=True)

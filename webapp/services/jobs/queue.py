@@ -10,6 +10,7 @@ storage at the first use, so that a process that never queues anything opens not
 import logging
 import os
 import threading
+from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -17,7 +18,7 @@ from huey.api import Huey
 from redis import ConnectionPool
 from sqlalchemy import make_url
 
-from . import runner
+from . import resync_stale, runner
 
 EXTENSION = "toker_queue"
 QUEUE_FILE = "queue.sqlite"
@@ -82,6 +83,11 @@ class JobQueue:
         self._run = huey.task(name="run_job")(self._run_job)
         self._recover = huey.task(name="recover_jobs")(self._recover_jobs)
         huey.periodic_task(crontab(), name="recover_jobs_every_minute")(self._recover_jobs)
+        every = int(config["TOKER_RESYNC_EVERY_MINUTES"])
+        if every > 0:
+            huey.periodic_task(lambda moment: on_period(moment, every), name="resync_stale")(
+                self._resync_stale
+            )
         return huey
 
     def describe(self) -> str:
@@ -137,6 +143,19 @@ class JobQueue:
     def _recover_jobs(self) -> None:
         with self.app.app_context():
             runner.recover_jobs(self)
+
+    def _resync_stale(self) -> None:
+        with self.app.app_context():
+            resync_stale.start_on_schedule()
+
+
+def on_period(moment: datetime, minutes: int) -> bool:
+    """Whether a periodic task due every `minutes` runs at this minute (Huey asks each
+    minute, with the time in UTC): when the minutes since the epoch are a multiple of it, so
+    hourly means on the hour, on every worker alike."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() // 60) % minutes == 0
 
 
 def init_app(app: Flask) -> None:

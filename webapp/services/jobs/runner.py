@@ -29,6 +29,7 @@ from ..accounts import audit
 from ..ingestion.connectors import ConnectorError
 from .base import Done, Item
 from .kinds import kind_of
+from .pace import Pace, rate_limits
 
 log = logging.getLogger(__name__)
 _jobs = Job.__table__
@@ -59,6 +60,12 @@ def worker_name() -> str:
 def sleep(seconds: float) -> None:
     """Wait before an item is tried again (tests replace this so that they never wait)."""
     time.sleep(seconds)
+
+
+def monotonic() -> float:
+    """Seconds on a clock that only goes forward, for pacing (tests replace it and `sleep`
+    with a fake clock)."""
+    return time.monotonic()
 
 
 def lease_seconds() -> float:
@@ -142,6 +149,7 @@ class _Run:
         self.tries = max(1, int(config["TOKER_JOB_ITEM_TRIES"]))
         self.max_wait = float(config["TOKER_JOB_MAX_WAIT"])
         self.lease = lease_seconds()
+        self.pace = Pace(rate_limits(config), lambda: monotonic())
         self._marked: dict | None = None
         if job.runs > 1:
             log.info("job %d: taken up again at item %d of %d", job.id, job.done, job.total)
@@ -163,7 +171,7 @@ class _Run:
         for attempt in count(1):
             self._marked = None
             try:
-                done = self.kind.run(Item(value, self.actor, self._stage))
+                done = self.kind.run(Item(value, self.actor, self._stage, self._pace))
             except ConnectorError as error:
                 db.session.rollback()
                 if error.retryable and attempt < self.tries:
@@ -203,6 +211,16 @@ class _Run:
         if moved != 1:
             raise ClaimLost(self.job_id)
         self._marked = result
+
+    def _pace(self, platform: str) -> None:
+        """Wait until the platform may be called again, then count the call; a long wait
+        renews the claim and stops early for a cancel or a stopping worker."""
+        wait = self.pace.delay(platform)
+        if wait > self.lease / 3:
+            self._wait(wait)
+        elif wait > 0:
+            sleep(wait)
+        self.pace.take(platform)
 
     def _backoff(self, error: ConnectorError, attempt: int) -> float:
         doubling = ITEM_BACKOFF_SECONDS * 2 ** (attempt - 1)
@@ -260,12 +278,16 @@ class _Run:
 def _counted(result: dict, item: str, done: Done) -> dict:
     """The result with one more item counted, and its reason kept when there is one."""
     counts = dict(result.get("counts", {}))
-    for outcome, n in (done.tally or {done.outcome: 1}).items():
-        counts[outcome] = counts.get(outcome, 0) + n
+    counts[done.outcome] = counts.get(done.outcome, 0) + 1
+    for name, n in (done.tally or {}).items():
+        counts[name] = counts.get(name, 0) + n
     problems = list(result.get("problems", []))
     if done.reason and len(problems) < MAX_PROBLEMS:
         problems.append({"item": item, "outcome": done.outcome, "reason": done.reason})
-    return {"counts": counts, "problems": problems}
+    counted = {**result, "counts": counts, "problems": problems}
+    if done.detail is not None and len(result.get("items", ())) < MAX_PROBLEMS:
+        counted["items"] = {**result.get("items", {}), item: done.detail}
+    return counted
 
 
 # --- jobs whose worker is gone ------------------------------------------------------------------

@@ -83,7 +83,7 @@ def run(item: Item) -> Done:
     params = SeedRun.model_validate(value["run"])
     if value.get("rank"):
         ranked = achievements.award_standing(db.session, params.as_of)
-        done = Done("ranked", tally={"profiles in their band's top 1 %": ranked})
+        done = Done("standing ranked", tally={"profiles in their band's top 1 %": ranked})
         item.staged(db.session, done)
         db.session.commit()
         return done
@@ -99,7 +99,7 @@ def run(item: Item) -> Done:
             )
             if n
         }
-        dones.append(Done("stored", tally=tally))
+        dones.append(Done("batches stored", tally=tally))
         item.staged(session, dones[-1])
 
     seeding.seed_batch(

@@ -2,6 +2,7 @@
 
 import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -61,11 +62,56 @@ class MalformedResponse(ConnectorError):
     """The platform answered with something that is not an account payload."""
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """A platform's limit on calls: at most `calls` in any `seconds`."""
+
+    calls: int
+    seconds: float
+
+    @property
+    def interval(self) -> float:
+        """The time between two calls spread evenly over the window."""
+        return self.seconds / self.calls
+
+    def __str__(self) -> str:
+        return f"{self.calls}/{self.seconds:g}"
+
+
+def parse_rate_limits(spec: str, platforms) -> dict[str, RateLimit]:
+    """Read "platform=calls/seconds" items, comma-separated, e.g. "tiktok=600/60,x=5/1";
+    ValueError saying what is wrong."""
+    limits = {}
+    for raw in spec.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        platform, _, limit = item.partition("=")
+        calls, _, seconds = limit.partition("/")
+        platform = platform.strip()
+        if platform not in platforms:
+            raise ValueError(
+                f"{item!r}: unknown platform {platform!r}; choose one of {', '.join(platforms)}"
+            )
+        try:
+            parsed = RateLimit(int(calls), float(seconds))
+        except ValueError:
+            raise ValueError(
+                f"{item!r}: write platform=calls/seconds, like tiktok=600/60"
+            ) from None
+        if parsed.calls < 1 or not parsed.seconds > 0:
+            raise ValueError(f"{item!r}: calls must be 1 or more and seconds more than 0")
+        limits[platform] = parsed
+    return limits
+
+
 class Connector(ABC):
-    """One platform's client; a real API client implements the same method."""
+    """One platform's client; a real API client implements the same methods."""
 
     platform: str
     label: str
+    # The calls the platform allows (its documented limit): jobs pace their calls to it.
+    rate_limit: RateLimit
 
     @abstractmethod
     def fetch_account(
@@ -73,3 +119,16 @@ class Connector(ABC):
     ) -> object:
         """Return the account's payload (a JSON-like dict) as it stood at `as_of`, the app
         clock's now when None; a new account when user_id is None."""
+
+    @abstractmethod
+    def videos_with_hashtag(
+        self, hashtag: str, cursor: int = 0, as_of: date | datetime | None = None
+    ) -> dict:
+        """One page of the videos posted by `as_of` (the clock's now when None) that carry the
+        hashtag (given without its #), newest first: {"hashtag": ..., "videos": [video entries
+        as in a payload], "cursor": the next page's cursor, or None after the last page}."""
+
+    @abstractmethod
+    def trending_hashtags(self, as_of: date | datetime | None = None, count: int = 10) -> list:
+        """The platform's `count` trending hashtags on `as_of`'s day, without their #, the
+        most trending first."""

@@ -15,7 +15,7 @@ import threading
 import time
 from array import array
 from bisect import bisect, bisect_left
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -181,6 +181,10 @@ class PlatformCatalogue:
         self._tags = _tags_by_category()
         self._cumulative = list(accumulate(_category_weights(traits)))
         self._lock = threading.Lock()
+        # Hashtag (lower-cased, without its #) -> the indices of the videos carrying it, made
+        # when a hashtag is first asked for; `_tagged` videos are in it so far.
+        self._by_tag: dict[str, array] = {}
+        self._tagged = 0
 
     def __len__(self) -> int:
         return len(self.serials)
@@ -320,6 +324,35 @@ class PlatformCatalogue:
                 return shelf[position]
         return None
 
+    def _tag_index(self) -> dict[str, array]:
+        """The videos by hashtag, brought up to the videos made so far."""
+        with self._lock:
+            for index in range(self._tagged, len(self)):
+                for tag in self.hashtags[index] or ():
+                    key = tag_key(tag)
+                    if key:
+                        self._by_tag.setdefault(key, array("I")).append(index)
+            self._tagged = len(self)
+        return self._by_tag
+
+    def tagged(self, hashtag: str, before: int) -> list[int]:
+        """The videos carrying the hashtag (lower-cased, without its #) posted before the
+        timestamp `before`, newest first (ties by id)."""
+        found = [i for i in self._tag_index().get(hashtag, ()) if self.posted[i] < before]
+        found.sort(key=lambda i: (-self.posted[i], self.serials[i]))
+        return found
+
+    def recent_tags(self, since: int, before: int, leave_out: Iterable[str]) -> Counter:
+        """How many videos posted from `since` to before `before` carry each hashtag (keys
+        lower-cased, without the #), leaving out `leave_out`."""
+        skipped = {tag_key(tag) for tag in leave_out}
+        counts: Counter = Counter()
+        for index in range(len(self)):
+            if since <= self.posted[index] < before:
+                keys = {tag_key(tag) for tag in self.hashtags[index] or ()}
+                counts.update(key for key in keys if key and key not in skipped)
+        return counts
+
     def payload(self, index: int) -> dict:
         """The video at `index` as a platform payload entry (fresh lists every call)."""
         item = {"video_id": f"{self.id_prefix}{self.serials[index]:017d}"}
@@ -338,6 +371,11 @@ class PlatformCatalogue:
         item["caption"] = " ".join(caption).capitalize()
         item["posted_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.posted[index]))
         return item
+
+
+def tag_key(tag: str) -> str:
+    """A hashtag as the catalogue looks it up: lower-cased, without its # and spaces."""
+    return tag.strip().lstrip("#").strip().lower()
 
 
 _catalogues: dict[str, PlatformCatalogue] = {}
@@ -528,6 +566,10 @@ FAULTS = ("timeout", "rate_limit", "malformed")
 DEFAULT_RETRY_AFTER = 30.0
 # The simulated client gives up on a platform that has not answered after this long.
 TIMEOUT_SECONDS = 10
+# Videos in one page of a hashtag's videos, as the platforms' search APIs page them.
+HASHTAG_PAGE = 100
+# Trending hashtags are the most used by the videos of these last days.
+TRENDING_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -604,6 +646,7 @@ class MockConnector(Connector):
         self.traits = traits
         self.platform = traits.platform
         self.label = traits.label
+        self.rate_limit = traits.rate_limit
         self.latency = latency
         self.fault_rate = fault_rate
         self.faults = faults
@@ -628,6 +671,11 @@ class MockConnector(Connector):
     ) -> dict:
         """Return the account's payload as of a date (the clock's now by default); scripted
         faults come first, then random ones."""
+        self._answer_or_fail()
+        return self.generate(user_id if user_id is not None else self.new_user_id(), as_of)
+
+    def _answer_or_fail(self) -> None:
+        """What every call goes through: the latency, then a scripted or random fault."""
         if self.latency:
             time.sleep(self.latency)
         scripted = self.faults.next() if self.faults is not None else None
@@ -636,7 +684,40 @@ class MockConnector(Connector):
                 self._raise_fault(scripted)
         elif self.fault_rate and random.random() < self.fault_rate:
             self._raise_fault(Fault(random.choice(FAULTS)))
-        return self.generate(user_id if user_id is not None else self.new_user_id(), as_of)
+
+    def videos_with_hashtag(
+        self, hashtag: str, cursor: int = 0, as_of: date | datetime | None = None
+    ) -> dict:
+        """One page of the catalogue's videos posted before `as_of`'s day that carry the
+        hashtag, newest first; the same hashtag, cursor and day always give the same page."""
+        self._answer_or_fail()
+        key = tag_key(hashtag)
+        day = account_day(as_of)
+        videos = catalogue(self.traits)
+        videos.extend_to(day)
+        found = videos.tagged(key, _day_start(day.toordinal()))
+        start = max(0, int(cursor))
+        page = found[start : start + HASHTAG_PAGE]
+        after = start + len(page)
+        return {
+            "hashtag": key,
+            "videos": [videos.payload(index) for index in page],
+            "cursor": after if after < len(found) else None,
+        }
+
+    def trending_hashtags(self, as_of: date | datetime | None = None, count: int = 10) -> list:
+        """The hashtags carried by most of the videos posted in the TRENDING_DAYS before
+        `as_of`'s day, the platform's generic ones (#fyp...) left out; ties by name."""
+        self._answer_or_fail()
+        day = account_day(as_of)
+        videos = catalogue(self.traits)
+        videos.extend_to(day)
+        before = _day_start(day.toordinal())
+        counts = videos.recent_tags(
+            before - TRENDING_DAYS * 86_400, before, self.traits.generic_hashtags
+        )
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [tag for tag, _n in ranked[: max(0, int(count))]]
 
     def _raise_fault(self, fault: Fault):
         if fault.kind == "timeout":

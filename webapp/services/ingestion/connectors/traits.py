@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from ..platforms import LABELS
+from .base import RateLimit
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class PlatformTraits:
     # Relative frequency of each category's content on the platform (missing ones weigh 1).
     category_mix: dict[str, float] = field(default_factory=dict)
     generic_hashtags: tuple[str, ...] = ()
+    # The calls the platform's API allows (TOKER_PLATFORM_RATE_LIMITS overrides it).
+    rate_limit: RateLimit = RateLimit(300, 60.0)
 
 
 TIKTOK = PlatformTraits(
@@ -44,6 +47,7 @@ TIKTOK = PlatformTraits(
         "Business": 1,
     },
     generic_hashtags=("#fyp", "#foryou", "#viral", "#trending"),
+    rate_limit=RateLimit(600, 60.0),
 )
 
 INSTAGRAM = PlatformTraits(
@@ -70,6 +74,7 @@ INSTAGRAM = PlatformTraits(
         "Anime": 1,
     },
     generic_hashtags=("#instagood", "#reels", "#explore", "#photooftheday"),
+    rate_limit=RateLimit(300, 60.0),
 )
 
 X = PlatformTraits(
@@ -96,4 +101,5 @@ X = PlatformTraits(
         "DIY": 0.8,
     },
     generic_hashtags=("#breaking", "#thread", "#trending"),
+    rate_limit=RateLimit(300, 60.0),
 )
