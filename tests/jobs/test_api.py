@@ -64,7 +64,7 @@ def test_the_answer_follows_the_job_as_it_runs(app, client, three):
     "body, loc, words",
     [
         ({}, "kind", "is required"),
-        ({**resync([1]), "kind": "nope"}, "kind", "must be one of resync, not 'nope'"),
+        ({**resync([1]), "kind": "nope"}, "kind", "must be one of resync, connect, not 'nope'"),
         ({"kind": 7}, "kind", "must be one of resync"),
         ({"kind": "resync"}, "params", "is required"),
         ({"kind": "resync", "params": {}}, "params.profile_ids", "is required"),

@@ -40,6 +40,7 @@ from ..services.ingestion.validation import (
 )
 from ..services.jobs import KINDS
 from ..services.jobs.base import where
+from ..services.jobs.connect import AccountToConnect, ConnectParams
 from ..services.jobs.resync import ResyncParams
 from ..services.jobs.runner import MAX_PROBLEMS
 
@@ -234,13 +235,27 @@ class ResyncJobRequest(JobBody):
     params: ResyncParams
 
 
+class ConnectJobRequest(JobBody):
+    """POST /api/v1/jobs for a bulk connect: each account is fetched from its platform, checked
+    and stored (or updated in place when stored already), as POST /api/v1/connect does for
+    one. The whole list is checked first: a bad or repeated account, or a bad line, is named
+    where it is, and no job starts."""
+
+    kind: Literal["connect"]
+    params: ConnectParams
+
+
 # Each kind of job's request body, by kind.
-JOB_REQUESTS: dict[str, type[JobBody]] = {"resync": ResyncJobRequest}
+JOB_REQUESTS: dict[str, type[JobBody]] = {
+    "resync": ResyncJobRequest,
+    "connect": ConnectJobRequest,
+}
 assert set(JOB_REQUESTS) == set(KINDS), "every kind of job takes a request body"
 
 
 class JobRequest(
-    RootModel[Annotated[ResyncJobRequest, Field(discriminator="kind")]]  # one member per kind
+    # one member per kind
+    RootModel[Annotated[ResyncJobRequest | ConnectJobRequest, Field(discriminator="kind")]]
 ):
     """POST /api/v1/jobs: `kind` names the kind of job; that kind's parameters sit beside it."""
 
@@ -600,7 +615,9 @@ class JobResult(Answer):
     counts: dict[str, NonNegative] = Field(
         description="Items finished, by outcome. A re-sync's: updated, rejected (the account "
         "no longer passes the rules; the stored profile is unchanged), failed (the platform "
-        "failed, after retries), gone (deleted after the job started)."
+        "failed, after retries), gone (deleted after the job started). A bulk connect's: "
+        "stored (a new profile), updated (stored already), rejected (the account does not "
+        "pass the rules; nothing stored), failed."
     )
     problems: list[JobProblem] = Field(
         max_length=MAX_PROBLEMS,
@@ -699,6 +716,9 @@ DOCUMENTED = (
     JobRequest,
     ResyncJobRequest,
     ResyncParams,
+    ConnectJobRequest,
+    ConnectParams,
+    AccountToConnect,
     Job,
     JobProgress,
     JobResult,

@@ -5,7 +5,8 @@
 - `runner.py`: a worker's run of a job: items in order, each done once, progress, retries,
   cancellation, and taking over the jobs of a worker that died;
 - `base.py` and `kinds.py`: what a kind of job is, and every kind; `resync.py`: re-sync of
-  chosen profiles.
+  chosen profiles; `connect.py`: bulk connect of many accounts, from a list or from lines of
+  text (a CSV file).
 """
 
 from .base import InvalidParams

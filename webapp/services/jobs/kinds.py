@@ -1,9 +1,10 @@
 """Every kind of job, by name: a new kind is a module like resync.py, added here."""
 
 from .base import InvalidParams, Kind
+from .connect import CONNECT
 from .resync import RESYNC
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (RESYNC,)}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (RESYNC, CONNECT)}
 
 
 def kind_of(name: str) -> Kind:
