@@ -2,13 +2,16 @@
 a job starts, each account connected once through the pipeline with its outcome counted, and
 the API's bodies, problems and roles."""
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Job, Profile
+from webapp.models import AuditEvent, Job, Profile, utcnow
 from webapp.services import jobs
 from webapp.services.accounts import audit
+from webapp.services.jobs import queue, runner
 from webapp.services.jobs.connect import MAX_ACCOUNTS, BadLines, decode, read_lines
 
 from ..factories import accepted_user_ids, mock_user_id
@@ -189,6 +192,46 @@ def test_an_account_whose_platform_fails_is_counted_failed_with_the_reason(app, 
     (problem,) = job.result["problems"]
     assert problem["item"] == f"TikTok account {mixed[0][1]}" and problem["outcome"] == "failed"
     assert mixed[0] not in stored_accounts(app)
+
+
+class Killed(BaseException):
+    """The worker's process ending in the middle of a transaction (nothing catches it)."""
+
+
+def test_a_worker_killed_inside_an_items_transaction_stores_nothing_of_it(app, monkeypatch):
+    """The second account is stored and marked done, then the process dies before the commit:
+    neither stays. Taken over once its claim is stale, the job connects that account again,
+    and each account is stored exactly once."""
+    accounts = [("tiktok", user_id) for user_id in accepted_user_ids("tiktok", 3)]
+    job_id = start_connect(app, accounts)
+    with app.app_context():
+        queue.current().huey.flush()  # the worker took the job's message
+    real_stage = runner._Run._stage
+
+    def die_after_marking_the_second_item(run, session, done):
+        real_stage(run, session, done)
+        if run.done == 1:
+            raise Killed
+
+    monkeypatch.setattr(runner._Run, "_stage", die_after_marking_the_second_item)
+    with pytest.raises(Killed):
+        run_in_process(app, job_id)
+
+    assert (read_job(app, job_id).status, read_job(app, job_id).done) == ("running", 1)
+    assert stored_accounts(app) == {accounts[0]: 1}, "the second account's write was undone"
+
+    monkeypatch.setattr(runner._Run, "_stage", real_stage)
+    with app.app_context(), db.engine.begin() as connection:
+        stale = utcnow() - timedelta(seconds=61)
+        connection.execute(update(Job.__table__).values(heartbeat_at=stale))
+    with app.app_context():
+        assert runner.recover_jobs(queue.current()) == [job_id]
+    run_in_process(app, job_id)
+
+    job = read_job(app, job_id)
+    assert (job.status, job.done, job.runs) == ("done", 3, 2)
+    assert job.result["counts"] == {"stored": 3}
+    assert stored_accounts(app) == {account: 1 for account in accounts}
 
 
 def test_repeated_accounts_are_refused_naming_both_places_and_nothing_starts(app):
