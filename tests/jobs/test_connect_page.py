@@ -71,7 +71,7 @@ def test_pasted_lines_start_a_job_and_lead_to_its_page(app, client_as):
     assert f"Started job {job_id}: connecting 2 account(s)." in text_of(one(page, ".flash.success"))
     progress = one(page, "#job-progress")
     assert progress["hx-trigger"] == "every 1s", "the job page follows it while it runs"
-    assert [text_of(tag) for tag in page.select("#job-accounts .tag")] == ["tiktok 11", "x 12"]
+    assert [text_of(tag) for tag in page.select("#job-accounts .tag")] == ["TikTok 11", "X 12"]
 
 
 def test_bad_lines_are_named_in_place_with_the_text_kept_and_nothing_starts(app, client):
