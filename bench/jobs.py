@@ -13,15 +13,18 @@ to a CSV file, starts the job(s) with `toker jobs start connect FILE`, then star
 
 Accounts per second count from the first job's start to the last one's end, as the jobs
 table records them; "from worker start" adds the worker's start-up (imports, the mock
-platforms' catalogues built on the first item).
+platforms' catalogues built on the first item). With --rounds R the three runs are made R
+times, interleaved, so that a machine busy for a while slows each alike; each run's figure is
+printed with the machine's load average when it ended, then each setting's median.
 
     .venv/bin/python bench/jobs.py                      # N = 10,000
-    .venv/bin/python bench/jobs.py --accounts 2000      # quicker
+    .venv/bin/python bench/jobs.py --accounts 2000 --rounds 3
 """
 
 import argparse
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,25 +132,42 @@ def run(accounts: int, workers: int, jobs: int) -> dict:
             "per_second": accounts / seconds,
             "from_start": accounts / elapsed,
             "stored": stored,
+            "load": os.getloadavg()[0],
         }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000, help="N (default 10,000)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each setting")
     args = parser.parse_args()
-    results = [run(args.accounts, workers, jobs) for workers, jobs in ((1, 1), (2, 1), (2, 2))]
+    settings = ((1, 1), (2, 1), (2, 2))
+    results = [
+        run(args.accounts, workers, jobs) for _ in range(args.rounds) for workers, jobs in settings
+    ]
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, SQLite queue")
     print()
     print(
-        "| accounts | worker threads | jobs | seconds | accounts/s | from worker start | stored |"
+        "| accounts | worker threads | jobs | seconds | accounts/s | from worker start "
+        "| stored | load average |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['accounts']:,} | {r['workers']} | {r['jobs']} | {r['seconds']:.1f} "
-            f"| {r['per_second']:,.0f} | {r['from_start']:,.0f} | {r['stored']:,} |"
+            f"| {r['per_second']:,.0f} | {r['from_start']:,.0f} | {r['stored']:,} "
+            f"| {r['load']:.1f} |"
         )
+    if args.rounds > 1:
+        print()
+        for workers, jobs in settings:
+            rates = [
+                r["per_second"] for r in results if r["workers"] == workers and r["jobs"] == jobs
+            ]
+            print(
+                f"{workers} thread(s), {jobs} job(s): median {statistics.median(rates):,.0f} "
+                f"accounts/s ({', '.join(f'{rate:,.0f}' for rate in rates)})"
+            )
 
 
 if __name__ == "__main__":

@@ -101,6 +101,7 @@ def test_bulk_connect_shows_live_progress_then_the_counts(
         ["line 4: unknown platform 'instagrm'; choose one of tiktok, instagram, x"]
     )
     expect(box).to_have_value(bad)
+    page.screenshot(path=shots / "bulk-connect-errors.png")
 
     box.fill("\n".join(lines))
     page.get_by_role("button", name="Start connecting").click()
