@@ -181,6 +181,22 @@ def test_a_bulk_connect_stores_updates_and_rejects_each_account_once(app, mixed)
     assert details[4].startswith("rejected: ")
 
 
+def test_a_platform_that_fails_for_now_is_tried_again_by_the_runner(app, mixed, monkeypatch):
+    waits = []
+    monkeypatch.setattr(runner, "sleep", waits.append)
+    # One call per try: the first account times out twice, then every call answers.
+    app.config.update(
+        TOKER_CONNECTOR_FAULTS="timeout*2", TOKER_CONNECTOR_RETRIES=1, TOKER_JOB_LEASE=300
+    )
+    job_id = start_connect(app, mixed[:2])
+
+    run_in_process(app, job_id)
+
+    assert read_job(app, job_id).result == {"counts": {"stored": 1, "updated": 1}, "problems": []}
+    assert len(waits) == 2, "two waits before the third try"
+    assert stored_accounts(app)[mixed[0]] == 1
+
+
 def test_an_account_whose_platform_fails_is_counted_failed_with_the_reason(app, mixed):
     app.config.update(TOKER_CONNECTOR_FAULTS="malformed", TOKER_CONNECTOR_RETRIES=1)
     job_id = start_connect(app, mixed[:2])
