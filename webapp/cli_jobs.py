@@ -16,6 +16,7 @@ from .services.accounts import audit
 from .services.ingestion.connectors import ConnectorError
 from .services.ingestion.platforms import PLATFORMS
 from .services.jobs import hashtag_sync, queue, resync_stale, seed
+from .services.jobs.connect import BadLines, decode
 
 # How often a followed job is read again, in seconds.
 FOLLOW_EVERY = 0.5
@@ -163,14 +164,33 @@ def start_seed(count: int, weeks: int, platform: str | None, follow: bool):
     _start("seed", {"count": count, "weeks": weeks, "platform": platform}, follow)
 
 
+@start_group.command("connect")
+@click.argument("file", type=click.File("rb"))
+@click.option("--follow", is_flag=True, help="Stay and show its progress until it ends.")
+@with_appcontext
+def start_connect(file, follow: bool):
+    """Connect many accounts: FILE holds lines of platform,user_id (a CSV file, header row
+    optional; - reads standard input). Every bad line is named and nothing starts."""
+    try:
+        text = decode(file.read())
+    except BadLines as error:
+        _refuse([(None, message) for message in error.messages])
+    _start("connect", {"lines": text}, follow)
+
+
+def _refuse(errors: list[tuple[str | None, str]]) -> None:
+    click.echo("Error: the job cannot start:", err=True)
+    for loc, msg in errors:
+        # A bad line's message names its line; the parameter it came in is no news here.
+        click.echo(f"  - {msg}" if loc in (None, "lines") else f"  - {loc}: {msg}", err=True)
+    sys.exit(1)
+
+
 def _start(kind: str, params: dict, follow: bool) -> None:
     try:
         job = jobs.start_job(kind, params, _requester())
     except jobs.InvalidParams as error:
-        click.echo("Error: the job cannot start:", err=True)
-        for loc, msg in error.errors:
-            click.echo(f"  - {loc}: {msg}", err=True)
-        sys.exit(1)
+        _refuse(error.errors)
     except jobs.AlreadyActive as error:
         _fail(f"{error} Follow it with 'toker jobs show {error.job_id}'.")
     except ConnectorError as error:

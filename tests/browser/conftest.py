@@ -5,6 +5,9 @@ file of its own, with TOKER_ASSETS=local so that htmx and Plotly come from the l
 Chromium is Debian's (/usr/bin/chromium), launched with every host name but 127.0.0.1 and
 localhost unresolvable: the pages must work with no internet. Never `playwright install`.
 
+Jobs started from the pages go to a SQLite queue beside that file; the `worker` fixture runs
+`toker worker` on both (tests/jobs' worker process), for a test that watches a job run.
+
 Without /usr/bin/chromium the browser tests are skipped on a developer machine and fail in CI
 (CI=true), where `.ci/run` installs it.
 """
@@ -23,6 +26,8 @@ from webapp.extensions import db
 from webapp.services.accounts import users
 from webapp.services.ingestion.seeding import seed_profiles
 
+from ..jobs.conftest import WorkerProcess
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs the tests as root
@@ -36,6 +41,8 @@ SEED = 2026
 MIN_LIKES = 100
 VIEWPORT = {"width": 1280, "height": 900}
 ADMIN = ("admin", "browser tests password")
+# Seconds each platform call of the `worker` fixture's process takes.
+WORKER_LATENCY = 0.5
 
 
 def _require_chromium() -> None:
@@ -83,7 +90,8 @@ class LiveServer:
 def live_server(tmp_path_factory):
     """Toker on 127.0.0.1 at a free port, on a seeded SQLite file, for the whole session."""
     _require_chromium()
-    database = tmp_path_factory.mktemp("browser") / "toker.sqlite"
+    folder = tmp_path_factory.mktemp("browser")
+    database = folder / "toker.sqlite"
     app = create_app(
         {
             "TESTING": True,
@@ -94,6 +102,7 @@ def live_server(tmp_path_factory):
             "TOKER_CATALOGUE_MAX_STALE": 0,
             "TOKER_ENV": "development",
             "TOKER_PASSWORD_HASHING": "cheapest",
+            "TOKER_QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
             # Every test signs in once; the limit itself is tested through the test client.
             "RATELIMIT_ENABLED": False,
         }
@@ -116,6 +125,33 @@ def live_server(tmp_path_factory):
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+
+
+@pytest.fixture
+def worker(live_server, tmp_path):
+    """`toker worker` in a process of its own on the live server's database and queue, its
+    platform calls slowed so that a person (or a test) sees a job's progress move; killed at
+    the end."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TOKER_") and key != "DATABASE_URL"
+    }
+    config = live_server.app.config
+    env.update(
+        DATABASE_URL=config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY="browser-tests",
+        TOKER_ENV="development",
+        TOKER_ASSETS="local",
+        TOKER_INSTANCE_PATH=str(tmp_path),
+        TOKER_QUEUE_URL=config["TOKER_QUEUE_URL"],
+        TOKER_MIN_LIKES=str(MIN_LIKES),
+        TOKER_CLOCK=os.environ.get("TOKER_CLOCK", ""),
+        TOKER_CONNECTOR_LATENCY=str(WORKER_LATENCY),
+    )
+    process = WorkerProcess(env, tmp_path / "worker.log")
+    yield process
+    process.stop()
 
 
 @pytest.fixture(scope="session")

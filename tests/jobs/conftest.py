@@ -1,5 +1,6 @@
-"""Fixtures of the jobs' tests: stored profiles to re-sync, reading jobs and profile versions
-back, and `toker worker` run as a process of its own on the test's database and queue."""
+"""Fixtures of the jobs' tests: stored profiles to re-sync, accounts to connect, reading jobs
+and profile versions back, and `toker worker` run as a process of its own on the test's
+database and queue."""
 
 import os
 import signal
@@ -66,6 +67,22 @@ def start(app, profile_ids: list[int], name: str = "admin", user_id: int | None 
     requester = jobs.Requester(audit.Actor(name, via="test"), user_id=user_id, admin=True)
     with app.app_context():
         return jobs.start_job("resync", {"profile_ids": profile_ids}, requester).id
+
+
+def start_connect(app, accounts: list[tuple[str, str]], name: str = "admin") -> int:
+    """Start a bulk connect of (platform, user id) accounts through the service; its id."""
+    requester = jobs.Requester(audit.Actor(name, via="test"), admin=True)
+    params = {"accounts": [{"platform": p, "user_id": u} for p, u in accounts]}
+    with app.app_context():
+        return jobs.start_job("connect", params, requester).id
+
+
+def stored_accounts(app) -> dict[tuple[str, str], int]:
+    """Every stored profile's (platform, user id) and its version (1 when stored, one more per
+    update)."""
+    with app.app_context():
+        rows = db.session.execute(select(Profile.platform, Profile.user_id, Profile.version))
+        return {(platform, user_id): version for platform, user_id, version in rows}
 
 
 def run_in_process(app, job_id: int) -> None:

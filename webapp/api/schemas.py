@@ -40,6 +40,7 @@ from ..services.ingestion.validation import (
 )
 from ..services.jobs import KINDS
 from ..services.jobs.base import where
+from ..services.jobs.connect import AccountToConnect, ConnectParams
 from ..services.jobs.hashtag_sync import (
     HashtagSyncBody,
     HashtagSyncParams,
@@ -283,6 +284,16 @@ class SeedJobRequest(JobBody):
     params: SeedParams = Field(default_factory=SeedParams)
 
 
+class ConnectJobRequest(JobBody):
+    """POST /api/v1/jobs for a bulk connect: each account is fetched from its platform, checked
+    and stored (or updated in place when stored already), as POST /api/v1/connect does for
+    one. The whole list is checked first: a bad or repeated account, or a bad line, is named
+    where it is, and no job starts."""
+
+    kind: Literal["connect"]
+    params: ConnectParams
+
+
 # Each kind of job's request body, by kind.
 JOB_REQUESTS: dict[str, type[JobBody]] = {
     "resync": ResyncJobRequest,
@@ -290,6 +301,7 @@ JOB_REQUESTS: dict[str, type[JobBody]] = {
     "hashtag-sync": HashtagSyncJobRequest,
     "trending-sync": TrendingSyncJobRequest,
     "seed": SeedJobRequest,
+    "connect": ConnectJobRequest,
 }
 assert set(JOB_REQUESTS) == set(KINDS), "every kind of job takes a request body"
 
@@ -301,6 +313,7 @@ class JobRequest(
             | ResyncStaleJobRequest
             | HashtagSyncJobRequest
             | TrendingSyncJobRequest
+            | ConnectJobRequest
             | SeedJobRequest,
             Field(discriminator="kind"),
         ]
@@ -667,7 +680,10 @@ class JobResult(Answer):
         "failed, after retries), gone (deleted after the job started); a stale re-sync's also "
         "fresh (synced since the job started: left as it is). A hashtag or trending sync's: "
         "synced or failed hashtags, and the videos over all of them: 'new videos', 'videos "
-        "already stored' (refreshed, never doubled), 'videos malformed' (left out)."
+        "already stored' (refreshed, never doubled), 'videos malformed' (left out). A bulk "
+        "connect's: stored (a new profile), updated (stored already), rejected (the account "
+        "does not pass the rules; nothing stored), failed. A seeding's: created, updated and "
+        "rejected accounts, batches stored."
     )
     problems: list[JobProblem] = Field(
         max_length=MAX_PROBLEMS,
@@ -782,6 +798,9 @@ DOCUMENTED = (
     TrendingSyncRequest,
     SeedJobRequest,
     SeedParams,
+    ConnectJobRequest,
+    ConnectParams,
+    AccountToConnect,
     Job,
     JobProgress,
     JobResult,

@@ -1,11 +1,14 @@
-"""The onboarding flow: choose a platform, consent, then watch each pipeline step happen."""
+"""The onboarding flow: choose a platform, consent, then watch each pipeline step happen; or
+connect many accounts at once as a job."""
 
-from flask import Blueprint, flash, make_response, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
-from ..security import current_actor, requires
+from ..security import current_actor, current_requester, requires
+from ..services import jobs
 from ..services.ingestion import onboarding
 from ..services.ingestion.platforms import LABELS
-from .forms import ConnectForm
+from ..services.jobs.connect import MAX_ACCOUNTS, BadLines, decode
+from .forms import BulkConnectForm, ConnectForm
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
 
@@ -82,3 +85,41 @@ def step():
         )
         return response
     return render_template("partials/_progress.html", report=report, steps=onboarding.STEPS)
+
+
+@bp.route("/many", methods=["GET", "POST"])
+@requires("analyst")
+def many():
+    """Connect many accounts as a job, from pasted lines or a CSV file; then its page."""
+    form = BulkConnectForm()
+    if request.method == "GET":
+        return _many_page(form)
+    text = form.lines.data or ""
+    upload = form.upload.data
+    if upload is not None and upload.filename:
+        if text.strip():
+            form.upload.errors = ["Paste lines or choose a file, not both."]
+            return _many_page(form, 422)
+        try:
+            text = decode(upload.read())
+        except BadLines as error:
+            form.upload.errors = error.messages
+            return _many_page(form, 422)
+        form.lines.data = text  # shown in the text box, to be fixed in place if need be
+    try:
+        job = jobs.start_job("connect", {"lines": text}, current_requester())
+    except jobs.InvalidParams as error:
+        form.lines.errors = [message for _, message in error.errors]
+        return _many_page(form, 422)
+    except jobs.QueueUnavailable as error:
+        flash(f"{error}. Try again shortly.", "error")
+        return _many_page(form, 503)
+    flash(f"Started job {job.id}: connecting {job.total:,} account(s).", "success")
+    return redirect(url_for("jobs.detail", job_id=job.id), code=303)
+
+
+def _many_page(form: BulkConnectForm, status: int = 200):
+    page = render_template(
+        "connect_many.html", section="connect", form=form, max_accounts=MAX_ACCOUNTS
+    )
+    return page, status

@@ -3,7 +3,8 @@ refused. CSRF is checked app-wide for every form post (security/gate.py), so the
 to that check."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, StringField
+from flask_wtf.file import FileField
+from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -64,6 +65,14 @@ class _Form(FlaskForm):
     def first_errors(self) -> dict[str, str]:
         """Field -> its first error, as the templates show one line per field."""
         return {name: errors[0] for name, errors in self.errors.items()}
+
+
+class BulkConnectForm(_Form):
+    """Many accounts to connect as a job: pasted lines of platform,user_id, or a CSV file of
+    them (the jobs service reads and checks both)."""
+
+    lines = TextAreaField("Accounts, one a line: platform,user_id")
+    upload = FileField("Or a CSV file")
 
 
 class SignInForm(_Form):

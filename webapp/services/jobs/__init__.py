@@ -7,6 +7,8 @@
 - `base.py` and `kinds.py`: what a kind of job is, and every kind; `resync.py`: re-sync of
   chosen profiles; `resync_stale.py`: re-sync of every stale profile, also on a schedule;
   `hashtag_sync.py`: the videos of chosen or trending hashtags stored in the catalogue;
+  `connect.py`: bulk connect of many accounts, from a list or from lines of text (a CSV
+  file); `seed.py`: demo seeding, with weekly history;
 - `pace.py`: a job's platform calls paced below each platform's rate limit.
 """
 

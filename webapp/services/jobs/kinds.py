@@ -1,13 +1,14 @@
 """Every kind of job, by name: a new kind is a module like resync.py, added here."""
 
 from .base import InvalidParams, Kind
+from .connect import CONNECT
 from .hashtag_sync import HASHTAG_SYNC, TRENDING_SYNC
 from .resync import RESYNC
 from .resync_stale import RESYNC_STALE
 from .seed import SEED
 
 KINDS: dict[str, Kind] = {
-    kind.name: kind for kind in (RESYNC, RESYNC_STALE, HASHTAG_SYNC, TRENDING_SYNC, SEED)
+    kind.name: kind for kind in (RESYNC, RESYNC_STALE, CONNECT, HASHTAG_SYNC, TRENDING_SYNC, SEED)
 }
 
 
