@@ -4,7 +4,6 @@ The gate itself (which routes need what), CSRF, headers and CORS are in
 tests/attacks/test_security.py.
 """
 
-import functools
 import hashlib
 import re
 import subprocess
@@ -22,7 +21,6 @@ from webapp import security
 from webapp.extensions import db
 from webapp.models import ApiToken, AuditEvent, Profile, User
 from webapp.services.accounts import users
-from webapp.services.ingestion.seeding import seed_profiles
 from webapp.views import pages as pages_views
 
 from ..factories import (
@@ -1203,9 +1201,6 @@ def _export(ctx):
 
 def _seed(ctx):
     ctx.monkeypatch.setattr(pages_views, "DEMO_SEED_COUNT", 3)
-    ctx.monkeypatch.setattr(
-        pages_views, "seed_profiles", functools.partial(seed_profiles, platform="tiktok")
-    )
     assert ctx.client.post("/seed").status_code == 303
     return "admin", None
 
@@ -1263,7 +1258,7 @@ AUDITED = {
     "delete-page": ("delete", _delete_page),
     "delete-api": ("delete", _delete_api),
     "export-api": ("export", _export),
-    "seed": ("seed", _seed),
+    "seed": ("job-started", _seed),
     "user-created-page": ("user-created", _user_created_page),
     "user-created-cli": ("user-created", _user_created_cli),
     "role-changed": ("role-changed", _role_changed),

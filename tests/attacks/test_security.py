@@ -3,7 +3,6 @@
 Routes come from the app's url_map, so a route added later is checked without editing this file.
 """
 
-import functools
 import json
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +18,6 @@ from webapp.security import PUBLIC_ENDPOINTS, UNSAFE_METHODS, required_role
 from webapp.services import jobs
 from webapp.services.accounts import audit, users
 from webapp.services.catalogue import profiles as profile_service
-from webapp.services.ingestion.seeding import seed_profiles
 from webapp.views import pages as pages_views
 
 from ..factories import (
@@ -99,6 +97,7 @@ class World:
             "filename": "css/toker.css",
             "code": "followers-1000",
             "name": "plotly",
+            "platform": "tiktok",
         }
 
         def value(match: re.Match) -> str:
@@ -148,11 +147,8 @@ def world(app) -> World:
 
 @pytest.fixture
 def small_seed(monkeypatch):
-    """The overview's seed button stores 3 TikTok accounts instead of 200: same code, faster."""
+    """The overview's seed button queues 3 accounts instead of 200: same code, a smaller job."""
     monkeypatch.setattr(pages_views, "DEMO_SEED_COUNT", 3)
-    monkeypatch.setattr(
-        pages_views, "seed_profiles", functools.partial(seed_profiles, platform="tiktok")
-    )
 
 
 class Shared:
@@ -483,6 +479,10 @@ CSRF_CASES = {
     "pages.resync": ("/profiles/{profile}/resync", {}, 303),
     "pages.delete": ("/profiles/{profile}/delete", {}, 303),
     "jobs.cancel": ("/jobs/{job}/cancel", {}, 303),
+    "jobs.resync_stale": ("/jobs/resync-stale", {}, 303),
+    "jobs.sync_hashtags": ("/jobs/sync", {"platform": "tiktok", "hashtags": "gaming"}, 303),
+    "jobs.sync_trending": ("/jobs/sync/trending", {"platform": "tiktok"}, 303),
+    "connect.many": ("/connect/many", {"lines": "tiktok,{mock}"}, 303),
     "connect.consent": ("/connect/consent", {"platform": "tiktok", "user_id": "42"}, 200),
     "connect.progress": ("/connect/progress", {"platform": "tiktok", "user_id": "42"}, 200),
     "connect.step": (
