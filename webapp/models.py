@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
     insert,
@@ -25,9 +26,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 from .services.ingestion import payloads
+from .services.ingestion.processing import top_categories
 from .services.ingestion.taxonomy import CATEGORIES
+from .services.ingestion.vectors import unpack_vector
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class HashtagCounts(TypeDecorator):
+    """Hashtag counts as [{"hashtag": tag, "count": n}], stored as [[tag, n]]: the keys
+    spelled once in the code instead of in every row (200 bytes a profile)."""
+
+    impl = JSONType
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return [[entry["hashtag"], entry["count"]] for entry in value]
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return [{"hashtag": tag, "count": count} for tag, count in value]
 
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL. A larger number names no row, and asking the
@@ -93,8 +114,9 @@ class Profile(db.Model):
     # The interest weights in taxonomy order as little-endian float64, for loading all vectors
     # at once; profile_interests holds the same weights row by row for filtering in SQL.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
-    top_categories: Mapped[list] = mapped_column(JSONType)
-    top_hashtags: Mapped[list] = mapped_column(JSONType)
+    # The most frequent hashtags of the liked and shared videos, read and written as
+    # [{"hashtag", "count"}] and stored as [[hashtag, count]].
+    top_hashtags: Mapped[list] = mapped_column(HashtagCounts)
     # The payload as received is apart, in profile_payloads: lists never read it.
 
     interests: Mapped[list["ProfileInterest"]] = relationship(
@@ -106,6 +128,12 @@ class Profile(db.Model):
         passive_deletes=True,
         order_by="(ProfileVideo.kind, ProfileVideo.position)",
     )
+
+    @property
+    def top_categories(self) -> list[dict]:
+        """The largest interests, ties in taxonomy order: what the sync computed
+        (processing.top_categories), read from the vector rather than kept beside it."""
+        return top_categories(unpack_vector(self.vector))
 
 
 class ProfileSnapshot(db.Model):
@@ -128,8 +156,9 @@ class ProfileSnapshot(db.Model):
     number_of_likes: Mapped[int] = mapped_column(BigInteger)
     number_of_shares: Mapped[int] = mapped_column(BigInteger)
     engagement_rate: Mapped[float] = mapped_column(Float)
-    # The interest weights as the profile's own vector: float64, taxonomy order.
-    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    # The interest weights, sparse (services/ingestion/vectors.pack_weights): the non-zero
+    # ones of the profile's vector at that time, exactly.
+    weights: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Achievement(db.Model):

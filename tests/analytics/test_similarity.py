@@ -12,7 +12,7 @@ from webapp.services import ProfileNotFound
 from webapp.services.analytics import similarity
 from webapp.services.analytics.similarity import Matrix, top_k
 from webapp.services.catalogue import profiles
-from webapp.services.ingestion import storage
+from webapp.services.ingestion import storage, vectors
 from webapp.services.ingestion.onboarding import submit_payload
 from webapp.services.ingestion.taxonomy import CATEGORIES
 
@@ -171,7 +171,7 @@ def test_vectors_from_a_smaller_taxonomy_are_padded(app):
     with app.app_context():
         pk = _store("a", [["Music"]])
         profile = db.session.get(storage.Profile, pk)
-        profile.vector = storage.pack_vector([1.0] + [0.0] * 9)  # ten categories only
+        profile.vector = vectors.pack_vector([1.0] + [0.0] * 9)  # ten categories only
         db.session.commit()
         from webapp.services.live import stamps
 

@@ -1,6 +1,9 @@
 """The committed migrations build exactly the schema the models describe."""
 
+import json
+
 import flask_migrate
+import numpy as np
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -135,7 +138,6 @@ def test_existing_videos_get_their_score_profile_count_search_text_and_hashtags(
 
 def test_raw_payloads_are_compressed_in_place_and_back(database_url):
     """0007 packs every stored JSON payload (in batches) and its downgrade gives JSON back."""
-    import json
 
     from webapp.services.ingestion.payloads import ORJSON_ZLIB, unpack
 
@@ -188,7 +190,6 @@ def test_raw_payloads_are_compressed_in_place_and_back(database_url):
 def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url):
     """0009 moves every payload (in batches) to profile_payloads with the zstd dictionary, codes
     link kinds and categories as small integers, and its downgrade gives 0007's rows back."""
-    import json
 
     from webapp.models import LIKED, SHARED, ProfileInterest, ProfileVideo
     from webapp.services.catalogue import profiles, raw_payloads
@@ -254,6 +255,7 @@ def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url
             db.session.execute(text("SELECT profile_id, payload FROM profile_payloads")).all()
         )
         assert stored.keys() == payloads.keys()
+        # 0009 packs with dictionary 1, and 0017 packs those rows again with its own.
         assert {dictionary_of(blob) for pk, blob in stored.items() if pk != 7} == {
             CURRENT_DICTIONARY
         }
@@ -465,7 +467,7 @@ def test_every_existing_profile_gets_its_first_snapshot(database_url):
                     ),
                     {"pk": pk, "followers": followers, "videos": videos, "vector": b"\x01" * 8},
                 )
-        flask_migrate.upgrade()
+        flask_migrate.upgrade(revision="0013")  # 0017 keeps the weights sparse
         rows = db.session.execute(
             text(
                 "SELECT profile_id, followers_count, videos_count, number_of_likes, "
@@ -559,5 +561,125 @@ def test_jobs_come_and_go_without_touching_what_is_stored(database_url):
         flask_migrate.downgrade(revision="0015")
         assert "jobs" not in inspect(db.engine).get_table_names()
         assert db.session.execute(text("SELECT id FROM profiles")).scalars().all() == [3]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_profiles_and_snapshots_shrink_and_come_back_whole(database_url):
+    """0017 adds dictionary 2 and packs again with it the payloads packed with dictionary 1,
+    drops the stored top categories (the model reads them from the vector, the same list),
+    stores hashtag counts as pairs and snapshot weights sparse, in batches; its downgrade
+    gives 0016's rows back, payloads packed with dictionary 2 packed again with dictionary 1."""
+    from webapp.models import PayloadDictionary
+    from webapp.services.catalogue import raw_payloads
+    from webapp.services.ingestion import payloads
+    from webapp.services.ingestion.processing import top_categories
+    from webapp.services.ingestion.taxonomy import CATEGORIES
+    from webapp.services.ingestion.vectors import pack_vector, unpack_weights
+
+    width = len(CATEGORIES)
+    vectors = {
+        1: pack_vector([0.5, 0.0, 0.25, 0.125, 0.125] + [0.0] * (width - 5)),
+        2: pack_vector([0.0] * (width - 1) + [1.0]),
+    }
+    tops = {pk: top_categories(list(np.frombuffer(v, dtype="<f8"))) for pk, v in vectors.items()}
+    hashtags = {1: [{"hashtag": "#fun", "count": 3}, {"hashtag": "#cats", "count": 1}], 2: []}
+    payload = {"user_id": "2", "zeta": "Zoë 🎵", "liked_videos": []}
+    wide = {"user_id": "1", "big": 10**30}  # format 2 (zlib): left as it is
+    snapshot_vectors = [vectors[1 + n % 2] for n in range(5_003)]  # more than one batch
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0016")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                    "verified, followers_count, following_count, likes_count, videos_count, "
+                    "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                    "number_of_shares, liked_count, shared_count, unclassified_count, "
+                    "version, created_at, updated_at, vector, top_categories, top_hashtags) "
+                    "VALUES (:pk, 'x', :pk, 'u', 'u', false, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, "
+                    "1, '2026-01-01', '2026-01-01', :vector, :tops, :tags)"
+                ),
+                [
+                    {
+                        "pk": pk,
+                        "vector": vectors[pk],
+                        "tops": json.dumps(tops[pk]),
+                        "tags": json.dumps(hashtags[pk]),
+                    }
+                    for pk in (1, 2)
+                ],
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO profile_snapshots (profile_id, taken_at, followers_count, "
+                    "following_count, likes_count, videos_count, number_of_comments, "
+                    "number_of_likes_on_own_videos, number_of_likes, number_of_shares, "
+                    "engagement_rate, vector) VALUES "
+                    "(:pk, '2026-01-01', 0, 0, 0, 0, 0, 0, 0, 0, 0, :vector)"
+                ),
+                [{"pk": 1 + n % 2, "vector": vector} for n, vector in enumerate(snapshot_vectors)],
+            )
+            connection.execute(
+                text("INSERT INTO profile_payloads (profile_id, payload) VALUES (:pk, :blob)"),
+                [
+                    {"pk": 1, "blob": payloads.pack(wide)},
+                    {"pk": 2, "blob": payloads.pack(payload, 1)},
+                ],
+            )
+        flask_migrate.upgrade()
+        stored = dict(
+            db.session.execute(text("SELECT profile_id, payload FROM profile_payloads")).all()
+        )
+        assert payloads.dictionary_of(bytes(stored[2])) == 2
+        assert bytes(stored[1])[0] == payloads.STDLIB_JSON_ZLIB
+        assert raw_payloads.payload_of(1) == wide and raw_payloads.payload_of(2) == payload
+
+        columns = {column["name"] for column in inspect(db.engine).get_columns("profiles")}
+        assert "top_categories" not in columns
+        for pk in (1, 2):
+            profile = db.session.get(Profile, pk)
+            assert profile.top_categories == tops[pk]
+            assert profile.top_hashtags == hashtags[pk]
+        stored_tags = db.session.execute(
+            text("SELECT top_hashtags FROM profiles WHERE id = 1")
+        ).scalar()
+        stored_tags = json.loads(stored_tags) if isinstance(stored_tags, str) else stored_tags
+        assert stored_tags == [["#fun", 3], ["#cats", 1]]
+        weights = (
+            db.session.execute(text("SELECT weights FROM profile_snapshots ORDER BY id"))
+            .scalars()
+            .all()
+        )
+        assert [len(blob) for blob in weights[:2]] == [9 * 4, 9 * 1]
+        assert [unpack_weights(bytes(blob)).tobytes() for blob in weights] == snapshot_vectors
+        assert db.session.get(PayloadDictionary, 2).data == payloads.shipped_dictionary(2)
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="0016")
+        rows = db.session.execute(
+            text("SELECT id, top_categories, top_hashtags FROM profiles ORDER BY id")
+        ).all()
+        decoded = [
+            [json.loads(value) if isinstance(value, str) else value for value in row[1:]]
+            for row in rows
+        ]
+        assert decoded == [[tops[pk], hashtags[pk]] for pk in (1, 2)]
+        vectors_back = (
+            db.session.execute(text("SELECT vector FROM profile_snapshots ORDER BY id"))
+            .scalars()
+            .all()
+        )
+        assert [bytes(blob) for blob in vectors_back] == snapshot_vectors
+        stored = dict(
+            db.session.execute(text("SELECT profile_id, payload FROM profile_payloads")).all()
+        )
+        assert payloads.dictionary_of(bytes(stored[2])) == 1
+        assert bytes(stored[1])[0] == payloads.STDLIB_JSON_ZLIB
+        assert raw_payloads.payload_of(1) == wide and raw_payloads.payload_of(2) == payload
+        assert db.session.execute(text("SELECT id FROM payload_dictionaries")).scalars().all() == [
+            1
+        ]
         db.session.remove()
         db.engine.dispose()

@@ -38,9 +38,9 @@ from webapp.models import LIKED, LINK_KINDS, SHARED, Profile, ProfileInterest, P
 from webapp.services.catalogue import profiles, raw_payloads
 from webapp.services.ingestion import onboarding
 from webapp.services.ingestion.connectors import get_connector
-from webapp.services.ingestion.storage import pack_vector, unpack_vector
 from webapp.services.ingestion.taxonomy import CATEGORIES
 from webapp.services.ingestion.validation import PayloadRejected
+from webapp.services.ingestion.vectors import pack_vector, unpack_vector
 
 from ..factories import app_config, make_token, make_user
 

@@ -13,8 +13,8 @@ from webapp.services import ProfileNotFound
 from webapp.services.catalogue import history, profiles
 from webapp.services.ingestion import storage
 from webapp.services.ingestion.onboarding import submit_payload
-from webapp.services.ingestion.storage import pack_vector
 from webapp.services.ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
+from webapp.services.ingestion.vectors import pack_weights, unpack_vector, unpack_weights
 
 from ..factories import make_payload
 
@@ -44,7 +44,10 @@ def test_each_sync_stores_a_snapshot_with_the_profile(app):
         assert [row.followers_count for row in rows] == [1000, 1250]
         # (450 + 50) / 10 videos / 1000 followers, then / 1250.
         assert [row.engagement_rate for row in rows] == [0.05, 0.04]
-        assert rows[-1].vector == profile.vector
+        # The weights kept sparse (9 bytes a category it has), equal to the profile's vector.
+        weights = unpack_weights(rows[-1].weights)
+        assert list(weights) == unpack_vector(profile.vector)
+        assert len(rows[-1].weights) == 9 * sum(1 for w in weights if w) > 0
         assert rows[-1].taken_at == profile.updated_at
         assert rows[0].taken_at <= rows[1].taken_at
 
@@ -78,7 +81,7 @@ def _weights(**shares) -> bytes:
     vector = [0.0] * len(CATEGORIES)
     for name, share in shares.items():
         vector[CATEGORY_INDEX[name]] = share
-    return pack_vector(vector)
+    return pack_weights(vector)
 
 
 def test_history_changes_and_drift_on_a_hand_computed_case(app):
@@ -109,7 +112,7 @@ def test_history_changes_and_drift_on_a_hand_computed_case(app):
                     number_of_likes=0,
                     number_of_shares=0,
                     engagement_rate=rate,
-                    vector=vector,
+                    weights=vector,
                 )
             )
         db.session.commit()

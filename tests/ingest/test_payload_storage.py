@@ -19,6 +19,7 @@ from webapp.services.ingestion.payloads import (
     CURRENT_DICTIONARY,
     ORJSON_ZLIB,
     ORJSON_ZSTD_DICTIONARY,
+    SHIPPED_DICTIONARIES,
     STDLIB_JSON_ZLIB,
     Dictionaries,
     PayloadError,
@@ -176,10 +177,28 @@ def test_a_row_in_an_older_format_is_still_shown_exactly(app, client, runner):
 
 def test_the_database_holds_the_dictionaries_its_rows_name(app):
     with app.app_context():
-        rows = db.session.execute(select(PayloadDictionary.id, PayloadDictionary.data)).all()
+        rows = db.session.execute(
+            select(PayloadDictionary.id, PayloadDictionary.data).order_by(PayloadDictionary.id)
+        ).all()
     assert [(pk, data) for pk, data in rows] == [
-        (CURRENT_DICTIONARY, shipped_dictionary(CURRENT_DICTIONARY))
+        (pk, shipped_dictionary(pk)) for pk in sorted(SHIPPED_DICTIONARIES)
     ]
+    assert CURRENT_DICTIONARY in SHIPPED_DICTIONARIES
+
+
+def test_a_row_packed_with_an_earlier_dictionary_is_still_shown_exactly(app, client, runner):
+    """New payloads use the current dictionary; rows written with an earlier one keep it."""
+    payload = received_payload()
+    profile_id = _store(client, payload)
+    earlier = min(SHIPPED_DICTIONARIES)
+    assert earlier != CURRENT_DICTIONARY
+    blob = pack(payload, earlier)
+    assert dictionary_of(blob) == earlier and dictionary_of(pack(payload)) == CURRENT_DICTIONARY
+    _set_blob(app, profile_id, blob)
+    page, listfull = _shown(client, runner, profile_id)
+    shown = json.dumps(payload, indent=2, ensure_ascii=False)
+    assert page == shown
+    assert shown in listfull
 
 
 def test_a_dictionary_the_code_does_not_ship_is_read_from_the_database(app, client, runner):

@@ -17,7 +17,7 @@ from webapp.models import (
     VideoStats,
 )
 from webapp.services.catalogue import raw_payloads
-from webapp.services.ingestion import onboarding, storage
+from webapp.services.ingestion import onboarding, storage, vectors
 from webapp.services.ingestion.connectors import get_connector
 from webapp.services.ingestion.processing import process_payload
 from webapp.services.ingestion.seeding import seed_profiles
@@ -69,7 +69,7 @@ def test_connect_stores_profile_videos_links_and_vector(app):
         assert sorted(link.kind for link in links) == [LIKED] * len(raw["liked_videos"]) + [
             SHARED
         ] * len(raw["shared_videos"])
-        weights = storage.unpack_vector(profile.vector)
+        weights = vectors.unpack_vector(profile.vector)
         assert len(weights) == len(CATEGORIES)
         assert sum(weights) == pytest.approx(1.0)
         rows = db.session.scalars(
@@ -114,7 +114,7 @@ def test_resync_with_new_payload_replaces_videos_and_vector(app):
         )
         assert [link.video.video_id for link in links] == ["v-new"]
         assert [row.category_id for row in profile.interests] == [CATEGORIES.index("Gaming")]
-        assert storage.unpack_vector(profile.vector)[CATEGORIES.index("Gaming")] == 1.0
+        assert vectors.unpack_vector(profile.vector)[CATEGORIES.index("Gaming")] == 1.0
         # The videos seen the first time stay in the catalogue.
         assert counts()["videos"] == 4 + 1
 
@@ -249,7 +249,7 @@ def test_seeding_in_process_counts_every_account(app):
         listed = select(func.sum(Profile.liked_count + Profile.shared_count))
         assert counts()["profile_videos"] == db.session.scalar(listed) > storage.COPY_ROWS
         for profile in db.session.scalars(select(Profile)):
-            weights = storage.unpack_vector(profile.vector)
+            weights = vectors.unpack_vector(profile.vector)
             assert {row.category_id: row.weight for row in profile.interests} == {
                 i: w for i, w in enumerate(weights) if w > 0
             }
@@ -401,7 +401,7 @@ def test_a_resync_keeps_links_and_weights_equal_to_the_new_payload(app):
             (LIKED, "v4", 2),
         ]
         profile = db.session.get(Profile, pk)
-        weights = storage.unpack_vector(profile.vector)
+        weights = vectors.unpack_vector(profile.vector)
         assert {row.category_id: row.weight for row in profile.interests} == {
             i: w for i, w in enumerate(weights) if w > 0
         }

@@ -33,6 +33,8 @@ branch_labels = None
 depends_on = None
 
 BATCH = 1_000  # payloads in memory at once: about 7 MB of JSON
+# The dictionary this revision ships and packs with; later ones add theirs (0017).
+DICTIONARY = 1
 KINDS = {"liked": 0, "shared": 1}
 
 
@@ -132,9 +134,8 @@ def upgrade():
     op.bulk_insert(
         dictionaries,
         [
-            {"id": pk, "name": name, "data": payloads.shipped_dictionary(pk),
-             "created_at": datetime.now(UTC)}
-            for pk, (name, _file) in payloads.SHIPPED_DICTIONARIES.items()
+            {"id": DICTIONARY, "name": payloads.SHIPPED_DICTIONARIES[DICTIONARY][0],
+             "data": payloads.shipped_dictionary(DICTIONARY), "created_at": datetime.now(UTC)}
         ],
     )
     stored = op.create_table(
@@ -152,7 +153,7 @@ def upgrade():
     ):
         op.get_bind().execute(
             stored.insert(),
-            [{"profile_id": pk, "payload": payloads.pack(payloads.unpack(raw))}
+            [{"profile_id": pk, "payload": payloads.pack(payloads.unpack(raw), DICTIONARY)}
              for pk, raw in rows],
         )
     with _profiles_table() as batch:

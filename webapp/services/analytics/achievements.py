@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Achievement, Profile, ProfileInterest
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
+from ..ingestion.vectors import unpack_weights
 from ..live.sql import upsert_statement
 from .similarity import decode_vector
 
@@ -83,8 +84,8 @@ def _top3(weights: np.ndarray) -> set[str]:
 
 
 def earned(row: dict, previous: bytes | None, growth: float | None) -> list[tuple[str, str]]:
-    """(code, detail) of what a sync's profile row earns from itself and its last snapshot
-    before this sync (None for a new profile)."""
+    """(code, detail) of what a sync's profile row earns from itself and the weights of its
+    last snapshot before this sync (None for a new profile)."""
     followers = row["followers_count"]
     found = [
         (f"followers-{n}", f"{followers:,} followers, past {n:,}")
@@ -94,7 +95,7 @@ def earned(row: dict, previous: bytes | None, growth: float | None) -> list[tupl
     if growth is not None and growth >= GROWTH:
         found.append(("growth-10", f"followers {growth * 100:+.1f} % over 30 days"))
     if previous is not None:
-        before = _top3(decode_vector(previous))
+        before = _top3(unpack_weights(previous))
         now = _top3(decode_vector(row["vector"]))
         found += [
             (f"top3-{name}", f"{name} entered the top 3 interests") for name in sorted(now - before)

@@ -24,8 +24,8 @@ from ...extensions import db
 from ...models import Profile, ProfileVideo, Video, is_valid_id
 from .. import ProfileNotFound
 from ..ingestion.platforms import PLATFORMS
-from ..ingestion.storage import unpack_vector
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
+from ..ingestion.vectors import unpack_vector
 from ..live import memory, stamps
 
 WEIGHTS = {"interest": 0.6, "recency": 0.2, "engagement": 0.2}

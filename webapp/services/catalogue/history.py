@@ -9,8 +9,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Profile, ProfileSnapshot
 from .. import ProfileNotFound
-from ..analytics.similarity import decode_vector
 from ..ingestion.taxonomy import CATEGORIES
+from ..ingestion.vectors import unpack_weights
 
 PERIODS = (7, 30, 90)
 _snapshots = ProfileSnapshot.__table__
@@ -21,7 +21,7 @@ def _iso(value) -> str:
 
 
 def _point(row) -> dict:
-    weights = decode_vector(row.vector)
+    weights = unpack_weights(row.weights)
     return {
         "taken_at": _iso(row.taken_at),
         "followers_count": row.followers_count,
@@ -47,7 +47,7 @@ def _change(latest, base) -> dict:
 
 
 def _drift(first, last) -> dict:
-    a, b = decode_vector(first.vector), decode_vector(last.vector)
+    a, b = unpack_weights(first.weights), unpack_weights(last.weights)
     norms = float(np.linalg.norm(a) * np.linalg.norm(b))
     cosine = float(a @ b) / norms if norms else 0.0
     return {

@@ -24,9 +24,9 @@ from ...models import (
 from ..accounts import audit
 from ..analytics import similarity
 from ..ingestion import storage
-from ..ingestion.storage import unpack_vector
 from ..ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
 from ..ingestion.validation import STAT_FIELDS
+from ..ingestion.vectors import unpack_vector
 from ..live import changes, stamps
 from ..live.sql import one_transaction
 from . import raw_payloads, search

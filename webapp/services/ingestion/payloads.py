@@ -33,13 +33,18 @@ STDLIB_JSON_ZLIB = 2
 ORJSON_ZSTD_DICTIONARY = 3
 # zlib's default: within 1 % of level 9 on payloads, at the same speed (bench/size.py).
 LEVEL = 6
-# zstd level 5 with the 4 MiB dictionary: 1,040 bytes a payload in less time than zlib's
-# 2,550 (bench/size.py --codecs); level 3 barely uses a dictionary this large.
+# zstd level 5 with a 4 MiB dictionary: 700 bytes a payload in less time than zlib's 2,550
+# (bench/size.py --codecs); level 3 barely uses a dictionary this large.
 ZSTD_LEVEL = 5
 
 # id -> (name, file under services/ingestion/data/). Ids are never reused: rows name them forever.
-SHIPPED_DICTIONARIES = {1: ("mock-platforms-2026-12", "payload-dictionary-1.zstd")}
-CURRENT_DICTIONARY = 1
+# 1 learnt the accounts before they had dates; 2 learns them as a history's syncs see them,
+# over the 120 days before 2026-12-07 (1,277 -> 702 bytes a payload of today's accounts).
+SHIPPED_DICTIONARIES = {
+    1: ("mock-platforms-2026-12", "payload-dictionary-1.zstd"),
+    2: ("mock-platforms-2026-12-dated", "payload-dictionary-2.zstd"),
+}
+CURRENT_DICTIONARY = 2
 
 
 class PayloadError(ValueError):
@@ -108,18 +113,20 @@ class Dictionaries:
 _local = threading.local()  # zstd (de)compressors are not safe to share between threads
 
 
-def _compressor() -> zstandard.ZstdCompressor:
-    compressor = getattr(_local, "compressor", None)
+def _compressor(dictionary_id: int) -> zstandard.ZstdCompressor:
+    compressors = getattr(_local, "compressors", None)
+    if compressors is None:
+        compressors = _local.compressors = {}
+    compressor = compressors.get(dictionary_id)
     if compressor is None:
         # The header names the dictionary, and the database checks its pages: no dictionary
         # id or checksum in the frame (4 to 8 bytes a row).
-        compressor = zstandard.ZstdCompressor(
+        compressor = compressors[dictionary_id] = zstandard.ZstdCompressor(
             level=ZSTD_LEVEL,
-            dict_data=_for_writing(_shipped(CURRENT_DICTIONARY)),
+            dict_data=_for_writing(_shipped(dictionary_id)),
             write_checksum=False,
             write_dict_id=False,
         )
-        _local.compressor = compressor
     return compressor
 
 
@@ -134,15 +141,16 @@ def _decompressor(dictionary: zstandard.ZstdCompressionDict) -> zstandard.ZstdDe
     return found
 
 
-def pack(payload: dict) -> bytes:
-    """The stored form of a payload: its header, then its JSON compressed."""
+def pack(payload: dict, dictionary_id: int = CURRENT_DICTIONARY) -> bytes:
+    """The stored form of a payload: its header, then its JSON compressed (with the current
+    dictionary; a migration names the one its revision's database holds)."""
     try:
         text = orjson.dumps(payload)
     except TypeError:  # an integer past 64 bits
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         return bytes((STDLIB_JSON_ZLIB,)) + zlib.compress(text.encode(), LEVEL)
-    header = bytes((ORJSON_ZSTD_DICTIONARY,)) + CURRENT_DICTIONARY.to_bytes(2, "big")
-    return header + _compressor().compress(text)
+    header = bytes((ORJSON_ZSTD_DICTIONARY,)) + dictionary_id.to_bytes(2, "big")
+    return header + _compressor(dictionary_id).compress(text)
 
 
 def pack_zlib(payload: dict) -> bytes:

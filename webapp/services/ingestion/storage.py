@@ -1,11 +1,11 @@
 """Writing processed profiles: profiles, videos, links, interest weights and the names' search
 index in one transaction."""
 
-from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,9 @@ from ..live.sql import built_once, delete_rows, insert_rows, param_marker, upser
 from .payloads import pack
 from .processing import CleanVideo, ProcessedProfile
 from .scores import engagement_rate, engagement_score, search_text
-from .taxonomy import CATEGORIES, CATEGORY_INDEX
+from .taxonomy import CATEGORY_INDEX
 from .validation import STAT_FIELDS
+from .vectors import pack_vector, pack_weights
 
 
 @dataclass(frozen=True)
@@ -42,22 +43,6 @@ class Stored:
     profile_id: int
     created: bool
     columns: dict = field(compare=False, repr=False)
-
-
-def pack_vector(interest: list[float]) -> bytes:
-    """Pack weights as little-endian float64 in taxonomy order."""
-    data = array("d", interest)
-    if data.itemsize != 8:  # pragma: no cover - every supported platform has 8-byte doubles
-        raise RuntimeError("float64 arrays are required")
-    return data.tobytes()
-
-
-def unpack_vector(blob: bytes) -> list[float]:
-    """Unpack a stored vector; a shorter one (older, smaller taxonomy) is padded with zeros."""
-    data = array("d")
-    data.frombytes(blob)
-    values = data.tolist()
-    return values + [0.0] * (len(CATEGORIES) - len(values))
 
 
 class KnownVideos:
@@ -185,7 +170,6 @@ def plan_write(
             "dominant_interest": record.dominant_interest,
             "engagement_rate": engagement_rate(record.stats),
             "vector": pack_vector(record.interest),
-            "top_categories": record.top_categories,
             "top_hashtags": record.top_hashtags,
             "version": 1,
             "created_at": now,
@@ -480,7 +464,7 @@ def _add_snapshots(session: Session, plan: WritePlan, profiles: dict) -> None:
                 "taken_at": row["updated_at"],
                 **{name: row[name] for name in STAT_FIELDS},
                 "engagement_rate": row["engagement_rate"],
-                "vector": row["vector"],
+                "weights": pack_weights(np.frombuffer(row["vector"], dtype="<f8")),
             }
         )
     session.execute(ProfileSnapshot.__table__.insert(), rows)
@@ -501,7 +485,7 @@ def _award(
             .group_by(table.c.profile_id)
         )
         rows = session.execute(
-            select(table.c.profile_id, table.c.vector).where(table.c.id.in_(latest))
+            select(table.c.profile_id, table.c.weights).where(table.c.id.in_(latest))
         )
         previous.update(dict(rows.all()))
     awards = []
