@@ -71,10 +71,11 @@ def target_vector(mix: dict[str, float]) -> np.ndarray:
         if not 0 <= weight < float("inf"):  # NaN fails this too
             raise BadRoster(f"mix.{name}", "must be a number of 0 or more")
         query[CATEGORIES.index(name)] = weight
-    norm = np.linalg.norm(query)
-    if norm == 0:
+    largest = query.max()
+    if largest == 0:
         raise BadRoster("mix", "must name at least one category with a weight above 0")
-    return query / norm
+    query /= largest  # first, so that the norm of weights near the float maximum is finite
+    return query / np.linalg.norm(query)
 
 
 def check(size: int, constraints: Constraints) -> None:
@@ -94,32 +95,38 @@ def check(size: int, constraints: Constraints) -> None:
         raise BadRoster("max_followers", "must not be below min_followers")
 
 
-def _ranked(scores: np.ndarray, ids: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """The k of `rows` with the highest scores (rounded), ties by id, best first."""
-    if k <= 0 or len(rows) == 0:
-        return rows[:0]
-    if len(rows) > k:
+def _ranked(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Row numbers of the k highest finite scores (rounded), ties by id, best first."""
+    n = len(scores)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n > k:
         # Keep everything tied with the k-th, so the id tie-break sees every tied row.
-        values = scores[rows]
-        kth = np.partition(values, len(values) - k)[len(values) - k]
-        rows = rows[values >= kth - 1e-9]
+        kth = np.partition(scores, n - k)[n - k]
+        rows = np.flatnonzero(scores >= kth - 1e-9)
+    else:
+        rows = np.arange(n)
+    rows = rows[np.isfinite(scores[rows])]
     rounded = np.round(scores[rows], SCORE_DECIMALS)
     return rows[np.lexsort((ids[rows], -rounded))][:k]
 
 
 def _pool(matrix: Matrix, target: np.ndarray, eligible: np.ndarray):
-    """Row numbers among `eligible` of the POOL_NEAREST nearest to the target, and of the pool:
-    those and the POOL_PER_CATEGORY nearest each target category."""
-    ids = matrix.ids
-    raw = matrix.raw[eligible]
-    scale = 1.0 / matrix.norms[eligible]
-    scores = np.zeros(matrix.n)
-    scores[eligible] = (raw @ target) * scale
-    nearest = _ranked(scores, ids, eligible, POOL_NEAREST)
+    """Row numbers, among the `eligible` ones (a mask over the rows), of the POOL_NEAREST
+    nearest to the target, and of the pool: those and the POOL_PER_CATEGORY nearest each
+    target category. Whole columns, never a copy of the eligible rows' weights."""
+    ids, norms = matrix.ids, matrix.norms
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    scale[~eligible] = np.nan  # scores NaN, then -inf: never ranked
+    scores = matrix.raw @ target
+    scores *= scale
+    scores[np.isnan(scores)] = -np.inf
+    nearest = _ranked(scores, ids, POOL_NEAREST)
     chosen = [nearest]
     for c in np.flatnonzero(target):
-        scores[eligible] = raw[:, c] * scale
-        chosen.append(_ranked(scores, ids, eligible, POOL_PER_CATEGORY))
+        scores = matrix.raw[:, c] * scale
+        scores[np.isnan(scores)] = -np.inf
+        chosen.append(_ranked(scores, ids, POOL_PER_CATEGORY))
     return nearest, np.unique(np.concatenate(chosen))
 
 
@@ -151,18 +158,18 @@ def candidates(matrix: Matrix, target: np.ndarray, constraints: Constraints) -> 
     eligible = matrix.norms > 0  # a profile with nothing classified covers nothing
     if constraints.platform is not None:
         eligible &= matrix.platforms == PLATFORMS.index(constraints.platform)
-    eligible = np.flatnonzero(eligible)
     nearest, pool = _pool(matrix, target, eligible)
     if not constraints.followers_bounded:
         return pool
     kept = _followers_in_range(pool, matrix.ids, constraints)
     # Enough of the nearest are in range (more than MAX_SIZE, so the plain N nearest in range
     # are among them), or the pool was every eligible profile: the pool stands.
-    if len(np.intersect1d(kept, nearest)) >= POOL_NEAREST // 2 or len(pool) == len(eligible):
+    if len(np.intersect1d(kept, nearest)) >= POOL_NEAREST // 2 or len(pool) == eligible.sum():
         return kept
     # The range left the pool thin: read the whole range, then choose the pool within it.
-    in_range = np.intersect1d(_all_in_range(matrix, constraints), eligible)
-    return _pool(matrix, target, in_range)[1]
+    in_range = np.zeros(matrix.n, dtype=bool)
+    in_range[_all_in_range(matrix, constraints)] = True
+    return _pool(matrix, target, eligible & in_range)[1]
 
 
 def greedy(units: np.ndarray, target: np.ndarray, size: int) -> list[dict]:
