@@ -9,31 +9,12 @@ from webapp.extensions import db
 from webapp.models import Profile
 from webapp.services.analytics import roster
 from webapp.services.analytics.roster import BadRoster, Constraints, build_roster
-from webapp.services.ingestion.onboarding import submit_payload
 from webapp.services.ingestion.taxonomy import CATEGORIES
 from webapp.services.ingestion.vectors import unpack_vector
 
-from ..factories import make_payload, video
+from ..helpers import store_mix
 
 MIX = {"Music": 1, "Dance": 1, "Gaming": 1}
-
-
-def _store(user_id: str, counts: dict[str, int], followers=1500, platform="tiktok") -> int:
-    """A profile whose liked videos have these categories this many times each."""
-    names = [name for name, count in counts.items() for _ in range(count)]
-    liked = [video(f"{user_id}-{i}", categories=[name]) for i, name in enumerate(names)]
-    outcome = submit_payload(
-        platform,
-        make_payload(
-            user_id=user_id,
-            username=user_id,
-            followers_count=followers,
-            liked_videos=liked,
-            shared_videos=[],
-        ),
-    )
-    assert outcome.accepted, outcome.reason
-    return outcome.profile_id
 
 
 def _unit(values) -> list[float]:
@@ -77,12 +58,13 @@ def planted(app):
     Music, Dance and Gaming, each less near on its own."""
     with app.app_context():
         clones = [
-            _store(f"clone{i}", {"Music": 5 + i % 2, "Dance": 3 + i % 3 // 2}) for i in range(6)
+            store_mix(f"clone{i}", {"Music": 5 + i % 2, "Dance": 3 + i % 3 // 2}) for i in range(6)
         ]
         specialists = {
-            name: _store(f"only-{name.lower()}", {name: 4}) for name in ("Music", "Dance", "Gaming")
+            name: store_mix(f"only-{name.lower()}", {name: 4})
+            for name in ("Music", "Dance", "Gaming")
         }
-        mixed = _store("gaming-dance", {"Gaming": 3, "Dance": 1})
+        mixed = store_mix("gaming-dance", {"Gaming": 3, "Dance": 1})
         yield {"clones": clones, "specialists": specialists, "mixed": mixed}
 
 
@@ -159,10 +141,14 @@ def test_each_item_names_the_profile_and_the_answer_the_normalised_mix(app, plan
 
 def test_platform_and_follower_constraints_are_honoured(app):
     with app.app_context():
-        small = [_store(f"small{i}", {"Music": 3, "Dance": i + 1}, followers=900) for i in range(3)]
-        big = [_store(f"big{i}", {"Music": 3, "Gaming": i + 1}, followers=50_000) for i in range(3)]
+        small = [
+            store_mix(f"small{i}", {"Music": 3, "Dance": i + 1}, followers=900) for i in range(3)
+        ]
+        big = [
+            store_mix(f"big{i}", {"Music": 3, "Gaming": i + 1}, followers=50_000) for i in range(3)
+        ]
         other = [
-            _store(f"x{i}", {"Music": 2, "Dance": 2}, followers=2000 + i, platform="x")
+            store_mix(f"x{i}", {"Music": 2, "Dance": 2}, followers=2000 + i, platform="x")
             for i in range(3)
         ]
         on_x = build_roster(MIX, 3, Constraints(platform="x"))
@@ -187,8 +173,10 @@ def test_a_follower_range_past_the_pool_reads_the_whole_range(app, monkeypatch):
     monkeypatch.setattr(roster, "POOL_NEAREST", 4)
     monkeypatch.setattr(roster, "POOL_PER_CATEGORY", 1)
     with app.app_context():
-        near = [_store(f"near{i}", {"Music": 1, "Dance": 1, "Gaming": 1}) for i in range(6)]
-        far = [_store(f"far{i}", {"Music": 5, "Comedy": i + 1}, followers=70_000) for i in range(3)]
+        near = [store_mix(f"near{i}", {"Music": 1, "Dance": 1, "Gaming": 1}) for i in range(6)]
+        far = [
+            store_mix(f"far{i}", {"Music": 5, "Comedy": i + 1}, followers=70_000) for i in range(3)
+        ]
         answer = build_roster(MIX, 2, Constraints(min_followers=60_000))
     assert near
     assert {item["id"] for item in answer["nearest"]["items"]} <= set(far)
@@ -220,14 +208,14 @@ def test_bad_requests_name_the_field(app, mix, size, constraints, loc):
 @pytest.mark.parametrize("size", [roster.MIN_SIZE, roster.MAX_SIZE])
 def test_sizes_at_the_bounds_are_accepted(app, size):
     with app.app_context():
-        ids = [_store(f"p{i}", {"Music": 1 + i % 4, "Dance": 1 + i % 3}) for i in range(3)]
+        ids = [store_mix(f"p{i}", {"Music": 1 + i % 4, "Dance": 1 + i % 3}) for i in range(3)]
         answer = build_roster({"Music": 1}, size)
     assert len(answer["roster"]["items"]) == min(size, len(ids))
 
 
 def test_the_answer_is_the_same_every_time_and_ties_go_to_the_lowest_id(app):
     with app.app_context():
-        twins = [_store(f"twin{i}", {"Music": 2}) for i in range(4)]
+        twins = [store_mix(f"twin{i}", {"Music": 2}) for i in range(4)]
         first = build_roster({"Music": 1}, 2)
         again = build_roster({"Music": 1}, 2)
     assert first == again
@@ -237,9 +225,9 @@ def test_the_answer_is_the_same_every_time_and_ties_go_to_the_lowest_id(app):
 
 def test_the_penalty_passes_over_a_copy_of_a_pick_for_a_near_profile_that_differs(app):
     with app.app_context():
-        copies = [_store(f"copy{i}", {"Music": 3}) for i in range(3)]
+        copies = [store_mix(f"copy{i}", {"Music": 3}) for i in range(3)]
         # cos to Music 0.89: sqrt((1 + 0.89) / 2) - 0.5 x 0.89 = 0.53 beats 1 - 0.5 x 1.
-        other = _store("music-dance", {"Music": 4, "Dance": 2})
+        other = store_mix("music-dance", {"Music": 4, "Dance": 2})
         answer = build_roster({"Music": 1}, 2)
     assert [item["id"] for item in answer["nearest"]["items"]] == copies[:2]
     assert [item["id"] for item in answer["roster"]["items"]] == [copies[0], other]

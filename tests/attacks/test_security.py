@@ -354,6 +354,8 @@ MATRIX = [
         {"platform": "tiktok", "payload": make_payload(user_id="third")},
         {"viewer": 403, "analyst": 201, "admin": 201},
     ),
+    # A POST for its body that reads only: every role may build a roster.
+    ("POST", "/api/v1/roster", {"mix": {"Music": 1}, "size": 2}, ALL_OK),
     ("GET", "/jobs", None, ALL_OK),
     ("GET", "/jobs/{job}", None, ALL_OK),
     ("GET", "/api/v1/jobs", None, ALL_OK),
@@ -612,6 +614,7 @@ API_WRITES = [
     ("DELETE", "/api/v1/profiles/{profile}", None),
     ("POST", "/api/v1/jobs", {"kind": "resync", "params": {"profile_ids": [1]}}),
     ("POST", "/api/v1/jobs/{job}/cancel", None),
+    ("POST", "/api/v1/roster", {"mix": {"Music": 1}, "size": 2}),
 ]
 API_IDS = [f"{method} {path}" for method, path, _ in API_WRITES]
 
