@@ -223,15 +223,24 @@ def test_the_answer_is_the_same_every_time_and_ties_go_to_the_lowest_id(app):
     assert [item["id"] for item in first["roster"]["items"]] == sorted(twins)[:2]
 
 
-def test_the_penalty_passes_over_a_copy_of_a_pick_for_a_near_profile_that_differs(app):
+@pytest.mark.parametrize("penalty", [0.0, 0.5])
+def test_a_penalty_passes_over_a_copy_of_a_pick_for_a_near_profile_that_differs(
+    app, monkeypatch, penalty
+):
+    monkeypatch.setattr(roster, "PENALTY", penalty)
     with app.app_context():
         copies = [store_mix(f"copy{i}", {"Music": 3}) for i in range(3)]
-        # cos to Music 0.89: sqrt((1 + 0.89) / 2) - 0.5 x 0.89 = 0.53 beats 1 - 0.5 x 1.
+        # cos to Music 0.89: sqrt((1 + 0.89) / 2) - 0.5 x 0.89 = 0.53 beats 1 - 0.5 x 1, and
+        # loses to 1 - 0 x 1 without a penalty.
         other = store_mix("music-dance", {"Music": 4, "Dance": 2})
         answer = build_roster({"Music": 1}, 2)
     assert [item["id"] for item in answer["nearest"]["items"]] == copies[:2]
-    assert [item["id"] for item in answer["roster"]["items"]] == [copies[0], other]
-    second = answer["roster"]["items"][1]["reason"]
-    assert second["similar_to"] == copies[0]
-    assert second["similarity"] == pytest.approx(2 / math.sqrt(5))
-    assert answer["roster"]["redundancy"] < answer["nearest"]["redundancy"] == pytest.approx(1)
+    second = answer["roster"]["items"][1]
+    assert second["reason"]["similar_to"] == copies[0]
+    if penalty:
+        assert second["id"] == other
+        assert second["reason"]["similarity"] == pytest.approx(2 / math.sqrt(5))
+        assert answer["roster"]["redundancy"] < answer["nearest"]["redundancy"]
+    else:
+        assert second["id"] == copies[1]
+        assert answer["roster"]["redundancy"] == answer["nearest"]["redundancy"]

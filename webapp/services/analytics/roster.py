@@ -23,8 +23,12 @@ from ..ingestion.taxonomy import CATEGORIES
 from .similarity import SCORE_DECIMALS, Matrix, current_matrix
 
 MIN_SIZE, MAX_SIZE = 2, 50
-# How much a candidate's largest cosine to the picks so far costs it (0: pure coverage).
-PENALTY = 0.5
+# How much a candidate's largest cosine to the picks so far costs it (0: pure coverage). A
+# pick's gain in coverage shrinks as the roster grows (about 1/N) while the cosine does not, so
+# the penalty must stay small: on 400 demo profiles 0.5 let coverage fall to 0.22-0.63 where
+# the N nearest reach 0.89-0.98; 0.02 costs at most 0.04 of coverage against pure coverage
+# (0) and about halves the redundancy of rosters of 10 and 20.
+PENALTY = 0.02
 # The candidate pool: the nearest to the target, and the nearest to each target category.
 POOL_NEAREST = 300
 POOL_PER_CATEGORY = 50
