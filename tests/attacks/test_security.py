@@ -356,6 +356,7 @@ MATRIX = [
     ),
     # A POST for its body that reads only: every role may build a roster.
     ("POST", "/api/v1/roster", {"mix": {"Music": 1}, "size": 2}, ALL_OK),
+    ("GET", "/roster", None, ALL_OK),
     ("GET", "/jobs", None, ALL_OK),
     ("GET", "/jobs/{job}", None, ALL_OK),
     ("GET", "/api/v1/jobs", None, ALL_OK),
@@ -658,6 +659,7 @@ NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge"}
 PAGE_QUERIES = {
     "pages.compare": "ids={profile},{profile2}",
     "pages.like": "from={profile}",
+    "pages.roster": "w:Music=60&w:Dance=40&size=3",
 }
 # name: (who, method, path, form, headers, status)
 EXTRA_PAGES = {
