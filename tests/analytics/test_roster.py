@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import random
 
 import pytest
 
@@ -244,3 +245,42 @@ def test_a_penalty_passes_over_a_copy_of_a_pick_for_a_near_profile_that_differs(
     else:
         assert second["id"] == copies[1]
         assert answer["roster"]["redundancy"] == answer["nearest"]["redundancy"]
+
+
+@pytest.mark.parametrize("pool", [(4, 1), (300, 50)], ids=["narrow-pool", "default-pool"])
+def test_the_nearest_under_constraints_are_the_brute_force_ranking(app, monkeypatch, pool):
+    monkeypatch.setattr(roster, "POOL_NEAREST", pool[0])
+    monkeypatch.setattr(roster, "POOL_PER_CATEGORY", pool[1])
+    rng = random.Random(7)
+    names = ["Music", "Dance", "Gaming", "Food", "Travel"]
+    made = {}
+    with app.app_context():
+        for i in range(40):
+            counts = {name: rng.randint(0, 3) for name in rng.sample(names, 3)}
+            counts[rng.choice(names)] = 1 + rng.randint(0, 2)
+            followers = rng.choice([300, 5_000, 40_000, 700_000])
+            platform = rng.choice(["tiktok", "x"])
+            pk = store_mix(f"p{i}", counts, followers=followers, platform=platform)
+            made[pk] = (followers, platform)
+        vectors = _vectors(made)
+        mix = {"Music": 2, "Gaming": 1, "Travel": 1}
+        target = _target(mix)
+        for constraints in (
+            Constraints(),
+            Constraints(platform="x"),
+            Constraints(min_followers=40_000),
+            Constraints(max_followers=300),
+            Constraints(platform="tiktok", min_followers=1_000, max_followers=50_000),
+        ):
+            size = 2
+            answer = build_roster(mix, size, constraints)
+            allowed = [
+                pk
+                for pk, (followers, platform) in made.items()
+                if constraints.platform in (None, platform)
+                and constraints.followers_match(followers)
+            ]
+            ranked = sorted(allowed, key=lambda pk: (-round(_cosine(vectors[pk], target), 12), pk))
+            assert [item["id"] for item in answer["nearest"]["items"]] == ranked[:size]
+            assert {item["id"] for item in answer["roster"]["items"]} <= set(allowed)
+            assert len(answer["roster"]["items"]) == min(size, len(allowed))
