@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import Profile
 from webapp.services.ingestion import onboarding
 
-from .factories import PASSWORD, csrf_from, make_payload, mock_user_id
+from .factories import PASSWORD, csrf_from, make_payload, mock_user_id, video
 
 PROBLEM_JSON = "application/problem+json"
 # Attributes whose value a browser follows as a URL: a javascript: one there runs code.
@@ -66,6 +66,24 @@ def store_profile(app, **overrides) -> int:
         outcome = onboarding.submit_payload("tiktok", make_payload(**overrides))
         assert outcome.accepted, outcome.reason
         return outcome.profile_id
+
+
+def store_mix(user_id: str, counts: dict[str, int], followers=1500, platform="tiktok") -> int:
+    """Store a profile (in the current app context) whose liked videos have each of these
+    categories this many times, and nothing else: its interest vector is proportional to
+    `counts`. Its id; the user id is its username too."""
+    names = [name for name, count in counts.items() for _ in range(count)]
+    liked = [video(f"{user_id}-{i}", categories=[name]) for i, name in enumerate(names)]
+    payload = make_payload(
+        user_id=user_id,
+        username=user_id,
+        followers_count=followers,
+        liked_videos=liked,
+        shared_videos=[],
+    )
+    outcome = onboarding.submit_payload(platform, payload)
+    assert outcome.accepted, outcome.reason
+    return outcome.profile_id
 
 
 @functools.cache

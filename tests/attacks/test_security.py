@@ -354,6 +354,9 @@ MATRIX = [
         {"platform": "tiktok", "payload": make_payload(user_id="third")},
         {"viewer": 403, "analyst": 201, "admin": 201},
     ),
+    # A POST for its body that reads only: every role may build a roster.
+    ("POST", "/api/v1/roster", {"mix": {"Music": 1}, "size": 2}, ALL_OK),
+    ("GET", "/roster", None, ALL_OK),
     ("GET", "/jobs", None, ALL_OK),
     ("GET", "/jobs/{job}", None, ALL_OK),
     ("GET", "/api/v1/jobs", None, ALL_OK),
@@ -612,6 +615,7 @@ API_WRITES = [
     ("DELETE", "/api/v1/profiles/{profile}", None),
     ("POST", "/api/v1/jobs", {"kind": "resync", "params": {"profile_ids": [1]}}),
     ("POST", "/api/v1/jobs/{job}/cancel", None),
+    ("POST", "/api/v1/roster", {"mix": {"Music": 1}, "size": 2}),
 ]
 API_IDS = [f"{method} {path}" for method, path, _ in API_WRITES]
 
@@ -655,6 +659,7 @@ NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge"}
 PAGE_QUERIES = {
     "pages.compare": "ids={profile},{profile2}",
     "pages.like": "from={profile}",
+    "pages.roster": "w:Music=60&w:Dance=40&size=3",
 }
 # name: (who, method, path, form, headers, status)
 EXTRA_PAGES = {

@@ -400,6 +400,27 @@ def _paths() -> dict:
                 query_parameters(queries.NearestQuery),
             ),
         },
+        "/api/v1/roster": {
+            "post": _operation(
+                "build_roster",
+                "look-alikes",
+                "Build a roster for a mix",
+                "N profiles that together cover a mix of interests without repeating each "
+                "other, each with why it was picked, beside the plain N nearest under the same "
+                "constraints, with both rosters' coverage and redundancy. Any role may ask: "
+                "it reads only.",
+                {
+                    "200": _json("Roster", "The roster and the N nearest."),
+                    **_errors(
+                        ("400", "BadBody"),
+                        ("413", "TooLarge"),
+                        ("415", "NotJson"),
+                        ("422", "InvalidBody"),
+                    ),
+                },
+                request_body=_json_body("RosterRequest", "The mix, the size, the constraints."),
+            ),
+        },
         "/api/v1/profiles/{profile_id}": {
             "get": _operation(
                 "get_profile",

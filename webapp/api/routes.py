@@ -11,7 +11,13 @@ from .. import queries
 from ..errors import Problem
 from ..extensions import db
 from ..security import current_actor, record_action, requires
-from ..services.analytics import achievements, population_map, recommendations, similarity
+from ..services.analytics import (
+    achievements,
+    population_map,
+    recommendations,
+    roster,
+    similarity,
+)
 from ..services.catalogue import export, history, profiles, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import (
@@ -195,6 +201,14 @@ def nearest():
     """Profiles closest to a mix of interests: mix=Music:0.6&mix=Dance:0.4 (k, platform)."""
     query = queries.NearestQuery.parse(request.args)
     return {"items": similarity.nearest_to_mix(query.weights(), query.k, query.platform)}
+
+
+@bp.post("/roster")
+@requires("viewer")  # reads only: a POST for its body
+def build_roster():
+    """N profiles covering a mix without repeating each other, beside the plain N nearest."""
+    body = parse_body(schemas.RosterRequest)
+    return roster.build_roster(body.mix, body.size, body.constraints())
 
 
 @bp.get("/videos")

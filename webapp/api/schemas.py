@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from ..models import JOB_STATUSES
 from ..queries import first_error
-from ..services.analytics import population_map
+from ..services.analytics import population_map, roster
 from ..services.catalogue import profiles, videos
 from ..services.ingestion.platforms import PLATFORMS
 from ..services.ingestion.processing import TOP_HASHTAGS_KEPT
@@ -333,6 +333,49 @@ class JobRequest(
         return model.parse(body)
 
 
+class RosterRequest(Body):
+    """POST /api/v1/roster: a target mix, a size and who may be picked."""
+
+    mix: dict[str, Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]] = Field(
+        description="Category -> weight (0 or more; only the proportions count), at least one "
+        "above 0.",
+        min_length=1,
+        json_schema_extra={"propertyNames": {"enum": list(CATEGORIES)}},
+    )
+    size: Annotated[int, Field(strict=True, ge=roster.MIN_SIZE, le=roster.MAX_SIZE)] = Field(
+        description="How many profiles to pick."
+    )
+    platform: Platform | None = Field(None, description="Only profiles of this platform.")
+    min_followers: Annotated[int, Field(strict=True, ge=0)] | None = Field(
+        None, description="Only profiles with at least this many followers."
+    )
+    max_followers: Annotated[int, Field(strict=True, ge=0)] | None = Field(
+        None, description="Only profiles with at most this many followers."
+    )
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _platform(cls, value: Any) -> str | None:
+        return None if value is None else _platform(value)
+
+    @classmethod
+    def parse(cls, body: dict):
+        """The checked body; InvalidBody naming the first unacceptable field (an unknown
+        category as mix.<name>)."""
+        parsed = super().parse(body)
+        try:
+            roster.target_vector(parsed.mix)
+            roster.check(parsed.size, parsed.constraints())
+        except roster.BadRoster as error:
+            raise InvalidBody(error.loc, error.msg) from None
+        return parsed
+
+    def constraints(self) -> roster.Constraints:
+        """Who may be picked, as the roster builder takes it."""
+        platform = None if self.platform is None else str(self.platform)
+        return roster.Constraints(platform, self.min_followers, self.max_followers)
+
+
 # --- profiles ----------------------------------------------------------------------------------
 
 
@@ -574,6 +617,63 @@ class Recommendations(Answer):
     items: list[Recommendation]
 
 
+class RosterReason(Answer):
+    """Why a profile was picked, as the greedy step saw it."""
+
+    gain: float = Field(description="How much the roster's coverage rose with this pick.")
+    coverage: float = Field(description="The roster's coverage once this pick was added.")
+    similarity: float | None = Field(
+        description="The pick's largest interest cosine to the picks before it; null for the "
+        "first pick."
+    )
+    similar_to: ProfileId | None = Field(
+        description="Which earlier pick that is (the earlier of equals); null for the first."
+    )
+
+
+class RosterProfile(NearestProfile):
+    followers_count: Count
+
+
+class RosterPick(RosterProfile):
+    reason: RosterReason
+
+
+class _Roster(Answer):
+    coverage: float = Field(
+        description="Cosine of the mean of the unit interest vectors to the mix."
+    )
+    redundancy: float | None = Field(
+        description="Mean cosine over every pair of the profiles; null for fewer than two."
+    )
+
+
+class PickedRoster(_Roster):
+    """The roster, in the order it was picked."""
+
+    items: list[RosterPick]
+
+
+class NearestRoster(_Roster):
+    """The plain N nearest to the mix under the same constraints, closest first."""
+
+    items: list[RosterProfile]
+
+
+class Roster(Answer):
+    """A roster that covers the mix without repeating itself, beside the plain N nearest: the
+    roster is picked greedily, each pick maximising its coverage minus `penalty` times its
+    largest cosine to the picks so far, among a pool of the profiles nearest the mix and
+    nearest each of its categories. Fewer than `size` when fewer profiles qualify."""
+
+    mix: dict[str, Share] = Field(description="The mix's weights as shares that sum to 1.")
+    size: int = Field(ge=roster.MIN_SIZE, le=roster.MAX_SIZE)
+    penalty: float = Field(ge=0)
+    pool: NonNegative = Field(description="How many candidates the greedy picking looked at.")
+    roster: PickedRoster
+    nearest: NearestRoster
+
+
 # --- the catalogue, the map, the taxonomy, the service -----------------------------------------
 
 
@@ -781,6 +881,13 @@ DOCUMENTED = (
     NearestProfiles,
     Recommendation,
     Recommendations,
+    RosterRequest,
+    Roster,
+    RosterReason,
+    RosterProfile,
+    RosterPick,
+    PickedRoster,
+    NearestRoster,
     CatalogueVideo,
     VideoList,
     PopulationMap,

@@ -1,4 +1,5 @@
-"""Dashboard pages: overview, profiles (browse, one profile, compare, like a mix), videos, map."""
+"""Dashboard pages: overview, profiles (browse, one profile, compare, like a mix), videos, map,
+the roster builder."""
 
 import json
 import math
@@ -21,7 +22,7 @@ from .. import queries
 from ..extensions import db
 from ..security import current_actor, current_requester, requires
 from ..services import jobs
-from ..services.analytics import achievements, overview, recommendations, similarity
+from ..services.analytics import achievements, overview, recommendations, roster, similarity
 from ..services.catalogue import history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
@@ -59,6 +60,15 @@ DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
 INTEREST_FIELDS = ("", "2")
 RECOMMENDED_ON_PAGE = 8
+ROSTER_SIZE = 10
+# How the roster form names its fields in a problem.
+ROSTER_FIELDS = {
+    "mix": "The mix",
+    "size": "Size",
+    "platform": "Platform",
+    "min_followers": "Minimum followers",
+    "max_followers": "Maximum followers",
+}
 
 
 @bp.record_once
@@ -272,6 +282,65 @@ def like():
         results=results,
         categories=CATEGORIES,
     )
+
+
+def _roster_form(args) -> tuple[dict, dict, str | None]:
+    """The roster form's weights (0-100 by category) and other fields as typed, and the first
+    problem with them in words (None when every field reads)."""
+    weights = dict.fromkeys(CATEGORIES, 0)
+    fields = {name: args.get(name, "").strip() for name in ROSTER_FIELDS if name != "mix"}
+    fields["size"] = fields["size"] or str(ROSTER_SIZE)
+    problem = None
+    for name in CATEGORIES:
+        value = args.get(f"w:{name}")
+        if value:
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = math.nan
+            if not 0 <= weight <= 100:  # NaN fails this too
+                problem = problem or f"The weight of {name} must be a number from 0 to 100."
+                continue
+            weights[name] = int(weight)
+    for name in ("size", "min_followers", "max_followers"):
+        if fields[name] and not fields[name].isdigit():
+            problem = problem or f"{ROSTER_FIELDS[name]} must be a whole number."
+    return weights, fields, problem
+
+
+@bp.get("/roster")
+def roster_page():
+    """Sliders, a size and constraints; the roster that covers the mix beside the N nearest."""
+    weights, fields, problem = _roster_form(request.args)
+    answer = None
+    mix = {name: w for name, w in weights.items() if w}
+    if problem is None and mix:
+        whole = {k: int(v) if v else None for k, v in fields.items() if k != "platform"}
+        constraints = roster.Constraints(
+            fields["platform"] or None, whole["min_followers"], whole["max_followers"]
+        )
+        try:
+            answer = roster.build_roster(mix, whole["size"], constraints)
+        except roster.BadRoster as error:
+            problem = f"{ROSTER_FIELDS[error.loc.split('.')[0]]} {error.msg}."
+    if answer is not None:
+        names = {item["id"]: item["username"] for item in answer["roster"]["items"]}
+        for item in answer["roster"]["items"]:
+            item["reason"]["similar_name"] = names.get(item["reason"]["similar_to"])
+    response = render_page_or_partial(
+        "roster.html",
+        "partials/_roster_results.html",
+        section="roster",
+        weights=weights,
+        fields=fields,
+        categories=CATEGORIES,
+        answer=answer,
+        problem=problem,
+        sizes=(roster.MIN_SIZE, roster.MAX_SIZE),
+    )
+    if problem is not None and not is_partial_request():
+        response.status_code = 422  # htmx swaps only a success in: the partial says it in place
+    return response
 
 
 @bp.get("/videos")
