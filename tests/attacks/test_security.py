@@ -392,6 +392,16 @@ MATRIX = [
     # The World's job was started by someone else: only an admin may cancel it.
     ("POST", "/jobs/{job}/cancel", {}, {"viewer": 403, "analyst": 403, "admin": 303}),
     ("POST", "/api/v1/jobs/{job}/cancel", {}, {"viewer": 403, "analyst": 403, "admin": 200}),
+    ("GET", "/lists", None, ALL_OK),
+    ("GET", "/lists/{list}", None, ALL_OK),
+    ("GET", "/lists/{list}/export?format=json", None, ALL_OK),
+    ("POST", "/lists", {"name": "New"}, {"viewer": 403, "analyst": 303, "admin": 303}),
+    (
+        "POST",
+        "/lists/{list}/members/{profile}",
+        {"status": "agreed"},
+        {"viewer": 403, "analyst": 303, "admin": 303},
+    ),
     ("GET", "/api/v1/lists", None, ALL_OK),
     ("GET", "/api/v1/lists/{list}", None, ALL_OK),
     ("POST", "/api/v1/lists", {"name": "New"}, {"viewer": 403, "analyst": 201, "admin": 201}),
@@ -562,6 +572,11 @@ CSRF_CASES = {
     "admin.end_sessions": ("/admin/users/{user}/sessions/end", {}, 303),
     "admin.create_token": ("/admin/tokens", {"user": "alice", "name": "x"}, 200),
     "admin.revoke_token": ("/admin/tokens/{token}/revoke", {}, 303),
+    "lists.create": ("/lists", {"name": "New"}, 303),
+    "lists.delete": ("/lists/{list}/delete", {}, 303),
+    "lists.add_members": ("/lists/add", {"list_id": "{list}", "profile_id": "{profile2}"}, 303),
+    "lists.update_member": ("/lists/{list}/members/{profile}", {"status": "agreed"}, 303),
+    "lists.remove_member": ("/lists/{list}/members/{profile}/remove", {}, 303),
 }
 REFUSED = ("missing", "wrong-header", "wrong-field", "other-session")
 ACCEPTED = ("header", "field")
@@ -708,8 +723,9 @@ def test_a_bearer_token_api_write_needs_no_csrf_token(
 
 # --- the HTML of every page ------------------------------------------------------------------
 
-# Not HTML: files, the health answer, the badges (SVG images, see test_achievements).
-NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge"}
+# Not HTML: files, the health answer, the badges (SVG images, see test_achievements), a
+# list's export (tests/pages/test_lists_page.py).
+NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge", "lists.export"}
 PAGE_QUERIES = {
     "pages.compare": "ids={profile},{profile2}",
     "pages.like": "from={profile}",
@@ -858,6 +874,10 @@ BROWSER_FORMS = [
     ("/admin/users", "/admin/users/{user}/delete"),
     ("/admin/tokens", "/admin/tokens"),
     ("/admin/tokens", "/admin/tokens/{token}/revoke"),
+    ("/lists", "/lists"),
+    ("/lists/{list}", "/lists/{list}/delete"),
+    ("/lists/{list}", "/lists/{list}/members/{profile}/remove"),
+    ("/profiles/{profile2}", "/lists/add"),
 ]
 
 

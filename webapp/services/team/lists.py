@@ -3,6 +3,8 @@ and a status, and the profile's latest snapshot when it was added, so that what 
 (followers, engagement rate, interest drift) is read against that snapshot. Every write is
 audited in its own transaction."""
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ from ...models import (
     utcnow,
 )
 from ..accounts import audit
+from ..catalogue import export
 from ..ingestion.vectors import unpack_weights
 from ..live.sql import upsert_statement
 
@@ -550,3 +553,66 @@ def list_detail(found: Shortlist, status: str | None = None, tag: str | None = N
     """A list with its members as the API answers it (schemas.ListDetail)."""
     shown = members(found.id, status, tag)
     return {**list_summary(found), "members": shown}
+
+
+# --- export ------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "profile_id",
+    "username",
+    "platform",
+    "status",
+    "tags",
+    "note",
+    "followers_count",
+    "engagement_rate",
+    "added_at",
+    "added_by",
+    "since",
+    "followers_from",
+    "followers_change",
+    "followers_relative",
+    "engagement_rate_from",
+    "engagement_rate_change",
+    "interest_drift",
+)
+
+
+def _export_row(member: dict) -> list:
+    changes = member["changes"] or {}
+    followers = changes.get("followers_count") or {}
+    rate = changes.get("engagement_rate") or {}
+    values = {
+        **member,
+        "tags": ", ".join(member["tags"]),
+        "since": changes.get("since"),
+        "followers_from": followers.get("from"),
+        "followers_change": followers.get("change"),
+        "followers_relative": followers.get("relative"),
+        "engagement_rate_from": rate.get("from"),
+        "engagement_rate_change": rate.get("change"),
+        "interest_drift": changes.get("interest_drift"),
+    }
+    return [export.safe_cell(values[name]) for name in EXPORT_COLUMNS]
+
+
+def members_csv(shown: list[dict]) -> str:
+    """Members as CSV: a header, then one line each, what changed since added flattened into
+    columns (empty where nothing is known); formula-like text is quoted for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(_export_row(member) for member in shown)
+    return buffer.getvalue()
+
+
+def choices_for(profile_id: int) -> list[dict]:
+    """Every list by name (id, name) and whether the profile is on it: the profile page's
+    "Add to list" form."""
+    on = set(
+        db.session.scalars(select(_members.c.list_id).where(_members.c.profile_id == profile_id))
+    )
+    rows = db.session.execute(
+        select(Shortlist.id, Shortlist.name).order_by(Shortlist.name, Shortlist.id)
+    ).all()
+    return [{"id": pk, "name": name, "member": pk in on} for pk, name in rows]
