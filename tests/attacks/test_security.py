@@ -574,6 +574,7 @@ CSRF_CASES = {
     "admin.revoke_token": ("/admin/tokens/{token}/revoke", {}, 303),
     "lists.create": ("/lists", {"name": "New"}, 303),
     "lists.delete": ("/lists/{list}/delete", {}, 303),
+    "lists.update": ("/lists/{list}/edit", {"name": "Renamed", "description": ""}, 303),
     "lists.add_members": ("/lists/add", {"list_id": "{list}", "profile_id": "{profile2}"}, 303),
     "lists.update_member": ("/lists/{list}/members/{profile}", {"status": "agreed"}, 303),
     "lists.remove_member": ("/lists/{list}/members/{profile}/remove", {}, 303),
@@ -876,6 +877,7 @@ BROWSER_FORMS = [
     ("/admin/tokens", "/admin/tokens/{token}/revoke"),
     ("/lists", "/lists"),
     ("/lists/{list}", "/lists/{list}/delete"),
+    ("/lists/{list}", "/lists/{list}/edit"),
     ("/lists/{list}", "/lists/{list}/members/{profile}/remove"),
     ("/profiles/{profile2}", "/lists/add"),
 ]

@@ -289,3 +289,24 @@ def test_adding_an_unknown_profile_from_a_form_is_refused(app, client_as):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalars(select(ListMember)).all() == []
+
+
+def test_an_analyst_renames_and_describes_a_list_from_its_page(app, client_as):
+    list_id = make_list(app, "Brief", description="Old")
+    make_list(app, "Taken")
+    analyst = client_as("analyst", "ana")
+    form = one(html_page(analyst.get(f"/lists/{list_id}")), "form#edit-list-form")
+    assert one(form, "#edit-list-name")["value"] == "Brief"
+    assert text_of(one(form, "#edit-list-description")) == "Old"
+
+    saved = analyst.post(form["action"], data={"name": "Gaming", "description": "New"})
+    taken = html_page(analyst.post(form["action"], data={"name": "Taken", "description": ""}), 422)
+
+    assert saved.status_code == 303 and saved.headers["Location"] == f"/lists/{list_id}"
+    assert "exists already" in text_of(one(taken, "#edit-list-name-error"))
+    assert one(taken, "#edit-list-name")["value"] == "Taken"
+    with app.app_context():
+        found = lists.get_list(list_id)
+        assert (found.name, found.description) == ("Gaming", "New")
+    viewer_page = html_page(client_as("viewer").get(f"/lists/{list_id}"))
+    assert viewer_page.select("#edit-list-form") == []

@@ -69,24 +69,51 @@ def create():
 @bp.get("/<int:list_id>")
 def detail(list_id: int):
     """One list: its members with what changed since each was added, filtered by status and
-    tag; analysts edit each member in its row."""
+    tag; analysts edit each member in its row, and rename or describe the list."""
+    return _detail(list_id, ListForm(formdata=None))
+
+
+def _detail(list_id: int, form: ListForm, status: int = 200):
     found = lists.get_list(list_id)
     query = _parse(queries.ListMembersQuery)
     shown = lists.members(list_id, query.status, query.tag)
     filters = {"status": query.status, "tag": query.tag}
-    return render_template(
+    if form.name.data is None:
+        form.name.data, form.description.data = found.name, found.description
+    body = render_template(
         "list.html",
         section="lists",
         found=lists.list_summary(found),
         members=shown,
         statuses=LIST_STATUSES,
         query=query,
+        form=form,
+        errors=form.first_errors(),
         profile_href=url_for_ids("pages.profile", "profile_id"),
         exports={
             fmt: url_for("lists.export", list_id=list_id, format=fmt, **filters)
             for fmt in EXPORT_FORMATS
         },
     )
+    return body, status
+
+
+@bp.post("/<int:list_id>/edit")
+@requires("analyst")
+def update(list_id: int):
+    """Rename the list or change its description from the form, then show it; the form
+    again, with the reason, if refused."""
+    form = ListForm()
+    try:
+        lists.update_list(list_id, current_actor(), form.name.data, form.description.data)
+    except lists.InvalidValue as error:
+        form.refuse(error.field, f"the {error.field} {error.message}", "name")
+        return _detail(list_id, form, 422)
+    except lists.NameTaken as error:
+        form.refuse("name", str(error).rstrip("."), "name")
+        return _detail(list_id, form, 422)
+    flash("Saved.", "success")
+    return redirect(url_for("lists.detail", list_id=list_id), code=303)
 
 
 @bp.get("/<int:list_id>/export")
