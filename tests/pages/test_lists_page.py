@@ -310,3 +310,37 @@ def test_an_analyst_renames_and_describes_a_list_from_its_page(app, client_as):
         assert (found.name, found.description) == ("Gaming", "New")
     viewer_page = html_page(client_as("viewer").get(f"/lists/{list_id}"))
     assert viewer_page.select("#edit-list-form") == []
+
+
+def test_the_profiles_table_s_selection_is_added_to_a_list_with_htmx(app, client_as):
+    first = store_profile(app, user_id="a", username="alpha")
+    second = store_profile(app, user_id="b", username="beta")
+    list_id = make_list(app, "Brief", [second])
+    analyst = client_as("analyst")
+    page = html_page(analyst.get("/profiles"))
+    button = one(page, "#bulk-add-button")
+    assert [o["value"] for o in page.select("#bulk-list option")] == [str(list_id)]
+    assert button["hx-include"] == "#bulk-list, #profiles-table input[name=ids]:checked"
+    ticked = {text_of(one(row, "a")): row for row in page.select("#profiles-table tbody tr")}
+    assert one(ticked["alpha"], "input[name=ids]")["value"] == str(first)
+
+    response = analyst.post(
+        button["hx-post"],
+        data={"list_id": list_id, "ids": [first, second]},
+        headers={"HX-Request": "true"},
+    )
+    refused = analyst.post(
+        button["hx-post"], data={"list_id": list_id, "ids": [999]}, headers={"HX-Request": "true"}
+    )
+    nothing = analyst.post(
+        button["hx-post"], data={"list_id": list_id}, headers={"HX-Request": "true"}
+    )
+
+    assert text_of(one(html_page(response), "#list-added")).startswith(
+        "Added 1 to Brief; 1 on it already."
+    )
+    assert "999" in text_of(one(html_page(refused), "#list-added.error"))
+    assert "Tick the profiles" in text_of(one(html_page(nothing), "#list-added.error"))
+    with app.app_context():
+        assert {m["profile_id"] for m in lists.members(list_id)} == {first, second}
+    assert html_page(client_as("viewer").get("/profiles")).select("#bulk-add") == []

@@ -154,24 +154,39 @@ def _whole_number(name: str, value: str) -> int:
 @bp.post("/add")
 @requires("analyst")
 def add_members():
-    """Add the profiles the form names (profile_id, one or many) to its list (list_id), then
-    go back to the profile's page when one was added from there, else to the list."""
+    """Add the profiles a form names to its list (list_id): one from a profile's page
+    (profile_id, then back to that page), or the profiles table's selection (ids, asked by
+    htmx, answered with what was done in words); else go to the list."""
     list_id = _whole_number("list_id", request.form.get("list_id", ""))
     found = lists.get_list(list_id)
-    ids = [_whole_number("profile_id", value) for value in request.form.getlist("profile_id")]
-    if not ids:
-        abort(400, description="Choose at least one profile to add.")
+    values = request.form.getlist("profile_id") + request.form.getlist("ids")
+    ids = [_whole_number("profile_id", value) for value in values]
     try:
+        if not ids:
+            raise ValueError("Tick the profiles to add first.")
         done = lists.add_members(list_id, ids, current_actor())
-    except (lists.UnknownProfiles, lists.InvalidValue) as error:
+    except (lists.UnknownProfiles, ValueError) as error:
+        if is_partial_request():
+            return _said(str(error), error=True)
         abort(400, description=str(error))
-    if done.added:
-        flash(f"Added {len(done.added)} to {found.name}.", "success")
-    else:
-        flash(f"Already on {found.name}.", "success")
+    said = f"Added {len(done.added)} to {found.name}" + (
+        f"; {len(done.already)} on it already." if done.already else "."
+    )
+    if is_partial_request():
+        return _said(said, href=url_for("lists.detail", list_id=list_id))
+    flash(said, "success")
     if len(ids) == 1 and request.form.get("back") == "profile":
         return redirect(url_for("pages.profile", profile_id=ids[0]), code=303)
     return redirect(url_for("lists.detail", list_id=list_id), code=303)
+
+
+def _said(message: str, error: bool = False, href: str | None = None) -> Response:
+    """What a bulk add did, for the profiles page to show beside its button."""
+    response = Response(
+        render_template("partials/_list_added.html", message=message, error=error, href=href)
+    )
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/<int:list_id>/members/<int:profile_id>")

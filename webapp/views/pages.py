@@ -143,6 +143,7 @@ def profile_list():
                 table=table,
                 chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
                 categories=CATEGORIES,
+                list_choices=lists.names(),
             )
         )
     response.vary.add("HX-Request")
