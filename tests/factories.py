@@ -7,8 +7,11 @@ from flask.testing import FlaskClient
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.models import ProfileSnapshot
 from webapp.services.accounts import users
 from webapp.services.ingestion.connectors import get_connector
+from webapp.services.ingestion.taxonomy import CATEGORIES, CATEGORY_INDEX
+from webapp.services.ingestion.vectors import pack_weights
 
 SEED_000_SAMPLE = {
     "user_id": "123456",
@@ -184,3 +187,29 @@ def build_app(database_url: str, **config):
     with app.app_context():
         db.create_all()
     return app
+
+
+def add_snapshot(app, profile_id: int, taken_at, followers: int, rate: float, **shares) -> int:
+    """Store a snapshot of a profile by hand: its followers, engagement rate and interest
+    shares by category name (the other figures 0); its id."""
+    vector = [0.0] * len(CATEGORIES)
+    for name, share in shares.items():
+        vector[CATEGORY_INDEX[name]] = share
+    with app.app_context():
+        snapshot = ProfileSnapshot(
+            profile_id=profile_id,
+            taken_at=taken_at,
+            followers_count=followers,
+            following_count=0,
+            likes_count=0,
+            videos_count=1,
+            number_of_comments=0,
+            number_of_likes_on_own_videos=0,
+            number_of_likes=0,
+            number_of_shares=0,
+            engagement_rate=rate,
+            weights=pack_weights(vector),
+        )
+        db.session.add(snapshot)
+        db.session.commit()
+        return snapshot.id

@@ -231,6 +231,7 @@ def register_blueprints(app: Flask) -> None:
     from .views.auth import bp as auth_bp
     from .views.connect import bp as connect_bp
     from .views.jobs import bp as jobs_bp
+    from .views.lists import bp as lists_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
@@ -238,6 +239,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(connect_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(lists_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from .extensions import db
 from .services import ProfileNotFound
 from .services.jobs import JobNotFound
+from .services.team.lists import ListNotFound, MemberNotFound
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:toker:problem:"
@@ -184,6 +185,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(JobNotFound)
     def handle_job_not_found(error: JobNotFound):
         """A job asked for by id is not recorded: a 404."""
+        return _from_http(NotFound(description=str(error)))
+
+    @app.errorhandler(ListNotFound)
+    @app.errorhandler(MemberNotFound)
+    def handle_list_not_found(error: LookupError):
+        """A list asked for by id is not there, or the profile is not on it: a 404."""
         return _from_http(NotFound(description=str(error)))
 
     @app.errorhandler(OperationalError)

@@ -481,6 +481,63 @@ class AuditEvent(db.Model):
     via: Mapped[str] = mapped_column(String(16), default="")  # page, api, cli, job
 
 
+LIST_STATUSES = ("candidate", "contacted", "in talks", "agreed", "declined")
+
+
+class Shortlist(db.Model):
+    """A named list of profiles the team shortlists and tracks (services/team/lists.py)."""
+
+    __tablename__ = "lists"
+    __table_args__ = (
+        CheckConstraint("name <> ''", name="ck_lists_name"),
+        # A deleted list's id is never given to another one: an old link must not name it.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Who made it, as text, so the record outlives the user.
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Bumped by every change to the list or to its members.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ListMember(db.Model):
+    """A profile on a list, with the team's note, tags and status, and the profile's latest
+    snapshot when it was added: what changed since is read against that one."""
+
+    __tablename__ = "list_members"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('candidate', 'contacted', 'in talks', 'agreed', 'declined')",
+            name="ck_list_members_status",
+        ),
+        # The lists a profile is on (its page), and its rows when it is deleted.
+        Index("ix_list_members_profile_id", "profile_id"),
+    )
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list] = mapped_column(JSONType, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="candidate", server_default="candidate")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(64))
+    # None when the profile had no snapshot then, or that snapshot is gone since.
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profile_snapshots.id", ondelete="SET NULL")
+    )
+
+
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 
 

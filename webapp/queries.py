@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .models import JOB_STATUSES
+from .models import JOB_STATUSES, LIST_STATUSES
 from .services.accounts import audit
 from .services.analytics import population_map, recommendations, similarity
 from .services.catalogue import export, videos
@@ -39,6 +39,7 @@ from .services.catalogue.videos import VideoQuery
 from .services.ingestion.platforms import PLATFORMS
 from .services.ingestion.taxonomy import CATEGORIES, normalise_hashtag
 from .services.jobs import KINDS
+from .services.team import lists
 
 # Category or Category:share, as a pattern for the document (the check is parse_interest's).
 _CATEGORY_ALTERNATION = "|".join(re.escape(name) for name in CATEGORIES)
@@ -445,6 +446,29 @@ class JobListQuery(Query):
     @classmethod
     def _per_page(cls, value: Any) -> int:
         return min(_whole_number(value, 1, MAX_PAGE), MAX_PER_PAGE)
+
+
+class ListsQuery(Query):
+    """GET /api/v1/lists: which page of the lists, by name."""
+
+    page: WholeNumber(1, MAX_PAGE) = Field(1, description="Page number, from 1.")
+    per_page: WholeNumber(1, MAX_PER_PAGE) = Field(50, description="Lists per page.")
+
+
+def _tag(value: Any) -> str:
+    try:
+        return lists.clean_tag(value)
+    except lists.InvalidValue as error:
+        raise _refuse(error.message) from None
+
+
+class ListMembersQuery(Query):
+    """GET /api/v1/lists/{id} and the list's page: which members to show."""
+
+    status: OneOf(LIST_STATUSES) | None = Field(None, description="Only members with this status.")
+    tag: Annotated[str, Field(max_length=lists.MAX_TAG), BeforeValidator(_tag)] | None = Field(
+        None, description="Only members carrying this tag (case does not matter)."
+    )
 
 
 class AuditQuery(Query):

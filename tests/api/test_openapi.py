@@ -26,6 +26,8 @@ from webapp import __version__
 from webapp.api.openapi import build_document, resolve
 from webapp.extensions import db
 from webapp.models import Profile
+from webapp.services.accounts import audit
+from webapp.services.team import lists
 
 from ..helpers import html_page, inline_code
 
@@ -38,6 +40,7 @@ SEEDED_PROFILES = 12
 # At least this many of the seeded accounts pass the rules: ids 1 to this are stored.
 STORED_PROFILES = SEEDED_PROFILES // 2
 SEEDED_JOBS = 2
+SEEDED_LISTS = 2
 SQLITE_MAX_INTEGER = 2**63 - 1
 CHECKS = [
     not_a_server_error,
@@ -355,13 +358,19 @@ def test_docs_page_works_under_a_strict_csp(client):
 
 @api_schema.hook
 def flatmap_path_parameters(context, path_parameters):
-    """Swap most generated profile and job ids for stored ones, so detail routes answer 200
-    too."""
-    for name, count in (("profile_id", SEEDED_PROFILES), ("job_id", SEEDED_JOBS)):
+    """Swap most generated profile, job and list ids for stored ones, so detail routes answer
+    200 too (a list's member routes take both a stored list and a stored profile)."""
+    strategy = st.just(path_parameters)
+    seeded = (("profile_id", SEEDED_PROFILES), ("job_id", SEEDED_JOBS), ("list_id", SEEDED_LISTS))
+    for name, count in seeded:
         if path_parameters and name in path_parameters:
-            stored = st.integers(1, count).map(lambda pk, name=name: {**path_parameters, name: pk})
-            return st.one_of(stored, st.just(path_parameters))
-    return st.just(path_parameters)
+
+            def either(params, name=name, count=count):
+                stored = st.integers(1, count).map(lambda pk: {**params, name: pk})
+                return st.one_of(stored, st.just(params))
+
+            strategy = strategy.flatmap(either)
+    return strategy
 
 
 @api_schema.hook
@@ -376,8 +385,9 @@ def flatmap_body(context, body):
 
 @pytest.fixture
 def seeded_app(app, runner):
-    """The app over a database with demo profiles (ids 1 to n, a few rejected by the rules)
-    and queued jobs (ids 1 to SEEDED_JOBS)."""
+    """The app over a database with demo profiles (ids 1 to n, a few rejected by the rules),
+    queued jobs (ids 1 to SEEDED_JOBS) and lists of the first profiles (ids 1 to
+    SEEDED_LISTS)."""
     result = runner.invoke(args=["seed", "--count", str(SEEDED_PROFILES), "--seed", "7"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -386,6 +396,11 @@ def seeded_app(app, runner):
     for _ in range(SEEDED_JOBS):
         result = runner.invoke(args=["jobs", "start", "resync", "--profile-id", "1"])
         assert result.exit_code == 0, result.output
+    with app.app_context():
+        for number in range(1, SEEDED_LISTS + 1):
+            made = lists.create_list(f"List {number}", audit.Actor("tests"))
+            assert made.id == number
+            lists.add_members(made.id, ids[:STORED_PROFILES], audit.Actor("tests"))
     return app
 
 

@@ -13,11 +13,22 @@ from sqlalchemy import select
 from webapp import create_app
 from webapp.assets import ASSETS
 from webapp.extensions import db
-from webapp.models import ROLES, ApiToken, AuditEvent, Job, Profile, User, UserSession
+from webapp.models import (
+    ROLES,
+    ApiToken,
+    AuditEvent,
+    Job,
+    ListMember,
+    Profile,
+    Shortlist,
+    User,
+    UserSession,
+)
 from webapp.security import PUBLIC_ENDPOINTS, UNSAFE_METHODS, required_role
 from webapp.services import jobs
 from webapp.services.accounts import audit, users
 from webapp.services.catalogue import profiles as profile_service
+from webapp.services.team import lists
 from webapp.views import pages as pages_views
 
 from ..factories import (
@@ -73,7 +84,8 @@ API_HTML_PAGES = {"api.api_docs"}
 
 class World:
     """A stored profile (two, for compare), a viewer with an API token, a queued job started
-    from the command line (only an admin may cancel it): ids to fill routes."""
+    from the command line (only an admin may cancel it), a list with the first profile on
+    it: ids to fill routes."""
 
     def __init__(self, app):
         self.app = app
@@ -85,6 +97,8 @@ class World:
             self.token_id = db.session.scalar(select(ApiToken.id))
             operator = jobs.Requester(audit.Actor("cli:operator", via="cli"), admin=True)
             self.job = jobs.start_job("resync", {"profile_ids": [self.profile]}, operator).id
+            self.list = lists.create_list("Shortlist", operator.actor).id
+            lists.add_members(self.list, [self.profile], operator.actor)
 
     def fill(self, rule: str) -> str:
         """A concrete path for a rule, with its <variables> filled in."""
@@ -98,6 +112,7 @@ class World:
             "code": "followers-1000",
             "name": "plotly",
             "platform": "tiktok",
+            "list_id": self.list,
         }
 
         def value(match: re.Match) -> str:
@@ -115,6 +130,7 @@ class World:
             token=self.token_id,
             mock=self.user_id,
             job=self.job,
+            list=self.list,
         )
 
     def snapshot(self) -> dict:
@@ -134,6 +150,14 @@ class World:
                     select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)
                 ).all(),
                 "jobs": db.session.execute(select(Job.id, Job.status).order_by(Job.id)).all(),
+                "lists": db.session.execute(
+                    select(Shortlist.id, Shortlist.name).order_by(Shortlist.id)
+                ).all(),
+                "list members": db.session.execute(
+                    select(ListMember.list_id, ListMember.profile_id, ListMember.status).order_by(
+                        ListMember.list_id, ListMember.profile_id
+                    )
+                ).all(),
                 "audit": db.session.execute(
                     select(AuditEvent.action, AuditEvent.actor).order_by(AuditEvent.id)
                 ).all(),
@@ -371,6 +395,44 @@ MATRIX = [
     # The World's job was started by someone else: only an admin may cancel it.
     ("POST", "/jobs/{job}/cancel", {}, {"viewer": 403, "analyst": 403, "admin": 303}),
     ("POST", "/api/v1/jobs/{job}/cancel", {}, {"viewer": 403, "analyst": 403, "admin": 200}),
+    ("GET", "/lists", None, ALL_OK),
+    ("GET", "/lists/{list}", None, ALL_OK),
+    ("GET", "/lists/{list}/export?format=json", None, ALL_OK),
+    ("POST", "/lists", {"name": "New"}, {"viewer": 403, "analyst": 303, "admin": 303}),
+    (
+        "POST",
+        "/lists/{list}/members/{profile}",
+        {"status": "agreed"},
+        {"viewer": 403, "analyst": 303, "admin": 303},
+    ),
+    ("GET", "/api/v1/lists", None, ALL_OK),
+    ("GET", "/api/v1/lists/{list}", None, ALL_OK),
+    ("POST", "/api/v1/lists", {"name": "New"}, {"viewer": 403, "analyst": 201, "admin": 201}),
+    (
+        "PATCH",
+        "/api/v1/lists/{list}",
+        {"name": "Renamed"},
+        {"viewer": 403, "analyst": 200, "admin": 200},
+    ),
+    ("DELETE", "/api/v1/lists/{list}", None, {"viewer": 403, "analyst": 204, "admin": 204}),
+    (
+        "POST",
+        "/api/v1/lists/{list}/members",
+        {"profile_ids": [2]},  # the World's second profile
+        {"viewer": 403, "analyst": 200, "admin": 200},
+    ),
+    (
+        "PATCH",
+        "/api/v1/lists/{list}/members/{profile}",
+        {"status": "agreed"},
+        {"viewer": 403, "analyst": 200, "admin": 200},
+    ),
+    (
+        "DELETE",
+        "/api/v1/lists/{list}/members/{profile}",
+        None,
+        {"viewer": 403, "analyst": 204, "admin": 204},
+    ),
     ("GET", "/admin/users", None, ADMIN_ONLY),
     ("GET", "/admin/tokens", None, ADMIN_ONLY),
     ("GET", "/admin/audit", None, ADMIN_ONLY),
@@ -513,6 +575,12 @@ CSRF_CASES = {
     "admin.end_sessions": ("/admin/users/{user}/sessions/end", {}, 303),
     "admin.create_token": ("/admin/tokens", {"user": "alice", "name": "x"}, 200),
     "admin.revoke_token": ("/admin/tokens/{token}/revoke", {}, 303),
+    "lists.create": ("/lists", {"name": "New"}, 303),
+    "lists.delete": ("/lists/{list}/delete", {}, 303),
+    "lists.update": ("/lists/{list}/edit", {"name": "Renamed", "description": ""}, 303),
+    "lists.add_members": ("/lists/add", {"list_id": "{list}", "profile_id": "{profile2}"}, 303),
+    "lists.update_member": ("/lists/{list}/members/{profile}", {"status": "agreed"}, 303),
+    "lists.remove_member": ("/lists/{list}/members/{profile}/remove", {}, 303),
 }
 REFUSED = ("missing", "wrong-header", "wrong-field", "other-session")
 ACCEPTED = ("header", "field")
@@ -616,6 +684,12 @@ API_WRITES = [
     ("POST", "/api/v1/jobs", {"kind": "resync", "params": {"profile_ids": [1]}}),
     ("POST", "/api/v1/jobs/{job}/cancel", None),
     ("POST", "/api/v1/roster", {"mix": {"Music": 1}, "size": 2}),
+    ("POST", "/api/v1/lists", {"name": "New"}),
+    ("PATCH", "/api/v1/lists/{list}", {"description": "Changed"}),
+    ("DELETE", "/api/v1/lists/{list}", None),
+    ("POST", "/api/v1/lists/{list}/members", {"profile_ids": [2]}),
+    ("PATCH", "/api/v1/lists/{list}/members/{profile}", {"note": "Changed"}),
+    ("DELETE", "/api/v1/lists/{list}/members/{profile}", None),
 ]
 API_IDS = [f"{method} {path}" for method, path, _ in API_WRITES]
 
@@ -654,8 +728,9 @@ def test_a_bearer_token_api_write_needs_no_csrf_token(
 
 # --- the HTML of every page ------------------------------------------------------------------
 
-# Not HTML: files, the health answer, the badges (SVG images, see test_achievements).
-NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge"}
+# Not HTML: files, the health answer, the badges (SVG images, see test_achievements), a
+# list's export (tests/pages/test_lists_page.py).
+NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge", "lists.export"}
 PAGE_QUERIES = {
     "pages.compare": "ids={profile},{profile2}",
     "pages.like": "from={profile}",
@@ -805,6 +880,11 @@ BROWSER_FORMS = [
     ("/admin/users", "/admin/users/{user}/delete"),
     ("/admin/tokens", "/admin/tokens"),
     ("/admin/tokens", "/admin/tokens/{token}/revoke"),
+    ("/lists", "/lists"),
+    ("/lists/{list}", "/lists/{list}/delete"),
+    ("/lists/{list}", "/lists/{list}/edit"),
+    ("/lists/{list}", "/lists/{list}/members/{profile}/remove"),
+    ("/profiles/{profile2}", "/lists/add"),
 ]
 
 

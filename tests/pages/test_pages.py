@@ -174,6 +174,7 @@ PAGES = {
     "consent": ("POST", "/connect/consent", {"platform": "tiktok", "user_id": "42"}, "Connect"),
     "progress": ("POST", "/connect/progress", {"platform": "x", "user_id": "42"}, "Connect"),
     "jobs": ("GET", "/jobs", None, "Jobs"),
+    "lists": ("GET", "/lists", None, "Lists"),
 }
 
 
@@ -201,6 +202,8 @@ def test_every_page_renders_in_the_layout(app, client, stored, name):
         ("Profiles", "/profiles"),
         ("Videos", "/videos"),
         ("Map", "/map"),
+        ("Roster", "/roster"),
+        ("Lists", "/lists"),
         ("Jobs", "/jobs"),
         ("Connect", "/connect"),
         ("Admin", "/admin/users"),
@@ -218,6 +221,8 @@ def test_the_error_page_is_in_the_layout_with_no_section_current(client):
         "Profiles",
         "Videos",
         "Map",
+        "Roster",
+        "Lists",
         "Jobs",
         "Connect",
         "Admin",

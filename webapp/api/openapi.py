@@ -29,6 +29,11 @@ TAGS = (
         "Work that outlives a request, run by the task queue's workers: start one, follow its "
         "progress, cancel it.",
     ),
+    (
+        "lists",
+        "Shortlists shared with the team: each member with a note, tags, a status and what "
+        "changed since it was added. Reading needs the viewer role, changing the analyst role.",
+    ),
     ("service", "Health of the service and this documentation."),
 )
 
@@ -156,6 +161,13 @@ def _parameters() -> dict:
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             "description": "The job's id.",
         },
+        "ListId": {
+            "name": "list_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            "description": "The list's id.",
+        },
     }
 
 
@@ -207,6 +219,14 @@ def _responses() -> dict:
             headers={"Location": {"schema": {"type": "string"}}},
         ),
         "UnknownPlatform": _problem_response("No platform has that name."),
+        "ListNotFound": _problem_response("No list has that id."),
+        "MemberNotFound": _problem_response(
+            "No list has that id, or the profile is not on the list."
+        ),
+        "NameTaken": {
+            "description": "Another list has that name; `errors` names the field.",
+            "content": {PROBLEM_JSON: {"schema": schema_ref("ValidationProblem")}},
+        },
         "QueueUnavailable": _problem_response(
             "The database or the task queue is not answering; try again shortly. A job the "
             "queue did not take is recorded as failed.",
@@ -319,6 +339,137 @@ def _job_started_responses() -> dict:
             ("422", "InvalidBody"),
             ("503", "QueueUnavailable"),
         ),
+    }
+
+
+def _list_paths() -> dict:
+    list_id = [_param("ListId")]
+    member = [_param("ListId"), _param("ProfileId")]
+    body_errors = (("400", "BadBody"), ("413", "TooLarge"), ("415", "NotJson"))
+    return {
+        "/api/v1/lists": {
+            "get": _operation(
+                "list_lists",
+                "lists",
+                "List the lists",
+                "A page of the team's lists, by name, each with how many members it has.",
+                {
+                    "200": _json("ListOfLists", "One page and the total count."),
+                    **_errors(("400", "BadParameter")),
+                },
+                query_parameters(queries.ListsQuery),
+            ),
+            "post": _operation(
+                "create_list",
+                "lists",
+                "Make a list",
+                "A new list, empty, shared with the team. Needs the analyst role.",
+                {
+                    "201": _json(
+                        "ListSummary",
+                        "Made.",
+                        {
+                            "Location": {
+                                "description": "The list's address in the API.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    ),
+                    **_errors(*body_errors, ("409", "NameTaken"), ("422", "InvalidBody")),
+                },
+                request_body=_json_body("ListCreateRequest", "The name and a description."),
+            ),
+        },
+        "/api/v1/lists/{list_id}": {
+            "get": _operation(
+                "get_list",
+                "lists",
+                "Read a list",
+                "A list and its members, the earliest added first, each with its followers "
+                "and engagement rate now and what changed since it was added: followers and "
+                "engagement rate from and to, and the interest drift (cosine distance between "
+                "the snapshot it was added with and its latest). Optionally only the members "
+                "of one status or carrying one tag.",
+                {
+                    "200": _json("ListDetail", "The list."),
+                    **_errors(("400", "BadParameter"), ("404", "ListNotFound")),
+                },
+                list_id + query_parameters(queries.ListMembersQuery),
+            ),
+            "patch": _operation(
+                "update_list",
+                "lists",
+                "Rename or describe a list",
+                "Change a list's name or description; a field left out stays as it is. Needs "
+                "the analyst role.",
+                {
+                    "200": _json("ListSummary", "The list as changed."),
+                    **_errors(
+                        *body_errors,
+                        ("404", "ListNotFound"),
+                        ("409", "NameTaken"),
+                        ("422", "InvalidBody"),
+                    ),
+                },
+                list_id,
+                request_body=_json_body("ListUpdateRequest", "What to change."),
+            ),
+            "delete": _operation(
+                "delete_list",
+                "lists",
+                "Delete a list",
+                "Delete a list and its members' notes, tags and statuses; the profiles stay. "
+                "Needs the analyst role.",
+                {
+                    "204": {"description": "Deleted."},
+                    **_errors(("400", "CsrfFailed"), ("404", "ListNotFound")),
+                },
+                list_id,
+            ),
+        },
+        "/api/v1/lists/{list_id}/members": {
+            "post": _operation(
+                "add_members",
+                "lists",
+                "Add profiles to a list",
+                "Add stored profiles in bulk, each as a candidate with the snapshot its changes "
+                "will be read against. All or none: when an id names no stored profile, nothing "
+                "is added and `errors` names each such id where it is. Profiles on the list "
+                "already keep their note, tags and status. Needs the analyst role.",
+                {
+                    "200": _json("MembersAdded", "Added."),
+                    **_errors(*body_errors, ("404", "ListNotFound"), ("422", "InvalidBody")),
+                },
+                list_id,
+                request_body=_json_body("AddMembersRequest", "The profiles."),
+            ),
+        },
+        "/api/v1/lists/{list_id}/members/{profile_id}": {
+            "patch": _operation(
+                "update_member",
+                "lists",
+                "Change a member",
+                "Change a member's note, tags or status; a field left out stays as it is. "
+                "Needs the analyst role.",
+                {
+                    "200": _json("ListMember", "The member as changed."),
+                    **_errors(*body_errors, ("404", "MemberNotFound"), ("422", "InvalidBody")),
+                },
+                member,
+                request_body=_json_body("MemberUpdateRequest", "What to change."),
+            ),
+            "delete": _operation(
+                "remove_member",
+                "lists",
+                "Take a profile off a list",
+                "The profile stays stored. Needs the analyst role.",
+                {
+                    "204": {"description": "Taken off."},
+                    **_errors(("400", "CsrfFailed"), ("404", "MemberNotFound")),
+                },
+                member,
+            ),
+        },
     }
 
 
@@ -670,6 +821,7 @@ def _paths() -> dict:
                 [_param("JobId")],
             ),
         },
+        **_list_paths(),
         "/api/v1/categories": {
             "get": _operation(
                 "categories",

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
@@ -22,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ..models import JOB_STATUSES
+from ..models import JOB_STATUSES, LIST_STATUSES, MAX_ID
 from ..queries import first_error
 from ..services.analytics import population_map, roster
 from ..services.catalogue import profiles, videos
@@ -51,6 +52,7 @@ from ..services.jobs.resync import ResyncParams
 from ..services.jobs.resync_stale import ResyncStaleParams
 from ..services.jobs.runner import MAX_PROBLEMS
 from ..services.jobs.seed import SeedParams
+from ..services.team import lists
 
 TOP_SHOWN = 5
 
@@ -836,6 +838,179 @@ class JobList(Answer):
     total: NonNegative
 
 
+# --- lists ---------------------------------------------------------------------------------------
+
+ListStatus = Literal[LIST_STATUSES]
+
+
+def _string(clean, value: Any) -> str:
+    """A string field checked by one of the lists service's cleaners."""
+    if not isinstance(value, str):
+        raise _refuse("must be a string")
+    try:
+        return clean(value)
+    except lists.InvalidValue as error:
+        raise _refuse(error.message) from None
+
+
+ListName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=lists.MAX_NAME,
+        description="Unique among the lists; spaces around it are dropped, runs inside are one.",
+    ),
+]
+ListDescription = Annotated[str, Field(max_length=lists.MAX_DESCRIPTION)]
+Tag = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=lists.MAX_TAG,
+        pattern=r"^[^,]*\S[^,]*$",
+        description="Stored in lower case; no comma.",
+    ),
+    BeforeValidator(lambda value: _string(lists.clean_tag, value)),
+]
+
+
+class ListCreateRequest(Body):
+    """POST /api/v1/lists: a new list, shared with the team."""
+
+    name: ListName
+    description: ListDescription = ""
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _string(lists.clean_name, value)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, value: Any) -> str:
+        return _string(lists.clean_description, value)
+
+
+class ListUpdateRequest(Body):
+    """PATCH /api/v1/lists/{list_id}: rename the list or change its description; a field left
+    out stays as it is."""
+
+    name: ListName = Field(None)
+    description: ListDescription = Field(None)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _string(lists.clean_name, value)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, value: Any) -> str:
+        return _string(lists.clean_description, value)
+
+
+class AddMembersRequest(Body):
+    """POST /api/v1/lists/{list_id}/members: profiles to add, all or none."""
+
+    profile_ids: list[Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]] = Field(
+        min_length=1,
+        max_length=lists.MAX_ADD,
+        description="Stored profiles to add; an id named twice is added once. If any id names "
+        "no stored profile, nothing is added and each such id is named where it is.",
+    )
+
+
+class MemberUpdateRequest(Body):
+    """PATCH /api/v1/lists/{list_id}/members/{profile_id}: a field left out stays as it is."""
+
+    note: str = Field(None, max_length=lists.MAX_NOTE)
+    tags: list[Tag] = Field(
+        None,
+        max_length=lists.MAX_TAGS,
+        description="Replace the member's tags (repeats are kept once).",
+    )
+    status: ListStatus = Field(None)
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> str:
+        return _string(lists.clean_note, value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        return list(dict.fromkeys(tags))
+
+
+class ListCreator(Answer):
+    id: Annotated[int, Field(ge=1)] | None = Field(
+        description="The user's id; null when the user was deleted since."
+    )
+    name: str
+
+
+class ListSummary(Answer):
+    """A list without its members."""
+
+    id: int = Field(ge=1)
+    name: str
+    description: str
+    created_by: ListCreator
+    created_at: Timestamp
+    updated_at: Timestamp = Field(description="The last change to the list or its members.")
+    member_count: NonNegative
+
+
+class ListOfLists(Answer):
+    items: list[ListSummary] = Field(description="By name.")
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative
+
+
+class ChangeSinceAdded(Answer):
+    """What changed from the profile's latest snapshot when it was added to its latest now."""
+
+    since: Timestamp = Field(description="When the snapshot it was added with was taken.")
+    latest: Timestamp = Field(description="When the profile's latest snapshot was taken.")
+    followers_count: Delta
+    engagement_rate: Delta
+    interest_drift: float = Field(
+        ge=0, le=1, description="1 - cosine of the two snapshots' interest vectors."
+    )
+
+
+class ListMember(Answer):
+    """A profile on a list."""
+
+    profile_id: ProfileId
+    username: str
+    platform: Platform
+    followers_count: Count = Field(description="As of the profile's last sync.")
+    engagement_rate: EngagementRate
+    note: str
+    tags: list[str]
+    status: ListStatus
+    added_at: Timestamp
+    added_by: str
+    changes: ChangeSinceAdded | None = Field(
+        description="Null when the profile had no snapshot when added, or that one is gone."
+    )
+
+
+class ListDetail(ListSummary):
+    """A list and its members (those of the status and tag asked for), the earliest added
+    first."""
+
+    members: list[ListMember]
+
+
+class MembersAdded(Answer):
+    added: list[ProfileId] = Field(description="Profiles added, in the order asked.")
+    already: list[ProfileId] = Field(description="Profiles on the list already, left as they were.")
+    member_count: NonNegative = Field(description="How many members the list has now.")
+
+
 class OpenApiDocument(BaseModel):
     """This document."""
 
@@ -914,6 +1089,17 @@ DOCUMENTED = (
     JobProblem,
     JobStarter,
     JobList,
+    ListCreateRequest,
+    ListUpdateRequest,
+    AddMembersRequest,
+    MemberUpdateRequest,
+    ListCreator,
+    ListSummary,
+    ListOfLists,
+    ChangeSinceAdded,
+    ListMember,
+    ListDetail,
+    MembersAdded,
     Health,
     OpenApiDocument,
 )

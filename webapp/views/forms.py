@@ -99,3 +99,18 @@ class RoleForm(_Form):
 class NewTokenForm(_Form):
     user = StringField("User")
     name = StringField("Name")
+
+
+class ListForm(_Form):
+    """A new list: its name and what it is for (the lists service checks both)."""
+
+    name = StringField("Name", filters=[_stripped])
+    description = TextAreaField("Description", filters=[_stripped])
+
+
+class MemberForm(_Form):
+    """A member's note, tags (one line, separated by commas) and status, edited in its row."""
+
+    note = StringField("Note")
+    tags = StringField("Tags")
+    status = StringField("Status")

@@ -29,6 +29,7 @@ from ..services.ingestion.connectors import ConnectorError
 from ..services.ingestion.platforms import LABELS
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
+from ..services.team import lists
 from . import charts
 from .filters import FILTERS, cached_url_for, url_for_ids
 from .htmx import is_partial_request, render_page_or_partial
@@ -152,6 +153,7 @@ def profile_list():
                 table=table,
                 chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
                 categories=CATEGORIES,
+                list_choices=lists.names(),
             )
         )
     response.vary.add("HX-Request")
@@ -217,6 +219,7 @@ def profile(profile_id: int):
     return render_template(
         "profile.html",
         achievements=achievements.of_profile(db.session, profile_id),
+        lists=lists.choices_for(profile_id),
         history=past,
         growth_figure=charts.history_growth(past),
         drift_figure=charts.interest_drift(past),

@@ -27,6 +27,12 @@ ACTIONS = (
     "sessions-ended",
     "token-created",
     "token-revoked",
+    "list-created",
+    "list-updated",
+    "list-deleted",
+    "list-members-added",
+    "list-member-updated",
+    "list-member-removed",
 )
 
 

@@ -1,0 +1,626 @@
+"""Shortlists: named lists of profiles shared with the team. Each member carries a note, tags
+and a status, and the profile's latest snapshot when it was added, so that what changed since
+(followers, engagement rate, interest drift) is read against that snapshot. Every write is
+audited in its own transaction."""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import db
+from ...models import (
+    LIST_STATUSES,
+    ListMember,
+    Profile,
+    ProfileSnapshot,
+    Shortlist,
+    is_valid_id,
+    utcnow,
+)
+from ..accounts import audit
+from ..catalogue import export
+from ..ingestion.vectors import unpack_weights
+from ..live.sql import upsert_statement
+
+MAX_NAME = 100
+MAX_DESCRIPTION = 2_000
+MAX_NOTE = 2_000
+MAX_TAGS = 20
+MAX_TAG = 32
+# Profiles added in one request.
+MAX_ADD = 1_000
+STATUSES = LIST_STATUSES
+
+_members = ListMember.__table__
+_snapshots = ProfileSnapshot.__table__
+
+
+class ListNotFound(LookupError):
+    """No list has that id."""
+
+    def __init__(self, list_id: int):
+        super().__init__(f"No list has id {list_id}.")
+        self.list_id = list_id
+
+
+class MemberNotFound(LookupError):
+    """The profile is not on the list."""
+
+    def __init__(self, list_id: int, profile_id: int):
+        super().__init__(f"Profile {profile_id} is not on list {list_id}.")
+
+
+class NameTaken(ValueError):
+    """Another list has that name already."""
+
+    def __init__(self, name: str):
+        super().__init__(f"A list named {name!r} exists already: choose another name.")
+
+
+class UnknownProfiles(LookupError):
+    """Some profiles to add are not stored: `ids` names them, and nothing was added."""
+
+    def __init__(self, ids: Sequence[int]):
+        shown = ", ".join(str(pk) for pk in ids)
+        plural = "s" if len(ids) > 1 else ""
+        super().__init__(f"No profile{plural} with id{plural} {shown}: nothing was added.")
+        self.ids = list(ids)
+
+
+class InvalidValue(ValueError):
+    """A field's value is not acceptable: `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.message = message
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def clean_name(value: str) -> str:
+    """A list's name without surrounding spaces; InvalidValue when empty or too long."""
+    name = " ".join(str(value).split())
+    if not name:
+        raise InvalidValue("name", "must not be empty")
+    if len(name) > MAX_NAME:
+        raise InvalidValue("name", f"must be at most {MAX_NAME} characters")
+    return name
+
+
+def clean_description(value: str) -> str:
+    """A description without surrounding spaces; InvalidValue when too long."""
+    text = str(value).strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise InvalidValue("description", f"must be at most {MAX_DESCRIPTION} characters")
+    return text
+
+
+def clean_note(value: str) -> str:
+    """A member's note without surrounding spaces; InvalidValue when too long."""
+    text = str(value).strip()
+    if len(text) > MAX_NOTE:
+        raise InvalidValue("note", f"must be at most {MAX_NOTE} characters")
+    return text
+
+
+def clean_tag(value: str) -> str:
+    """One tag as stored: lower case, inner spaces single; InvalidValue when empty, too long
+    or holding a comma (the pages and CSV separate tags with commas)."""
+    tag = " ".join(str(value).split()).lower()
+    if not tag:
+        raise InvalidValue("tag", "must not be empty")
+    if len(tag) > MAX_TAG:
+        raise InvalidValue("tag", f"must be at most {MAX_TAG} characters")
+    if "," in tag:
+        raise InvalidValue("tag", "must not contain a comma")
+    return tag
+
+
+def clean_tags(values: Iterable[str]) -> list[str]:
+    """Tags as stored: each cleaned, repeats dropped, in their first order; at most MAX_TAGS.
+    InvalidValue names the tag at fault as tags[i]."""
+    tags = []
+    for index, value in enumerate(values):
+        try:
+            tags.append(clean_tag(value))
+        except InvalidValue as error:
+            raise InvalidValue(f"tags[{index}]", error.message) from None
+    tags = list(dict.fromkeys(tags))
+    if len(tags) > MAX_TAGS:
+        raise InvalidValue("tags", f"must hold at most {MAX_TAGS} tags")
+    return tags
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags typed as one line, separated by commas (a form's field)."""
+    return clean_tags(part for part in text.split(",") if part.strip())
+
+
+def clean_status(value: str) -> str:
+    """A member's status; InvalidValue when not one of STATUSES."""
+    if value not in STATUSES:
+        raise InvalidValue("status", f"must be one of {', '.join(STATUSES)}, not {value!r}")
+    return value
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def get_list(list_id: int) -> Shortlist:
+    """The list, read afresh; ListNotFound."""
+    found = (
+        db.session.get(Shortlist, list_id, populate_existing=True) if is_valid_id(list_id) else None
+    )
+    if found is None:
+        raise ListNotFound(list_id)
+    return found
+
+
+def _member_count(list_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(_members).where(_members.c.list_id == list_id)
+    )
+
+
+def list_summary(found: Shortlist, member_count: int | None = None) -> dict:
+    """A list as the API answers it without its members (schemas.ListSummary)."""
+    if member_count is None:
+        member_count = _member_count(found.id)
+    return {
+        "id": found.id,
+        "name": found.name,
+        "description": found.description,
+        "created_by": {"id": found.created_by_id, "name": found.created_by},
+        "created_at": found.created_at.isoformat(),
+        "updated_at": found.updated_at.isoformat(),
+        "member_count": member_count,
+    }
+
+
+def all_lists(page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
+    """One page of the lists by name, each with its member count, and how many there are."""
+    counts = (
+        select(_members.c.list_id, func.count().label("members"))
+        .group_by(_members.c.list_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Shortlist, func.coalesce(counts.c.members, 0))
+        .outerjoin(counts, counts.c.list_id == Shortlist.id)
+        .order_by(Shortlist.name, Shortlist.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(Shortlist)) or 0
+    return [list_summary(found, count) for found, count in rows], total
+
+
+def _name_free(name: str, but: int | None = None) -> None:
+    query = select(Shortlist.id).where(Shortlist.name == name)
+    if but is not None:
+        query = query.where(Shortlist.id != but)
+    if db.session.scalar(query) is not None:
+        raise NameTaken(name)
+
+
+def _commit_or_name_taken(name: str) -> None:
+    """Commit; a name taken meanwhile by another writer is NameTaken, nothing written."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(name) from None
+
+
+def create_list(
+    name: str, actor: audit.Actor, description: str = "", user_id: int | None = None
+) -> Shortlist:
+    """Make a list; NameTaken when another list has the name, InvalidValue for a bad value."""
+    name, description = clean_name(name), clean_description(description)
+    _name_free(name)
+    now = utcnow()
+    found = Shortlist(
+        name=name,
+        description=description,
+        created_by_id=user_id,
+        created_by=actor.name[:64],
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(found)
+    db.session.flush()
+    audit.stage(db.session, actor, "list-created", f"list {found.id}", name)
+    _commit_or_name_taken(name)
+    return found
+
+
+def update_list(
+    list_id: int, actor: audit.Actor, name: str | None = None, description: str | None = None
+) -> Shortlist:
+    """Rename a list or change its description (None leaves a field as it is)."""
+    found = get_list(list_id)
+    changes = []
+    if name is not None:
+        name = clean_name(name)
+        if name != found.name:
+            _name_free(name, but=list_id)
+            changes.append(f"name {found.name!r} -> {name!r}")
+            found.name = name
+    if description is not None:
+        description = clean_description(description)
+        if description != found.description:
+            changes.append("description")
+            found.description = description
+    if changes:
+        found.updated_at = utcnow()
+        audit.stage(db.session, actor, "list-updated", f"list {list_id}", "; ".join(changes))
+        _commit_or_name_taken(found.name)
+    return found
+
+
+def delete_list(list_id: int, actor: audit.Actor) -> None:
+    """Delete a list and its members (the profiles stay); ListNotFound."""
+    found = get_list(list_id)
+    name, count = found.name, _member_count(list_id)
+    db.session.execute(delete(_members).where(_members.c.list_id == list_id))
+    db.session.execute(delete(Shortlist.__table__).where(Shortlist.__table__.c.id == list_id))
+    audit.stage(db.session, actor, "list-deleted", f"list {list_id}", f"{name} ({count} members)")
+    db.session.commit()
+    db.session.expunge(found)
+
+
+def _touch(list_id: int) -> None:
+    table = Shortlist.__table__
+    db.session.execute(update(table).where(table.c.id == list_id).values(updated_at=utcnow()))
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Added:
+    """What a bulk add did: the profiles added, and those on the list already (left as they
+    were), each in the order asked."""
+
+    added: list[int]
+    already: list[int]
+
+
+def _latest_snapshot_id():
+    """The id of a profile's latest snapshot, for each row that names Profile.id."""
+    return (
+        select(_snapshots.c.id)
+        .where(_snapshots.c.profile_id == Profile.id)
+        .order_by(_snapshots.c.taken_at.desc(), _snapshots.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def add_members(list_id: int, profile_ids: Sequence[int], actor: audit.Actor) -> Added:
+    """Add profiles to a list, each with its latest snapshot. All or nothing: UnknownProfiles
+    names every id that is not a stored profile, and then nothing is added. Profiles on the
+    list already keep their note, tags, status and snapshot."""
+    get_list(list_id)
+    wanted = list(dict.fromkeys(profile_ids))
+    if len(wanted) > MAX_ADD:
+        raise InvalidValue("profile_ids", f"must hold at most {MAX_ADD} ids")
+    valid = [pk for pk in wanted if is_valid_id(pk)]
+    rows = db.session.execute(
+        select(Profile.id, _latest_snapshot_id()).where(Profile.id.in_(valid))
+    ).all()
+    snapshot_of = dict(rows)
+    missing = [pk for pk in wanted if pk not in snapshot_of]
+    if missing:
+        raise UnknownProfiles(missing)
+    present = set(
+        db.session.scalars(
+            select(_members.c.profile_id).where(
+                _members.c.list_id == list_id, _members.c.profile_id.in_(wanted)
+            )
+        )
+    )
+    added = [pk for pk in wanted if pk not in present]
+    already = [pk for pk in wanted if pk in present]
+    if added:
+        now = utcnow()
+        statement = upsert_statement(db.session, _members).on_conflict_do_nothing(
+            index_elements=["list_id", "profile_id"]
+        )
+        try:
+            db.session.execute(
+                statement,
+                [
+                    {
+                        "list_id": list_id,
+                        "profile_id": pk,
+                        "note": "",
+                        "tags": [],
+                        "status": "candidate",
+                        "added_at": now,
+                        "added_by": actor.name[:64],
+                        "snapshot_id": snapshot_of[pk],
+                    }
+                    for pk in added
+                ],
+            )
+        except IntegrityError:
+            # A profile (or the list) was deleted since it was read: nothing is added.
+            db.session.rollback()
+            get_list(list_id)
+            gone = set(wanted) - set(
+                db.session.scalars(select(Profile.id).where(Profile.id.in_(wanted)))
+            )
+            raise UnknownProfiles([pk for pk in wanted if pk in gone] or wanted) from None
+        _touch(list_id)
+        audit.stage(
+            db.session,
+            actor,
+            "list-members-added",
+            f"list {list_id}",
+            f"profiles {', '.join(str(pk) for pk in added)}",
+        )
+    db.session.commit()
+    return Added(added, already)
+
+
+def _get_member(list_id: int, profile_id: int) -> ListMember:
+    get_list(list_id)
+    member = (
+        db.session.get(ListMember, (list_id, profile_id), populate_existing=True)
+        if is_valid_id(profile_id)
+        else None
+    )
+    if member is None:
+        raise MemberNotFound(list_id, profile_id)
+    return member
+
+
+def update_member(
+    list_id: int,
+    profile_id: int,
+    actor: audit.Actor,
+    note: str | None = None,
+    tags: Sequence[str] | None = None,
+    status: str | None = None,
+) -> dict:
+    """Change a member's note, tags or status (None leaves one as it is); the member as
+    `members` shows it. ListNotFound, MemberNotFound, InvalidValue."""
+    member = _get_member(list_id, profile_id)
+    changes = []
+    if note is not None:
+        note = clean_note(note)
+        if note != member.note:
+            member.note = note
+            changes.append("note")
+    if tags is not None:
+        tags = clean_tags(tags)
+        if tags != list(member.tags):
+            member.tags = tags
+            changes.append(f"tags {', '.join(tags) or '(none)'}")
+    if status is not None:
+        status = clean_status(status)
+        if status != member.status:
+            changes.append(f"status {member.status} -> {status}")
+            member.status = status
+    if changes:
+        _touch(list_id)
+        audit.stage(
+            db.session,
+            actor,
+            "list-member-updated",
+            f"list {list_id}",
+            f"profile {profile_id}: {'; '.join(changes)}",
+        )
+        db.session.commit()
+    return one_member(list_id, profile_id)
+
+
+def remove_member(list_id: int, profile_id: int, actor: audit.Actor) -> None:
+    """Take a profile off a list (the profile stays); ListNotFound, MemberNotFound."""
+    _get_member(list_id, profile_id)
+    db.session.execute(
+        delete(_members).where(_members.c.list_id == list_id, _members.c.profile_id == profile_id)
+    )
+    _touch(list_id)
+    audit.stage(
+        db.session, actor, "list-member-removed", f"list {list_id}", f"profile {profile_id}"
+    )
+    db.session.commit()
+
+
+# --- members and what changed ------------------------------------------------------------------
+
+
+def _delta(before: float, now: float) -> dict:
+    return {
+        "from": before,
+        "to": now,
+        "change": now - before,
+        "relative": (now - before) / before if before else None,
+    }
+
+
+def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - the cosine of two interest vectors: 0 when the mix kept its direction, 1 when they
+    share nothing (or one is empty)."""
+    norms = float(np.linalg.norm(a) * np.linalg.norm(b))
+    cosine = float(a @ b) / norms if norms else 0.0
+    return round(max(0.0, 1.0 - cosine), 12)
+
+
+def _changes(base, latest) -> dict | None:
+    """What changed from the snapshot when the member was added to the profile's latest;
+    None when the first is gone (or never was)."""
+    if base is None or latest is None:
+        return None
+    return {
+        "since": base.taken_at.isoformat(),
+        "latest": latest.taken_at.isoformat(),
+        "followers_count": _delta(base.followers_count, latest.followers_count),
+        "engagement_rate": _delta(base.engagement_rate, latest.engagement_rate),
+        "interest_drift": cosine_distance(
+            unpack_weights(base.weights), unpack_weights(latest.weights)
+        ),
+    }
+
+
+def _member_rows(list_id: int, status: str | None = None, profile_id: int | None = None):
+    latest = _latest_snapshot_id().label("latest_snapshot_id")
+    query = (
+        select(
+            ListMember,
+            Profile.username,
+            Profile.platform,
+            Profile.followers_count,
+            Profile.engagement_rate,
+            latest,
+        )
+        .join(Profile, Profile.id == ListMember.profile_id)
+        .where(ListMember.list_id == list_id)
+        .order_by(ListMember.added_at, ListMember.profile_id)
+    )
+    if status is not None:
+        query = query.where(ListMember.status == status)
+    if profile_id is not None:
+        query = query.where(ListMember.profile_id == profile_id)
+    return db.session.execute(query).all()
+
+
+def _snapshots_by_id(ids: set[int]) -> dict[int, object]:
+    if not ids:
+        return {}
+    rows = db.session.execute(select(_snapshots).where(_snapshots.c.id.in_(ids))).all()
+    return {row.id: row for row in rows}
+
+
+def _as_members(rows) -> list[dict]:
+    ids = {pk for row in rows for pk in (row[0].snapshot_id, row.latest_snapshot_id) if pk}
+    snapshots = _snapshots_by_id(ids)
+    found = []
+    for row in rows:
+        member = row[0]
+        found.append(
+            {
+                "profile_id": member.profile_id,
+                "username": row.username,
+                "platform": row.platform,
+                "followers_count": row.followers_count,
+                "engagement_rate": row.engagement_rate,
+                "note": member.note,
+                "tags": list(member.tags),
+                "status": member.status,
+                "added_at": member.added_at.isoformat(),
+                "added_by": member.added_by,
+                "changes": _changes(
+                    snapshots.get(member.snapshot_id), snapshots.get(row.latest_snapshot_id)
+                ),
+            }
+        )
+    return found
+
+
+def members(list_id: int, status: str | None = None, tag: str | None = None) -> list[dict]:
+    """A list's members, the earliest added first, each with its profile's name, platform,
+    followers and engagement rate now and what changed since it was added; optionally only
+    those of one status, or carrying one tag. ListNotFound."""
+    get_list(list_id)
+    found = _as_members(_member_rows(list_id, status=status))
+    if tag:
+        # Tags are few and lists short: matched here, the same way on either database.
+        wanted = clean_tag(tag)
+        found = [member for member in found if wanted in member["tags"]]
+    return found
+
+
+def one_member(list_id: int, profile_id: int) -> dict:
+    """One member as `members` shows it; ListNotFound, MemberNotFound."""
+    rows = _member_rows(list_id, profile_id=profile_id)
+    if not rows:
+        get_list(list_id)
+        raise MemberNotFound(list_id, profile_id)
+    return _as_members(rows)[0]
+
+
+def list_detail(found: Shortlist, status: str | None = None, tag: str | None = None) -> dict:
+    """A list with its members as the API answers it (schemas.ListDetail)."""
+    shown = members(found.id, status, tag)
+    return {**list_summary(found), "members": shown}
+
+
+# --- export ------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "profile_id",
+    "username",
+    "platform",
+    "status",
+    "tags",
+    "note",
+    "followers_count",
+    "engagement_rate",
+    "added_at",
+    "added_by",
+    "since",
+    "followers_from",
+    "followers_change",
+    "followers_relative",
+    "engagement_rate_from",
+    "engagement_rate_change",
+    "interest_drift",
+)
+
+
+def _export_row(member: dict) -> list:
+    changes = member["changes"] or {}
+    followers = changes.get("followers_count") or {}
+    rate = changes.get("engagement_rate") or {}
+    values = {
+        **member,
+        "tags": ", ".join(member["tags"]),
+        "since": changes.get("since"),
+        "followers_from": followers.get("from"),
+        "followers_change": followers.get("change"),
+        "followers_relative": followers.get("relative"),
+        "engagement_rate_from": rate.get("from"),
+        "engagement_rate_change": rate.get("change"),
+        "interest_drift": changes.get("interest_drift"),
+    }
+    return [export.safe_cell(values[name]) for name in EXPORT_COLUMNS]
+
+
+def members_csv(shown: list[dict]) -> str:
+    """Members as CSV: a header, then one line each, what changed since added flattened into
+    columns (empty where nothing is known); formula-like text is quoted for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(_export_row(member) for member in shown)
+    return buffer.getvalue()
+
+
+def choices_for(profile_id: int) -> list[dict]:
+    """Every list by name (id, name) and whether the profile is on it: the profile page's
+    "Add to list" form."""
+    on = set(
+        db.session.scalars(select(_members.c.list_id).where(_members.c.profile_id == profile_id))
+    )
+    rows = db.session.execute(
+        select(Shortlist.id, Shortlist.name).order_by(Shortlist.name, Shortlist.id)
+    ).all()
+    return [{"id": pk, "name": name, "member": pk in on} for pk, name in rows]
+
+
+def names() -> list[dict]:
+    """Every list's id and name, by name: the choices of a form that adds to a list."""
+    rows = db.session.execute(
+        select(Shortlist.id, Shortlist.name).order_by(Shortlist.name, Shortlist.id)
+    ).all()
+    return [{"id": pk, "name": name} for pk, name in rows]

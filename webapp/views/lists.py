@@ -1,0 +1,235 @@
+"""List pages: every list with a form to make one, one list's members with their notes, tags
+and statuses edited in place (htmx), its export, and adding a profile from its page."""
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import queries
+from ..models import LIST_STATUSES
+from ..security import current_actor, record_action, requires
+from ..services.team import lists
+from .filters import url_for_ids
+from .forms import ListForm, MemberForm
+from .htmx import is_partial_request
+
+bp = Blueprint("lists", __name__, url_prefix="/lists")
+EXPORT_FORMATS = {"csv": "text/csv", "json": "application/json"}
+
+
+def _index(form: ListForm, status: int = 200):
+    query = _parse(queries.ListsQuery)
+    found, total = lists.all_lists(query.page, query.per_page)
+    body = render_template(
+        "lists.html",
+        section="lists",
+        lists=found,
+        total=total,
+        page=query.page,
+        pages=max(1, -(-total // query.per_page)),
+        form=form,
+        errors=form.first_errors(),
+    )
+    return body, status
+
+
+def _parse(model: type[queries.Query]):
+    try:
+        return model.parse(request.args)
+    except queries.BadQuery as error:
+        abort(400, description=f"{error.param} {error.message}.")
+
+
+@bp.get("")
+def index():
+    """Every list by name with its member count; analysts see a form to make one."""
+    return _index(ListForm(formdata=None))
+
+
+@bp.post("")
+@requires("analyst")
+def create():
+    """Make a list from the form, then show it; the form again, with the reason, if refused."""
+    form = ListForm()
+    try:
+        made = lists.create_list(
+            form.name.data or "", current_actor(), form.description.data or "", current_user.id
+        )
+    except lists.InvalidValue as error:
+        form.refuse(error.field, f"the {error.field} {error.message}", "name")
+        return _index(form, 422)
+    except lists.NameTaken as error:
+        form.refuse("name", str(error).rstrip("."), "name")
+        return _index(form, 422)
+    flash(f"Made the list {made.name}.", "success")
+    return redirect(url_for("lists.detail", list_id=made.id), code=303)
+
+
+@bp.get("/<int:list_id>")
+def detail(list_id: int):
+    """One list: its members with what changed since each was added, filtered by status and
+    tag; analysts edit each member in its row, and rename or describe the list."""
+    return _detail(list_id, ListForm(formdata=None))
+
+
+def _detail(list_id: int, form: ListForm, status: int = 200):
+    found = lists.get_list(list_id)
+    query = _parse(queries.ListMembersQuery)
+    shown = lists.members(list_id, query.status, query.tag)
+    filters = {"status": query.status, "tag": query.tag}
+    if form.name.data is None:
+        form.name.data, form.description.data = found.name, found.description
+    body = render_template(
+        "list.html",
+        section="lists",
+        found=lists.list_summary(found),
+        members=shown,
+        statuses=LIST_STATUSES,
+        query=query,
+        form=form,
+        errors=form.first_errors(),
+        profile_href=url_for_ids("pages.profile", "profile_id"),
+        exports={
+            fmt: url_for("lists.export", list_id=list_id, format=fmt, **filters)
+            for fmt in EXPORT_FORMATS
+        },
+    )
+    return body, status
+
+
+@bp.post("/<int:list_id>/edit")
+@requires("analyst")
+def update(list_id: int):
+    """Rename the list or change its description from the form, then show it; the form
+    again, with the reason, if refused."""
+    form = ListForm()
+    try:
+        lists.update_list(list_id, current_actor(), form.name.data, form.description.data)
+    except lists.InvalidValue as error:
+        form.refuse(error.field, f"the {error.field} {error.message}", "name")
+        return _detail(list_id, form, 422)
+    except lists.NameTaken as error:
+        form.refuse("name", str(error).rstrip("."), "name")
+        return _detail(list_id, form, 422)
+    flash("Saved.", "success")
+    return redirect(url_for("lists.detail", list_id=list_id), code=303)
+
+
+@bp.get("/<int:list_id>/export")
+def export(list_id: int):
+    """The members shown (status, tag) as a CSV or JSON file."""
+    found = lists.get_list(list_id)
+    fmt = request.args.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        abort(400, description="format must be csv or json.")
+    query = _parse(queries.ListMembersQuery)
+    shown = lists.members(list_id, query.status, query.tag)
+    if fmt == "csv":
+        body = lists.members_csv(shown)
+    else:
+        body = json.dumps(shown, ensure_ascii=False)
+    record_action("export", f"list {list_id} as {fmt}", request.query_string.decode("utf-8"))
+    response = Response(body, mimetype=EXPORT_FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="toker-list-{found.id}.{fmt}"'
+    return response
+
+
+@bp.post("/<int:list_id>/delete")
+@requires("analyst")
+def delete(list_id: int):
+    """Delete the list (the profiles stay), then show every list."""
+    name = lists.get_list(list_id).name
+    lists.delete_list(list_id, current_actor())
+    flash(f"Deleted the list {name}.", "success")
+    return redirect(url_for("lists.index"), code=303)
+
+
+def _whole_number(name: str, value: str) -> int:
+    if not value.strip().isdigit():
+        abort(400, description=f"{name} must be a whole number, not {value!r}.")
+    return int(value)
+
+
+@bp.post("/add")
+@requires("analyst")
+def add_members():
+    """Add the profiles a form names to its list (list_id): one from a profile's page
+    (profile_id, then back to that page), or the profiles table's selection (ids, asked by
+    htmx, answered with what was done in words); else go to the list."""
+    list_id = _whole_number("list_id", request.form.get("list_id", ""))
+    found = lists.get_list(list_id)
+    values = request.form.getlist("profile_id") + request.form.getlist("ids")
+    ids = [_whole_number("profile_id", value) for value in values]
+    try:
+        if not ids:
+            raise ValueError("Tick the profiles to add first.")
+        done = lists.add_members(list_id, ids, current_actor())
+    except (lists.UnknownProfiles, ValueError) as error:
+        if is_partial_request():
+            return _said(str(error), error=True)
+        abort(400, description=str(error))
+    said = f"Added {len(done.added)} to {found.name}" + (
+        f"; {len(done.already)} on it already." if done.already else "."
+    )
+    if is_partial_request():
+        return _said(said, href=url_for("lists.detail", list_id=list_id))
+    flash(said, "success")
+    if len(ids) == 1 and request.form.get("back") == "profile":
+        return redirect(url_for("pages.profile", profile_id=ids[0]), code=303)
+    return redirect(url_for("lists.detail", list_id=list_id), code=303)
+
+
+def _said(message: str, error: bool = False, href: str | None = None) -> Response:
+    """What a bulk add did, for the profiles page to show beside its button."""
+    response = Response(
+        render_template("partials/_list_added.html", message=message, error=error, href=href)
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/<int:list_id>/members/<int:profile_id>")
+@requires("analyst")
+def update_member(list_id: int, profile_id: int):
+    """Save a member's note, tags and status from its row: htmx gets the row back (with the
+    reason when refused), a plain form post goes back to the list."""
+    form = MemberForm()
+    error = None
+    try:
+        lists.update_member(
+            list_id,
+            profile_id,
+            current_actor(),
+            # A field the post leaves out (None) stays as it is.
+            note=form.note.data,
+            tags=lists.split_tags(form.tags.data) if form.tags.data is not None else None,
+            status=form.status.data or None,
+        )
+    except lists.InvalidValue as refused:
+        error = f"{refused.field.capitalize()} {refused.message}."
+    if is_partial_request():
+        member = lists.one_member(list_id, profile_id)
+        response = Response(
+            render_template(
+                "partials/_list_member_row.html",
+                found={"id": list_id},
+                member=member,
+                statuses=LIST_STATUSES,
+                profile_href=url_for_ids("pages.profile", "profile_id"),
+                error=error,
+            )
+        )
+        response.vary.add("HX-Request")
+        return response
+    flash(error or "Saved.", "error" if error else "success")
+    return redirect(url_for("lists.detail", list_id=list_id), code=303)
+
+
+@bp.post("/<int:list_id>/members/<int:profile_id>/remove")
+@requires("analyst")
+def remove_member(list_id: int, profile_id: int):
+    """Take a profile off the list (it stays stored), then show the list."""
+    lists.remove_member(list_id, profile_id, current_actor())
+    flash("Taken off the list.", "success")
+    return redirect(url_for("lists.detail", list_id=list_id), code=303)
