@@ -12,7 +12,7 @@ from webapp.security import required_role
 from webapp.services import jobs
 from webapp.services.accounts import audit, users
 
-from ..helpers import connect_profile, html_page, store_profile
+from ..helpers import connect_profile, html_page, one, store_profile, text_of
 
 # Pages every role reads, with {profile}, {profile2} and {job} filled in.
 PAGES = (
@@ -95,3 +95,29 @@ def test_an_empty_overview_offers_seeding_to_who_may_seed(client_as, role, shown
     doc = html_page(client_as(role).get("/"))
     assert bool(doc.select("form[action='/seed']")) is shown
     assert bool(doc.select("main a[href='/connect']")) is shown
+
+
+@pytest.mark.parametrize("ids", ["", "{profile}", "{profile},{profile}", "1,2,3,4,5"])
+def test_compare_with_too_few_or_many_profiles_says_what_to_do(app, client, ids):
+    """A page in the layout that says to choose 2 to 4 and leads back to the table, not a
+    bare Bad Request."""
+    profile, _ = connect_profile(app)
+    doc = html_page(client.get("/compare", query_string={"ids": ids.format(profile=profile)}))
+    problem = text_of(one(doc, "#compare-problem"))
+    chosen = len({part for part in ids.format(profile=profile).split(",") if part})
+    assert problem.startswith(f"Choose 2 to 4 profiles to compare: {chosen} ")
+    assert one(doc, "#compare-choose a.button")["href"] == "/profiles"
+    assert doc.select("#error-page") == []
+
+
+def test_compare_with_one_profile_names_it(app, client):
+    profile, _ = connect_profile(app)
+    doc = html_page(client.get(f"/compare?ids={profile}"))
+    assert [a["href"] for a in doc.select("#compare-choose a.tag")] == [f"/profiles/{profile}"]
+
+
+def test_the_compare_form_tells_the_script_its_range(app, client):
+    doc = html_page(client.get("/profiles"))
+    form = one(doc, "form#compare-form")
+    assert (form["data-min"], form["data-max"]) == ("2", "4")
+    assert one(form, "#compare-message").has_attr("hidden")

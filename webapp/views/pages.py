@@ -59,6 +59,7 @@ DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
 INTEREST_FIELDS = ("", "2")
 RECOMMENDED_ON_PAGE = 8
+COMPARE_MIN, COMPARE_MAX = 2, 4
 
 
 @bp.record_once
@@ -141,6 +142,7 @@ def profile_list():
                 query=query,
                 table=table,
                 chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
+                compare_range=(COMPARE_MIN, COMPARE_MAX),
                 categories=CATEGORIES,
             )
         )
@@ -328,8 +330,16 @@ def compare():
                 abort(400, description=f"Profile ids are whole numbers, not {part!r}.")
             if int(part) not in ids:
                 ids.append(int(part))
-    if not 2 <= len(ids) <= 4:
-        abort(400, description=f"Choose 2 to 4 profiles to compare ({len(ids)} given).")
+    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        # Not an error page: the page says what to do and links back to the table.
+        chosen = [profiles.get_profile(pk) for pk in ids]
+        return render_template(
+            "compare.html",
+            section="profiles",
+            profiles_=[],
+            chosen=[record for record in chosen if record is not None],
+            problem=compare_problem(len(ids)),
+        )
     records = [_profile_or_404(pk) for pk in ids]
     details = [profiles.profile_detail(record) for record in records]
     return render_template(
@@ -339,6 +349,15 @@ def compare():
         stat_cards=STAT_CARDS,
         matrix=similarity.pairwise(ids),
         radar_figure=charts.interest_overlay([(d["username"], d["interest"]) for d in details]),
+    )
+
+
+def compare_problem(count: int) -> str:
+    """What to do when `count` profiles were chosen for compare, outside 2 to 4 (the profiles
+    table's script says the same words in place)."""
+    return (
+        f"Choose {COMPARE_MIN} to {COMPARE_MAX} profiles to compare: "
+        f"{count} {'is' if count == 1 else 'are'} chosen. Tick them in the table's first column."
     )
 
 
