@@ -28,3 +28,35 @@ def test_compare_with_one_ticked_says_so_and_keeps_the_ticks(page: Page, watch, 
     expect(page).to_have_url(re.compile(r"/compare\?"))
     expect(page.locator("h1")).to_have_text("Compare 2 profiles")
     watch.assert_clean()
+
+
+MAP_TRACES = """() => document.getElementById("population-map").data.map(
+  (trace) => ({name: trace.name, colour: trace.marker.color}))"""
+
+
+def test_the_map_redraws_as_its_colouring_changes(page: Page, watch, shots):
+    page.goto("/map")
+    chart = page.locator("#population-map.chart-ready")
+    expect(chart).to_be_visible()
+    page.evaluate("window.__samePage = true")
+    clusters = page.evaluate(MAP_TRACES)
+    page.select_option("#color", "dominant")
+    expect(page).to_have_url(re.compile(r"/map\?color=dominant&k=6$"))
+    page.wait_for_function(
+        "() => document.getElementById('population-map').dataset.drawnColor === 'dominant'"
+    )
+    assert page.evaluate("window.__samePage") is True  # no reload, no Redraw button
+    traces = page.evaluate(MAP_TRACES)
+    assert traces != clusters and len(traces) > 6
+    colours = [trace["colour"] for trace in traces]
+    assert None not in colours and len(set(colours)) == len(colours)
+    for axis, number in (("x", 1), ("y", 2)):
+        title = page.locator(f"#population-map .{axis}title").text_content()
+        assert re.fullmatch(rf"component {number} \(\d+\.\d % of variance\)", title), title
+    page.screenshot(path=shots / "map-dominant.png", full_page=True)
+    page.fill("#k", "3")
+    page.locator("#k").dispatch_event("change")
+    page.select_option("#color", "cluster")
+    page.wait_for_function("() => document.getElementById('population-map').data.length <= 3")
+    assert page.evaluate("window.__samePage") is True
+    watch.assert_clean()

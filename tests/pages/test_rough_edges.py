@@ -2,6 +2,9 @@
 may use, compare says "choose 2 to 4" in place, the map's labels and colours, the labels of the
 profile page and of the admin table, /admin, and a demo account that the likes minimum rejects."""
 
+import itertools
+import json
+import math
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,7 +14,10 @@ from webapp.models import ROLES
 from webapp.security import required_role
 from webapp.services import jobs
 from webapp.services.accounts import audit, users
+from webapp.services.ingestion import onboarding
+from webapp.services.ingestion.taxonomy import CATEGORIES
 
+from ..factories import make_payload, video
 from ..helpers import connect_profile, html_page, one, store_profile, text_of
 
 # Pages every role reads, with {profile}, {profile2} and {job} filled in.
@@ -121,3 +127,42 @@ def test_the_compare_form_tells_the_script_its_range(app, client):
     form = one(doc, "form#compare-form")
     assert (form["data-min"], form["data-max"]) == ("2", "4")
     assert one(form, "#compare-message").has_attr("hidden")
+
+
+# --- the map ----------------------------------------------------------------------------------
+
+
+def test_every_category_has_a_colour_of_its_own_on_the_map(client):
+    """32 distinct colours keyed by taxonomy position, far enough apart to tell apart."""
+    doc = html_page(client.get("/map?color=dominant"))
+    palette = json.loads(one(doc, "#population-map")["data-palette"])
+    colours = palette["categories"]
+    assert set(colours) == {*CATEGORIES, "Unclassified"}
+    assert len(set(colours.values())) == len(CATEGORIES) + 1  # and grey for Unclassified
+    assert [colours[name] for name in CATEGORIES] == palette["ordered"][: len(CATEGORIES)]
+    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in colours.values()]
+    closest = min(math.dist(a, b) for a, b in itertools.combinations(rgb, 2))
+    assert closest > 40, "two colours of the map are hard to tell apart"
+
+
+def test_the_map_redraws_without_a_button_when_scripts_run(client):
+    doc = html_page(client.get("/map"))
+    assert doc.select("#map-form noscript button[type=submit]")
+    assert [b for b in doc.select("#map-form button") if not b.find_parent("noscript")] == []
+
+
+def test_the_map_answer_says_how_much_variance_each_axis_explains(app, client):
+    """Points that vary along one direction only: the first component explains it all."""
+    with app.app_context():
+        for i in range(6):
+            liked = [video(f"m{i}-{j}", categories=["Music"]) for j in range(i + 1)]
+            liked += [video(f"g{i}-{j}", categories=["Gaming"]) for j in range(6 - i)]
+            payload = make_payload(user_id=f"u{i}", username=f"user{i}", liked_videos=liked)
+            assert onboarding.submit_payload("tiktok", payload).accepted
+    data = client.get("/api/v1/map?k=2").get_json()
+    first, second = data["explained"]
+    assert first == pytest.approx(1.0, abs=1e-3) and second == pytest.approx(0.0, abs=1e-3)
+
+
+def test_an_empty_map_explains_nothing(client):
+    assert client.get("/api/v1/map").get_json()["explained"] == [0, 0]

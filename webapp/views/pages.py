@@ -314,6 +314,7 @@ def map_page():
         k=k,
         data_url=url_for("api.population_map_data", k=k),
         profile_url=url_for("pages.profile", profile_id=0),
+        palette={"categories": charts.category_colours(), "ordered": charts.CATEGORY_PALETTE},
     )
 
 
