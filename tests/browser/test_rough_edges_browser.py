@@ -10,6 +10,14 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 740}
+# Whether the table's followers, as shown, run in this order (more than one row).
+SORTED_FOLLOWERS = """(order) => {
+  const cells = [...document.querySelectorAll('#profiles td[data-label="Followers"]')];
+  const n = cells.map((c) => Number(c.textContent.replace(/,/g, "")));
+  const up = n.every((v, i) => i === 0 || n[i - 1] <= v);
+  const down = n.every((v, i) => i === 0 || n[i - 1] >= v);
+  return n.length > 1 && (order === "asc" ? up && !down : down && !up);
+}"""
 
 
 def test_compare_with_one_ticked_says_so_and_keeps_the_ticks(page: Page, watch, shots):
@@ -59,4 +67,76 @@ def test_the_map_redraws_as_its_colouring_changes(page: Page, watch, shots):
     page.select_option("#color", "cluster")
     page.wait_for_function("() => document.getElementById('population-map').data.length <= 3")
     assert page.evaluate("window.__samePage") is True
+    watch.assert_clean()
+
+
+def _inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )
+
+
+def test_on_a_phone_the_table_shows_followers_and_interest_and_sorts(page: Page, watch, shots):
+    page.set_viewport_size(PHONE)
+    page.goto("/profiles")
+    first = page.locator("#profiles tbody tr").first
+    for label in ("Followers", "Interest"):
+        cell = first.locator(f'td[data-label="{label}"]')
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], label
+    # Nothing to scroll sideways for.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=shots / "phone-profiles.png", full_page=True)
+    page.locator("#sort-control").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "phone-table.png")
+    expect(page.locator("#sort")).to_be_visible()
+    page.select_option("#sort", "followers")
+    page.wait_for_function(SORTED_FOLLOWERS, arg="desc")
+    expect(page).to_have_url(re.compile(r"sort=followers&order=desc"))
+    expect(page.locator("#sort")).to_have_value("followers")
+    page.select_option("#order", "asc")
+    page.wait_for_function(SORTED_FOLLOWERS, arg="asc")
+    expect(page).to_have_url(re.compile(r"sort=followers&order=asc"))
+    watch.assert_clean()
+
+
+def _first_profile_with_interests(page: Page) -> str:
+    page.goto("/profiles?sort=followers&order=desc")
+    return page.locator("#profiles tbody tr td:nth-child(2) a").first.get_attribute("href")
+
+
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"]
+)
+def test_charts_keep_their_mode_bar_and_labels_inside(page: Page, watch, shots, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(_first_profile_with_interests(page))
+    radar = page.locator("#interest-radar.chart-ready")
+    expect(radar).to_be_visible()
+    radar.scroll_into_view_if_needed()
+    chart_box = radar.bounding_box()
+    labels = page.locator("#interest-radar .angularaxistick text")
+    assert labels.count() >= 3
+    for box in (labels.nth(i).bounding_box() for i in range(labels.count())):
+        assert _inside(box, chart_box), "a radar label is clipped"
+    # Hover (or tap) a chart: its mode bar stays inside it, clear of the top bar, or is hidden.
+    page.evaluate("window.scrollTo(0, 0)")
+    bar = page.locator("#interest-bar.chart-ready")
+    bar.hover()
+    modebar = page.locator("#interest-bar .modebar")
+    header = page.locator(".site-header").bounding_box()
+    if viewport is PHONE:
+        expect(modebar).to_be_hidden()
+    else:
+        expect(modebar).to_be_visible()
+        box = modebar.bounding_box()
+        assert _inside(box, bar.bounding_box())
+        assert box["y"] >= header["y"] + header["height"], "the mode bar covers the top bar"
+    page.screenshot(path=shots / f"profile-{viewport['width']}.png", full_page=True)
+    radar.scroll_into_view_if_needed()
+    page.screenshot(path=shots / f"radar-{viewport['width']}.png")
     watch.assert_clean()

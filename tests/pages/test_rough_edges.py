@@ -166,3 +166,27 @@ def test_the_map_answer_says_how_much_variance_each_axis_explains(app, client):
 
 def test_an_empty_map_explains_nothing(client):
     assert client.get("/api/v1/map").get_json()["explained"] == [0, 0]
+
+
+# --- the profile table on a phone -------------------------------------------------------------
+
+
+def test_the_table_has_a_sort_control_besides_its_headers(app, client):
+    connect_profile(app)
+    doc = html_page(client.get("/profiles?sort=followers&order=asc"))
+    sort = one(doc, "#sort-control select#sort[name=sort][form=filters]")
+    assert [o["value"] for o in sort.select("option")] == [
+        "username",
+        "platform",
+        "verified",
+        "followers",
+        "likes",
+        "engagement",
+        "growth",
+        "updated",
+    ]
+    assert one(sort, "option[selected]")["value"] == "followers"
+    assert one(doc, "select#order option[selected]")["value"] == "asc"
+    assert sort["hx-get"] == "/profiles" and sort["hx-include"] == "#filters"
+    cells = doc.select("#profiles tbody tr")[0].select("td[data-label]")
+    assert [td["data-label"] for td in cells] == ["Followers", "Likes", "Engagement", "Interest"]

@@ -44,6 +44,15 @@ def interest_bar(interest: dict[str, float]) -> dict:
     }
 
 
+# Category names sit outside the circle: room for "Entertainment" on either side, so that a
+# narrow screen does not clip them.
+RADAR_MARGIN = {"l": 90, "r": 90, "t": 30, "b": 30}
+RADAR_POLAR = {
+    "radialaxis": {"visible": True, "ticksuffix": "%", "tickfont": {"size": 10}},
+    "angularaxis": {"tickfont": {"size": 11}},
+}
+
+
 def interest_radar(interest: dict[str, float]) -> dict:
     """A polar view over the categories that carry any weight (at least three axes)."""
     names = [c for c in CATEGORIES if interest.get(c, 0) > 0]
@@ -65,8 +74,8 @@ def interest_radar(interest: dict[str, float]) -> dict:
             }
         ],
         "layout": _layout(
-            polar={"radialaxis": {"visible": True, "ticksuffix": "%"}},
-            margin={"l": 40, "r": 40, "t": 20, "b": 20},
+            polar=RADAR_POLAR,
+            margin=RADAR_MARGIN,
         ),
     }
 
@@ -144,10 +153,10 @@ def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
     return {
         "data": data,
         "layout": _layout(
-            polar={"radialaxis": {"visible": True, "ticksuffix": "%"}},
+            polar=RADAR_POLAR,
             showlegend=True,
             height=420,
-            margin={"l": 40, "r": 40, "t": 20, "b": 20},
+            margin=RADAR_MARGIN,
         ),
     }
 

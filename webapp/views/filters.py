@@ -95,11 +95,12 @@ def profile_row(p: dict, href: Callable[[int], str]) -> Markup:
         f'<td><a href="{escape(href(pk))}">{username}</a></td>'
         f"<td>{platform_badge(p['platform'])}</td>"
         f'<td class="hide-sm">{_VERIFIED if p["verified"] else _NOT_VERIFIED}</td>'
-        f'<td class="num">{escape(number(p["followers_count"]))}</td>'
-        f'<td class="num">{escape(number(p["number_of_likes"]))}</td>'
-        f'<td class="num">{p["engagement_rate"] * 100:.2f} %</td>'
+        # data-label names a cell where a phone shows the rows as cards, without the header.
+        f'<td class="num" data-label="Followers">{escape(number(p["followers_count"]))}</td>'
+        f'<td class="num" data-label="Likes">{escape(number(p["number_of_likes"]))}</td>'
+        f'<td class="num" data-label="Engagement">{p["engagement_rate"] * 100:.2f} %</td>'
         f'<td class="num hide-sm">{_growth(p["growth_30d"])}</td>'
-        f"<td>{escape(p['dominant_interest'] or '—')}</td>"
+        f'<td data-label="Interest">{escape(p["dominant_interest"] or "—")}</td>'
         f'<td class="hide-sm">{when(p["updated_at"])}</td>'
         "</tr>"
     )

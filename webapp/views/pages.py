@@ -164,6 +164,7 @@ def _profiles_table(query: profiles.ListQuery) -> Markup:
             page=page,
             pages=profiles.page_count(page["total"], query.per_page),
             columns=TABLE_COLUMNS,
+            sortable=[(key, label) for key, label, _ in TABLE_COLUMNS if key],
             profile_href=url_for_ids("pages.profile", "profile_id"),
             default_per_page=profiles.DEFAULT_PER_PAGE,
             interest_args=interest_args,
