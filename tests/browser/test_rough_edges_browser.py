@@ -140,3 +140,24 @@ def test_charts_keep_their_mode_bar_and_labels_inside(page: Page, watch, shots, 
     radar.scroll_into_view_if_needed()
     page.screenshot(path=shots / f"radar-{viewport['width']}.png")
     watch.assert_clean()
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 800])
+def test_the_profile_table_fits_its_card_updated_column_included(page: Page, shots, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/profiles")
+    page.screenshot(path=shots / f"profiles-{width}.png")
+    wrap = page.locator("#profiles-table .table-wrap")
+    assert wrap.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "the table is cut off"
+    box = wrap.bounding_box()
+    for cell in (page.locator("#profiles thead th").last, page.locator("#profiles tbody td").last):
+        cell_box = cell.bounding_box()
+        assert cell_box["x"] + cell_box["width"] <= box["x"] + box["width"] + 1
+
+
+def test_user_names_show_as_stored_in_the_admin_table(page: Page, shots):
+    page.goto("/admin/users")
+    expect(page.locator("h1")).to_have_text("Users")
+    name = page.locator('#users tbody tr[data-user="admin"] th')
+    assert name.inner_text().startswith("admin (you)")
+    page.screenshot(path=shots / "admin-users.png")

@@ -190,3 +190,31 @@ def test_the_table_has_a_sort_control_besides_its_headers(app, client):
     assert sort["hx-get"] == "/profiles" and sort["hx-include"] == "#filters"
     cells = doc.select("#profiles tbody tr")[0].select("td[data-label]")
     assert [td["data-label"] for td in cells] == ["Followers", "Likes", "Engagement", "Interest"]
+
+
+# --- labels and /admin --------------------------------------------------------------------------
+
+
+def test_likes_given_and_liked_videos_say_what_they_count(app, client):
+    profile = store_profile(app)
+    doc = html_page(client.get(f"/profiles/{profile}"))
+    likes = one(doc, '.stat[data-stat="number_of_likes"]')
+    assert text_of(one(likes, ".label")) == "Likes given"
+    assert text_of(one(likes, ".hint")) == "on the platform, all time"
+    note = text_of(one(doc, "#liked-note"))
+    assert note.startswith("The 2 most recent videos the account liked, as the platform sent")
+    assert note.endswith("its likes given on the platform, all time: 6,000.")
+    assert text_of(one(doc, "#shared-note")).endswith("its shares on the platform, all time: 800.")
+
+
+def test_admin_leads_to_the_users_page(client):
+    doc = html_page(client.get("/admin"))
+    assert text_of(one(doc, "h1")) == "Users"
+    assert one(doc, "#users")
+    assert text_of(one(doc, ".tabs a[aria-current=page]")) == "Users"
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_admin_is_not_allowed_for_other_roles(client_as, role):
+    doc = html_page(client_as(role).get("/admin"), 403)
+    assert text_of(one(doc, "#error-page h1")) == "Not allowed"

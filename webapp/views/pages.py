@@ -54,6 +54,12 @@ STAT_CARDS = (
     ("Shares", "number_of_shares"),
     ("Comments", "number_of_comments"),
 )
+# What a card's number counts, where a reader could take it for something else on the page:
+# the account's own totals on the platform, not the videos a sync fetched.
+STAT_HINTS = {
+    "number_of_likes": "on the platform, all time",
+    "number_of_shares": "on the platform, all time",
+}
 DEMO_SEED_COUNT = 200
 DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
@@ -217,6 +223,7 @@ def profile(profile_id: int):
         profile=detail,
         profile_id=profile_id,
         stat_cards=STAT_CARDS,
+        stat_hints=STAT_HINTS,
         bar_figure=charts.interest_bar(detail["interest"]),
         radar_figure=charts.interest_radar(detail["interest"]),
         liked=profiles.profile_videos(profile_id, "liked", pages.liked_page),
