@@ -17,7 +17,7 @@ from webapp.services.accounts import audit, users
 from webapp.services.ingestion import onboarding
 from webapp.services.ingestion.taxonomy import CATEGORIES
 
-from ..factories import make_payload, video
+from ..factories import make_payload, signed_in_client, video
 from ..helpers import connect_profile, html_page, one, store_profile, text_of
 
 # Pages every role reads, with {profile}, {profile2} and {job} filled in.
@@ -218,3 +218,57 @@ def test_admin_leads_to_the_users_page(client):
 def test_admin_is_not_allowed_for_other_roles(client_as, role):
     doc = html_page(client_as(role).get("/admin"), 403)
     assert text_of(one(doc, "#error-page h1")) == "Not allowed"
+
+
+# --- a demo account that is rejected ------------------------------------------------------------
+
+
+def _demo_forms(client) -> dict[str, dict[str, str]]:
+    """Per platform, the connect form's fields as the demo link fills them in."""
+    doc = html_page(client.get("/connect"))
+    forms = {}
+    for link in doc.select("#demo-rejected a[data-platform]"):
+        filled = html_page(client.get(link["href"]))
+        form = one(filled, "form[action='/connect/consent']")
+        forms[link["data-platform"]] = {
+            "platform": one(form, "input[name=platform][checked]")["value"],
+            "user_id": one(form, "input[name=user_id]")["value"],
+        }
+    return forms
+
+
+@pytest.mark.parametrize("minimum", [100, 1000])
+def test_the_connect_page_offers_an_account_per_platform_that_is_rejected(make_app, minimum):
+    """Going through the flow with the offered account ends in the rejection, with its
+    reason, and stores nothing, whatever the likes minimum."""
+    app = make_app(TOKER_MIN_LIKES=minimum)
+    client = signed_in_client(app, "analyst")
+    forms = _demo_forms(client)
+    assert sorted(forms) == ["instagram", "tiktok", "x"]
+    for platform, fields in forms.items():
+        assert fields["platform"] == platform and fields["user_id"]
+        consent = html_page(client.post("/connect/consent", data=fields))
+        assert one(consent, "input[name=user_id]")["value"] == fields["user_id"]
+        html_page(client.post("/connect/progress", data=fields))
+        done = client.post(
+            "/connect/step", data={**fields, "step": "4"}, headers={"HX-Request": "true"}
+        )
+        assert "HX-Redirect" not in done.headers
+        rejection = text_of(one(html_page(done), "#rejection"))
+        assert f"at least {minimum} are needed" in rejection
+    with app.app_context():
+        assert onboarding.rejected_demo_account("tiktok").likes_given < minimum
+    assert client.get("/api/v1/profiles").get_json()["total"] == 0
+
+
+def test_the_rejected_demo_account_is_chosen_for_the_day(app):
+    """The same account all day; the platform's accounts change from day to day, so another
+    day may need another one, and the one chosen then is rejected then."""
+    with app.app_context():
+        first = onboarding.rejected_demo_account("x")
+        assert onboarding.rejected_demo_account("x") == first
+        outcome = onboarding.connect_account("x", first.user_id)
+        assert outcome.status == "rejected" and outcome.reason == first.reason
+        app.config["TOKER_CLOCK"] = "2027-03-01"
+        later = onboarding.rejected_demo_account("x")
+        assert onboarding.connect_account("x", later.user_id).status == "rejected"
