@@ -161,3 +161,14 @@ def test_user_names_show_as_stored_in_the_admin_table(page: Page, shots):
     name = page.locator('#users tbody tr[data-user="admin"] th')
     assert name.inner_text().startswith("admin (you)")
     page.screenshot(path=shots / "admin-users.png")
+
+
+def test_on_a_phone_the_map_legend_keeps_clear_of_the_axis_title(page: Page, shots):
+    page.set_viewport_size(PHONE)
+    page.goto("/map?color=dominant")
+    expect(page.locator("#population-map.chart-ready")).to_be_visible()
+    title = page.locator("#population-map .xtitle").bounding_box()
+    legend = page.locator("#population-map g.legend .legendtext").first.bounding_box()
+    assert title["y"] + title["height"] <= legend["y"], "the legend covers the axis title"
+    page.locator("#population-map").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "phone-map.png")

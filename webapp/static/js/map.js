@@ -60,9 +60,9 @@
                x: g.x, y: g.y, customdata: g.ids, text: g.text,
                hovertemplate: "%{text}<extra></extra>", marker: marker };
     });
-    var layout = { margin: { l: 50, r: 10, t: 10, b: 50 }, height: 620, legend: { orientation: "h", y: -0.12 },
+    var layout = { margin: { l: 50, r: 10, t: 10, b: 50 }, height: 620, legend: { orientation: "h", yanchor: "top", y: -0.13 },
                    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-                   xaxis: { zeroline: false, title: { text: axisTitle(data, 0) }, automargin: true },
+                   xaxis: { zeroline: false, title: { text: axisTitle(data, 0), standoff: 8 }, automargin: true },
                    yaxis: { zeroline: false, title: { text: axisTitle(data, 1) }, automargin: true } };
     el.classList.remove("chart-ready");
     return window.Plotly.react(el, traces, layout, { responsive: true, displaylogo: false }).then(function () {
