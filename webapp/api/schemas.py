@@ -740,6 +740,12 @@ class PopulationMap(Answer):
         description="How many profiles there are. Past "
         f"{population_map.MAX_POINTS:,} the arrays hold an even sample of them."
     )
+    explained: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=2,
+        max_length=2,
+        description="The share of the interest vectors' total variance that x and y each "
+        "explain (0 to 1).",
+    )
 
 
 PopulationMap.__doc__ += (

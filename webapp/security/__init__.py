@@ -27,7 +27,7 @@ from .identity import (
     record_action,
 )
 from .limits import skips_rate_limits
-from .roles import required_role, requires
+from .roles import may_use, required_role, requires
 
 __all__ = [
     "PUBLIC_ENDPOINTS",
@@ -37,6 +37,7 @@ __all__ = [
     "current_actor",
     "current_requester",
     "init_app",
+    "may_use",
     "record_action",
     "required_role",
     "requires",
@@ -80,6 +81,8 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     app.before_request(gate)
     app.after_request(set_security_headers)
+    # Templates ask may("endpoint") before showing a link or a button that leads there.
+    app.jinja_env.globals["may"] = may_use
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):

@@ -35,10 +35,12 @@ def _users_page(status: int = 200, errors: dict | None = None, form: dict | None
     return body, status
 
 
+@bp.get("", endpoint="index")
 @bp.get("/users", endpoint="users")
 @requires("admin")
 def user_list():
-    """Every user with their role, a form to add one, and role changes."""
+    """Every user with their role, a form to add one, and role changes (also at /admin, the
+    admin pages' first tab)."""
     return _users_page()
 
 

@@ -44,6 +44,15 @@ def interest_bar(interest: dict[str, float]) -> dict:
     }
 
 
+# Category names sit outside the circle: room for "Entertainment" on either side, so that a
+# narrow screen does not clip them.
+RADAR_MARGIN = {"l": 90, "r": 90, "t": 30, "b": 30}
+RADAR_POLAR = {
+    "radialaxis": {"visible": True, "ticksuffix": "%", "tickfont": {"size": 10}},
+    "angularaxis": {"tickfont": {"size": 11}},
+}
+
+
 def interest_radar(interest: dict[str, float]) -> dict:
     """A polar view over the categories that carry any weight (at least three axes)."""
     names = [c for c in CATEGORIES if interest.get(c, 0) > 0]
@@ -65,8 +74,8 @@ def interest_radar(interest: dict[str, float]) -> dict:
             }
         ],
         "layout": _layout(
-            polar={"radialaxis": {"visible": True, "ticksuffix": "%"}},
-            margin={"l": 40, "r": 40, "t": 20, "b": 20},
+            polar=RADAR_POLAR,
+            margin=RADAR_MARGIN,
         ),
     }
 
@@ -94,6 +103,21 @@ def interest_shares(shares: list[dict]) -> dict:
 
 
 PALETTE = ("#4f46e5", "#e11d48", "#059669", "#d97706")
+# 32 colours far apart from each other (a Glasbey set, its palest made darker for a white
+# page), one per taxonomy position: a category keeps its colour on every map and chart.
+CATEGORY_PALETTE = (
+    "#d60000", "#8c3bff", "#018700", "#00acc6", "#7ab800", "#ff7ed1", "#6b004f", "#ffa52f",
+    "#573b00", "#005659", "#0000dd", "#00b894", "#a17569", "#bcb6ff", "#95b577", "#bf03b8",
+    "#645474", "#790000", "#0774d8", "#c9a400", "#004b00", "#8e7900", "#ff7266", "#edb8b8",
+    "#5d7e66", "#6aa7d8", "#eb0077", "#a57bb8", "#5900a3", "#03c600", "#9e4b00", "#9c3b4f",
+)  # fmt: skip
+UNCLASSIFIED_COLOUR = "#9ca3af"
+
+
+def category_colours() -> dict[str, str]:
+    """Each category's colour by its position in the taxonomy; grey for Unclassified."""
+    colours = dict(zip(CATEGORIES, CATEGORY_PALETTE, strict=False))
+    return {**colours, "Unclassified": UNCLASSIFIED_COLOUR}
 
 
 def plotly_text(text: str) -> str:
@@ -129,10 +153,10 @@ def interest_overlay(named: list[tuple[str, dict[str, float]]]) -> dict:
     return {
         "data": data,
         "layout": _layout(
-            polar={"radialaxis": {"visible": True, "ticksuffix": "%"}},
+            polar=RADAR_POLAR,
             showlegend=True,
             height=420,
-            margin={"l": 40, "r": 40, "t": 20, "b": 20},
+            margin=RADAR_MARGIN,
         ),
     }
 

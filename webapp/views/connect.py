@@ -16,9 +16,20 @@ bp = Blueprint("connect", __name__, url_prefix="/connect")
 @bp.get("")
 @requires("analyst")
 def start():
-    """Step 1: the platform and an optional user id."""
-    form = ConnectForm(formdata=None, platform=request.args.get("platform", ""))
-    return render_template("connect.html", section="connect", form=form)
+    """Step 1: the platform and an optional user id (both may come filled in, as the links
+    to the demo accounts that will be rejected fill them)."""
+    form = ConnectForm(
+        formdata=None,
+        platform=request.args.get("platform", ""),
+        user_id=request.args.get("user_id", ""),
+    )
+    return render_template("connect.html", section="connect", form=form, **_demo_context())
+
+
+def _demo_context() -> dict:
+    """An account per platform that the likes minimum rejects, for trying a rejection."""
+    demos = [onboarding.rejected_demo_account(platform) for platform in LABELS]
+    return {"rejected_demos": [demo for demo in demos if demo is not None]}
 
 
 @bp.post("/consent")
@@ -27,7 +38,7 @@ def consent():
     """Step 2: what Toker will read, and the user's go-ahead."""
     form = ConnectForm()
     if not form.validate():
-        return render_template("connect.html", section="connect", form=form), 422
+        return render_template("connect.html", section="connect", form=form, **_demo_context()), 422
     platform = form.platform.data
     user_id = form.user_id.data or onboarding.new_user_id(platform)
     return render_template(
@@ -47,7 +58,7 @@ def progress():
     if not form.validate() or not form.user_id.data:
         if not form.errors:
             form.user_id.errors = ["Enter a user id."]
-        return render_template("connect.html", section="connect", form=form), 422
+        return render_template("connect.html", section="connect", form=form, **_demo_context()), 422
     platform = form.platform.data
     report = onboarding.StepReport(platform, form.user_id.data)
     return render_template(

@@ -14,8 +14,9 @@ def number(value) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def when(value) -> Markup:
-    """A <time> element for a datetime or an ISO 8601 string; a dash when empty."""
+def when(value, wrap: bool = False) -> Markup:
+    """A <time> element for a datetime or an ISO 8601 string; a dash when empty. With `wrap`,
+    a narrow column may put the time under the date (never break inside either)."""
     if not value:
         return Markup("—")
     if isinstance(value, str):
@@ -26,6 +27,8 @@ def when(value) -> Markup:
         shown = f"{stamp[:10]} {stamp[11:16]}"  # what strftime("%Y-%m-%d %H:%M") gives
     else:
         shown = value.strftime("%Y-%m-%d %H:%M")
+    if wrap:
+        shown = " ".join(f'<span class="nowrap">{part}</span>' for part in shown.split(" "))
     return Markup(f'<time datetime="{stamp}">{shown}</time>')
 
 
@@ -94,13 +97,14 @@ def profile_row(p: dict, href: Callable[[int], str]) -> Markup:
         f' aria-label="Compare {username}"></td>'
         f'<td><a href="{escape(href(pk))}">{username}</a></td>'
         f"<td>{platform_badge(p['platform'])}</td>"
-        f'<td class="hide-sm">{_VERIFIED if p["verified"] else _NOT_VERIFIED}</td>'
-        f'<td class="num">{escape(number(p["followers_count"]))}</td>'
-        f'<td class="num">{escape(number(p["number_of_likes"]))}</td>'
-        f'<td class="num">{p["engagement_rate"] * 100:.2f} %</td>'
-        f'<td class="num hide-sm">{_growth(p["growth_30d"])}</td>'
-        f"<td>{escape(p['dominant_interest'] or '—')}</td>"
-        f'<td class="hide-sm">{when(p["updated_at"])}</td>'
+        f'<td class="hide-sm hide-md">{_VERIFIED if p["verified"] else _NOT_VERIFIED}</td>'
+        # data-label names a cell where a phone shows the rows as cards, without the header.
+        f'<td class="num" data-label="Followers">{escape(number(p["followers_count"]))}</td>'
+        f'<td class="num" data-label="Likes">{escape(number(p["number_of_likes"]))}</td>'
+        f'<td class="num" data-label="Engagement">{p["engagement_rate"] * 100:.2f} %</td>'
+        f'<td class="num hide-sm hide-md">{_growth(p["growth_30d"])}</td>'
+        f'<td data-label="Interest">{escape(p["dominant_interest"] or "—")}</td>'
+        f'<td class="hide-sm">{when(p["updated_at"], wrap=True)}</td>'
         "</tr>"
     )
 

@@ -56,6 +56,12 @@ STAT_CARDS = (
     ("Shares", "number_of_shares"),
     ("Comments", "number_of_comments"),
 )
+# What a card's number counts, where a reader could take it for something else on the page:
+# the account's own totals on the platform, not the videos a sync fetched.
+STAT_HINTS = {
+    "number_of_likes": "on the platform, all time",
+    "number_of_shares": "on the platform, all time",
+}
 DEMO_SEED_COUNT = 200
 DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
@@ -70,6 +76,7 @@ ROSTER_FIELDS = {
     "min_followers": "Minimum followers",
     "max_followers": "Maximum followers",
 }
+COMPARE_MIN, COMPARE_MAX = 2, 4
 
 
 @bp.record_once
@@ -152,6 +159,7 @@ def profile_list():
                 query=query,
                 table=table,
                 chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
+                compare_range=(COMPARE_MIN, COMPARE_MAX),
                 categories=CATEGORIES,
                 list_choices=lists.names(),
             )
@@ -174,6 +182,7 @@ def _profiles_table(query: profiles.ListQuery) -> Markup:
             page=page,
             pages=profiles.page_count(page["total"], query.per_page),
             columns=TABLE_COLUMNS,
+            sortable=[(key, label) for key, label, _ in TABLE_COLUMNS if key],
             profile_href=url_for_ids("pages.profile", "profile_id"),
             default_per_page=profiles.DEFAULT_PER_PAGE,
             interest_args=interest_args,
@@ -227,6 +236,7 @@ def profile(profile_id: int):
         profile=detail,
         profile_id=profile_id,
         stat_cards=STAT_CARDS,
+        stat_hints=STAT_HINTS,
         bar_figure=charts.interest_bar(detail["interest"]),
         radar_figure=charts.interest_radar(detail["interest"]),
         liked=profiles.profile_videos(profile_id, "liked", pages.liked_page),
@@ -384,6 +394,7 @@ def map_page():
         k=k,
         data_url=url_for("api.population_map_data", k=k),
         profile_url=url_for("pages.profile", profile_id=0),
+        palette={"categories": charts.category_colours(), "ordered": charts.CATEGORY_PALETTE},
     )
 
 
@@ -400,8 +411,16 @@ def compare():
                 abort(400, description=f"Profile ids are whole numbers, not {part!r}.")
             if int(part) not in ids:
                 ids.append(int(part))
-    if not 2 <= len(ids) <= 4:
-        abort(400, description=f"Choose 2 to 4 profiles to compare ({len(ids)} given).")
+    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        # Not an error page: the page says what to do and links back to the table.
+        chosen = [profiles.get_profile(pk) for pk in ids]
+        return render_template(
+            "compare.html",
+            section="profiles",
+            profiles_=[],
+            chosen=[record for record in chosen if record is not None],
+            problem=compare_problem(len(ids)),
+        )
     records = [_profile_or_404(pk) for pk in ids]
     details = [profiles.profile_detail(record) for record in records]
     return render_template(
@@ -411,6 +430,15 @@ def compare():
         stat_cards=STAT_CARDS,
         matrix=similarity.pairwise(ids),
         radar_figure=charts.interest_overlay([(d["username"], d["interest"]) for d in details]),
+    )
+
+
+def compare_problem(count: int) -> str:
+    """What to do when `count` profiles were chosen for compare, outside 2 to 4 (the profiles
+    table's script says the same words in place)."""
+    return (
+        f"Choose {COMPARE_MIN} to {COMPARE_MAX} profiles to compare: "
+        f"{count} {'is' if count == 1 else 'are'} chosen. Tick them in the table's first column."
     )
 
 

@@ -32,7 +32,7 @@ def pca_2d(data: np.ndarray) -> np.ndarray:
     """Project rows onto their two principal components (signs fixed, so it is repeatable)."""
     if len(data) == 0:
         return np.zeros((0, 2))
-    mean, components = components_2d(data)
+    mean, components, _ = components_2d(data)
     return (data - mean) @ components
 
 
@@ -78,35 +78,44 @@ class Fit:
 
     mean: np.ndarray
     components: np.ndarray  # WIDTH x 2
+    explained: tuple[float, float]  # each component's share of the total variance
     centroids: np.ndarray  # k x WIDTH
     names: list[str]
     changed: int  # the matrix's change count when fitted
     rows: int
 
 
-def components_2d(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mean and the two principal components of the rows (signs fixed, as pca_2d)."""
+def components_2d(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """The mean and the two principal components of the rows (signs fixed, as pca_2d), and
+    the share of the total variance each explains (0 when the rows do not vary)."""
     mean = data.mean(axis=0)
     centred = data - mean
     covariance = centred.T @ centred / max(1, len(data) - 1)
     values, vectors = np.linalg.eigh(covariance)
-    components = vectors[:, np.argsort(values)[::-1][:2]]
+    order = np.argsort(values)[::-1][:2]
+    components = vectors[:, order]
+    total = float(values.clip(min=0).sum())
+    shares = [float(max(values[j], 0.0)) / total if total > 0 else 0.0 for j in order]
+    explained = (shares + [0.0, 0.0])[:2]
     for j in range(components.shape[1]):
         if components[np.argmax(np.abs(components[:, j])), j] < 0:
             components[:, j] = -components[:, j]
-    return mean, components
+    return mean, components, (explained[0], explained[1])
 
 
 def fit(raw: np.ndarray, k: int, changed: int) -> Fit:
     """PCA and k-means over these rows."""
     if not len(raw):
         width = len(CATEGORIES)
-        return Fit(np.zeros(width), np.zeros((width, 2)), np.zeros((0, width)), [], changed, 0)
-    mean, components = components_2d(raw)
+        return Fit(
+            np.zeros(width), np.zeros((width, 2)), (0.0, 0.0), np.zeros((0, width)), [], changed, 0
+        )
+    mean, components, explained = components_2d(raw)
     # float32 is plenty for clustering and a third faster.
     _, centroids = kmeans(raw.astype(np.float32), k)
     centroids = centroids.astype(np.float64)
-    return Fit(mean, components, centroids, [cluster_name(c) for c in centroids], changed, len(raw))
+    names = [cluster_name(c) for c in centroids]
+    return Fit(mean, components, explained, centroids, names, changed, len(raw))
 
 
 def nearest_centroid(raw: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -232,6 +241,7 @@ class Maps:
                 "cluster": clusters[drawn].copy(),
                 "clusters": projection.model.names if n else [],
                 "cluster_sizes": sizes,
+                "explained": [round(share, 4) for share in projection.model.explained],
                 "total": n,
             }
 

@@ -4,11 +4,14 @@ One profile, its videos and its vector are written in one transaction; a rejecti
 nothing and says why.
 """
 
+import functools
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeVar
 
 from flask import current_app
@@ -18,6 +21,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from ...extensions import db
 from ...models import Profile
+from .. import clock
 from ..accounts import audit
 from .connectors import (
     Connector,
@@ -368,6 +372,46 @@ def run_steps(platform: str, user_id: str, upto: int, audited: Audit | None = No
     return report
 
 
+# How many ids of the fixed sequence the demo search tries; about one account in ten is
+# under the default minimum, so a search ends within a few dozen.
+DEMO_SEARCH = 300
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """An account the pipeline will reject today, for a demo of a rejection."""
+
+    platform: str
+    user_id: str
+    likes_given: int
+    reason: str
+
+
+def rejected_demo_account(platform: str) -> DemoAccount | None:
+    """The first account of a fixed sequence of ids in the platform's format that validation
+    rejects today (with the configured likes minimum); None if none of them is."""
+    check_platform(platform)
+    return _first_rejected(platform, clock.now().date(), min_likes())
+
+
+@functools.lru_cache(maxsize=64)
+def _first_rejected(platform: str, day: date, minimum: int) -> DemoAccount | None:
+    connector = get_connector(platform)  # the plain platform: no simulated latency or faults
+    ids = random.Random(f"toker rejected demo {platform}")
+    for _ in range(DEMO_SEARCH):
+        user_id = connector.new_user_id(ids)
+        try:
+            raw = connector.fetch_account(user_id, as_of=day)
+            validate_payload(raw, minimum)
+        except ConnectorError:
+            continue
+        except PayloadRejected as rejected:
+            likes = raw.get("number_of_likes") if isinstance(raw, dict) else None
+            given = likes if isinstance(likes, int) else 0
+            return DemoAccount(platform, user_id, given, rejected.reason)
+    return None
+
+
 def new_user_id(platform: str) -> str:
     """A fresh account id in the platform's format, for a demo connect without one."""
     check_platform(platform)
@@ -377,6 +421,7 @@ def new_user_id(platform: str) -> str:
 __all__ = [
     "Audit",
     "ConnectorError",
+    "DemoAccount",
     "Outcome",
     "Staged",
     "check_platform",
@@ -388,5 +433,6 @@ __all__ = [
     "STEPS",
     "StepReport",
     "new_user_id",
+    "rejected_demo_account",
     "run_steps",
 ]

@@ -57,6 +57,23 @@
       }
     });
   });
+  // Compare takes 2 to 4 ticked profiles: with fewer or more, say so beside the button and
+  // stay on the page, the ticked rows as they were.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "compare-form") return;
+    var min = Number(form.dataset.min), max = Number(form.dataset.max);
+    var count = document.querySelectorAll('input[name="ids"][form="compare-form"]:checked').length;
+    var message = document.getElementById("compare-message");
+    if (count >= min && count <= max) {
+      message.hidden = true;
+      return;
+    }
+    event.preventDefault();
+    message.textContent = "Choose " + min + " to " + max + " profiles to compare: " + count +
+      (count === 1 ? " is" : " are") + " chosen. Tick them in the table's first column.";
+    message.hidden = false;
+  });
   // Send the user to a confirmation-free delete only after they confirmed in the browser.
   document.addEventListener("submit", function (event) {
     var form = event.target;
