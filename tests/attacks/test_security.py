@@ -401,6 +401,12 @@ MATRIX = [
     ("POST", "/lists", {"name": "New"}, {"viewer": 403, "analyst": 303, "admin": 303}),
     (
         "POST",
+        "/lists/from-roster",
+        {"name": "Roster", "ids": "{profile}"},
+        {"viewer": 403, "analyst": 303, "admin": 303},
+    ),
+    (
+        "POST",
         "/lists/{list}/members/{profile}",
         {"status": "agreed"},
         {"viewer": 403, "analyst": 303, "admin": 303},
@@ -581,6 +587,7 @@ CSRF_CASES = {
     "lists.add_members": ("/lists/add", {"list_id": "{list}", "profile_id": "{profile2}"}, 303),
     "lists.update_member": ("/lists/{list}/members/{profile}", {"status": "agreed"}, 303),
     "lists.remove_member": ("/lists/{list}/members/{profile}/remove", {}, 303),
+    "lists.from_roster": ("/lists/from-roster", {"name": "Roster", "ids": "{profile}"}, 303),
 }
 REFUSED = ("missing", "wrong-header", "wrong-field", "other-session")
 ACCEPTED = ("header", "field")
@@ -885,6 +892,7 @@ BROWSER_FORMS = [
     ("/lists/{list}", "/lists/{list}/edit"),
     ("/lists/{list}", "/lists/{list}/members/{profile}/remove"),
     ("/profiles/{profile2}", "/lists/add"),
+    ("/roster?w:Music=60&size=2", "/lists/from-roster"),
 ]
 
 

@@ -128,3 +128,58 @@ def test_the_nav_links_to_the_roster_for_every_role(client_as):
         doc = html_page(client_as(role, f"{role}-nav").get("/roster"))
         link = one(doc, "nav a[href='/roster']")
         assert link["aria-current"] == "page" and text_of(link) == "Roster"
+
+
+def test_an_analyst_saves_the_roster_as_a_list_in_its_order(app, client_as, stored):
+    from webapp.models import AuditEvent
+    from webapp.services.team import lists
+
+    analyst = client_as("analyst")
+    doc = html_page(analyst.get("/roster", query_string=MIX_ARGS))
+    form = one(doc, "form#roster-save")
+    ids = [int(field["value"]) for field in form.select("input[name=ids]")]
+    assert ids == _ids(doc, "roster-picks") and len(ids) == 3
+    back = one(form, "input[name=back]")["value"]
+    assert back.startswith("/roster?")
+
+    answer = analyst.post("/lists/from-roster", data={"name": "Brief A", "ids": ids, "back": back})
+    assert answer.status_code == 303
+    with app.app_context():
+        (saved,) = [found for found in lists.all_lists()[0] if found["name"] == "Brief A"]
+        assert answer.headers["Location"].endswith(f"/lists/{saved['id']}")
+        members = lists.members(saved["id"])
+        assert sorted(member["profile_id"] for member in members) == sorted(ids)
+        assert {member["status"] for member in members} == {"candidate"}
+        actions = [event.action for event in AuditEvent.query.all()]
+        assert actions.count("list-created") == 1 and actions.count("list-members-added") == 1
+
+
+def test_a_refused_roster_save_goes_back_with_the_reason_and_writes_nothing(app, client_as, stored):
+    from webapp.services.team import lists
+
+    analyst = client_as("analyst")
+    ids = stored["copies"][:2]
+    back = "/roster?w:Music=50&size=2"
+    with app.app_context():
+        lists.create_list("Taken", lists.audit.Actor("someone"))
+    for data in (
+        {"name": "Taken", "ids": ids, "back": back},  # the name is taken
+        {"name": "New one", "ids": [*ids, 999_999], "back": back},  # a profile is not stored
+        {"name": "   ", "ids": ids, "back": back},  # no name
+    ):
+        answer = analyst.post("/lists/from-roster", data=data)
+        assert answer.status_code == 303 and answer.headers["Location"].endswith(back)
+        shown = text_of(one(html_page(analyst.get(back)), ".flash.error"))
+        assert shown.startswith("Not saved:")
+    with app.app_context():
+        assert [found["name"] for found in lists.all_lists()[0]] == ["Taken"]
+    # Elsewhere than the roster page is not where it goes back to.
+    answer = analyst.post(
+        "/lists/from-roster", data={"name": "Taken", "ids": ids, "back": "https://x.example/"}
+    )
+    assert answer.headers["Location"].endswith("/roster")
+
+
+def test_a_viewer_is_not_offered_to_save_a_roster(client_as, stored):
+    doc = html_page(client_as("viewer").get("/roster", query_string=MIX_ARGS))
+    assert not doc.select("form#roster-save")

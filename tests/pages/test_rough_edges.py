@@ -108,7 +108,7 @@ def test_compare_with_too_few_or_many_profiles_says_what_to_do(app, client, ids)
     """A page in the layout that says to choose 2 to 4 and leads back to the table, not a
     bare Bad Request."""
     profile, _ = connect_profile(app)
-    doc = html_page(client.get("/compare", query_string={"ids": ids.format(profile=profile)}))
+    doc = html_page(client.get("/compare", query_string={"ids": ids.format(profile=profile)}), 400)
     problem = text_of(one(doc, "#compare-problem"))
     chosen = len({part for part in ids.format(profile=profile).split(",") if part})
     assert problem.startswith(f"Choose 2 to 4 profiles to compare: {chosen} ")
@@ -118,7 +118,7 @@ def test_compare_with_too_few_or_many_profiles_says_what_to_do(app, client, ids)
 
 def test_compare_with_one_profile_names_it(app, client):
     profile, _ = connect_profile(app)
-    doc = html_page(client.get(f"/compare?ids={profile}"))
+    doc = html_page(client.get(f"/compare?ids={profile}"), 400)
     assert [a["href"] for a in doc.select("#compare-choose a.tag")] == [f"/profiles/{profile}"]
 
 

@@ -180,6 +180,32 @@ def add_members():
     return redirect(url_for("lists.detail", list_id=list_id), code=303)
 
 
+@bp.post("/from-roster")
+@requires("analyst")
+def from_roster():
+    """Save a roster as a new list (its name, its picks in order), then show the list; a
+    refusal (a name taken or empty) goes back to the same roster with the reason."""
+    back = request.form.get("back", "")
+    if not back.startswith("/roster"):
+        back = url_for("pages.roster_page")
+    ids = [_whole_number("ids", value) for value in request.form.getlist("ids")]
+    if not ids:
+        abort(400, description="A roster to save names its profiles in ids.")
+    name = request.form.get("name", "").strip()
+    try:
+        made = lists.create_list_of(
+            name, current_actor(), ids, request.form.get("description", ""), current_user.id
+        )
+    except lists.InvalidValue as error:
+        flash(f"Not saved: the {error.field} {error.message}.", "error")
+        return redirect(back, code=303)
+    except (lists.NameTaken, lists.UnknownProfiles) as error:
+        flash(f"Not saved: {str(error).rstrip('.')}.", "error")
+        return redirect(back, code=303)
+    flash(f"Saved the roster as the list {made.name}, {len(ids)} profiles.", "success")
+    return redirect(url_for("lists.detail", list_id=made.id), code=303)
+
+
 def _said(message: str, error: bool = False, href: str | None = None) -> Response:
     """What a bulk add did, for the profiles page to show beside its button."""
     response = Response(

@@ -412,15 +412,17 @@ def compare():
             if int(part) not in ids:
                 ids.append(int(part))
     if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
-        # Not an error page: the page says what to do and links back to the table.
+        # A bad request, answered with the compare page saying what to do and linking back
+        # to the table (the table's script says the same in place before it gets here).
         chosen = [profiles.get_profile(pk) for pk in ids]
-        return render_template(
+        body = render_template(
             "compare.html",
             section="profiles",
             profiles_=[],
             chosen=[record for record in chosen if record is not None],
             problem=compare_problem(len(ids)),
         )
+        return body, 400
     records = [_profile_or_404(pk) for pk in ids]
     details = [profiles.profile_detail(record) for record in records]
     return render_template(

@@ -223,6 +223,33 @@ def create_list(
     name: str, actor: audit.Actor, description: str = "", user_id: int | None = None
 ) -> Shortlist:
     """Make a list; NameTaken when another list has the name, InvalidValue for a bad value."""
+    found = _new_list(name, actor, description, user_id)
+    _commit_or_name_taken(found.name)
+    return found
+
+
+def create_list_of(
+    name: str,
+    actor: audit.Actor,
+    profile_ids: Sequence[int],
+    description: str = "",
+    user_id: int | None = None,
+) -> Shortlist:
+    """Make a list holding these profiles (a roster saved), in one transaction: NameTaken,
+    InvalidValue or UnknownProfiles (naming every id that is not a stored profile) leave
+    nothing written."""
+    name, description = clean_name(name), clean_description(description)
+    wanted = _wanted(profile_ids)
+    snapshot_of = _snapshots_of(wanted)
+    found = _new_list(name, actor, description, user_id)
+    if wanted:
+        _insert_members(found.id, wanted, snapshot_of, actor, list_known=False)
+    _commit_or_name_taken(name)
+    return found
+
+
+def _new_list(name: str, actor: audit.Actor, description: str, user_id: int | None) -> Shortlist:
+    """A new list added to the session and audited, not committed."""
     name, description = clean_name(name), clean_description(description)
     _name_free(name)
     now = utcnow()
@@ -237,7 +264,6 @@ def create_list(
     db.session.add(found)
     db.session.flush()
     audit.stage(db.session, actor, "list-created", f"list {found.id}", name)
-    _commit_or_name_taken(name)
     return found
 
 
@@ -309,17 +335,8 @@ def add_members(list_id: int, profile_ids: Sequence[int], actor: audit.Actor) ->
     names every id that is not a stored profile, and then nothing is added. Profiles on the
     list already keep their note, tags, status and snapshot."""
     get_list(list_id)
-    wanted = list(dict.fromkeys(profile_ids))
-    if len(wanted) > MAX_ADD:
-        raise InvalidValue("profile_ids", f"must hold at most {MAX_ADD} ids")
-    valid = [pk for pk in wanted if is_valid_id(pk)]
-    rows = db.session.execute(
-        select(Profile.id, _latest_snapshot_id()).where(Profile.id.in_(valid))
-    ).all()
-    snapshot_of = dict(rows)
-    missing = [pk for pk in wanted if pk not in snapshot_of]
-    if missing:
-        raise UnknownProfiles(missing)
+    wanted = _wanted(profile_ids)
+    snapshot_of = _snapshots_of(wanted)
     present = set(
         db.session.scalars(
             select(_members.c.profile_id).where(
@@ -330,45 +347,79 @@ def add_members(list_id: int, profile_ids: Sequence[int], actor: audit.Actor) ->
     added = [pk for pk in wanted if pk not in present]
     already = [pk for pk in wanted if pk in present]
     if added:
-        now = utcnow()
-        statement = upsert_statement(db.session, _members).on_conflict_do_nothing(
-            index_elements=["list_id", "profile_id"]
-        )
-        try:
-            db.session.execute(
-                statement,
-                [
-                    {
-                        "list_id": list_id,
-                        "profile_id": pk,
-                        "note": "",
-                        "tags": [],
-                        "status": "candidate",
-                        "added_at": now,
-                        "added_by": actor.name[:64],
-                        "snapshot_id": snapshot_of[pk],
-                    }
-                    for pk in added
-                ],
-            )
-        except IntegrityError:
-            # A profile (or the list) was deleted since it was read: nothing is added.
-            db.session.rollback()
-            get_list(list_id)
-            gone = set(wanted) - set(
-                db.session.scalars(select(Profile.id).where(Profile.id.in_(wanted)))
-            )
-            raise UnknownProfiles([pk for pk in wanted if pk in gone] or wanted) from None
-        _touch(list_id)
-        audit.stage(
-            db.session,
-            actor,
-            "list-members-added",
-            f"list {list_id}",
-            f"profiles {', '.join(str(pk) for pk in added)}",
-        )
+        _insert_members(list_id, added, snapshot_of, actor)
     db.session.commit()
     return Added(added, already)
+
+
+def _wanted(profile_ids: Sequence[int]) -> list[int]:
+    """The ids asked, each once, in the order asked; InvalidValue past MAX_ADD."""
+    wanted = list(dict.fromkeys(profile_ids))
+    if len(wanted) > MAX_ADD:
+        raise InvalidValue("profile_ids", f"must hold at most {MAX_ADD} ids")
+    return wanted
+
+
+def _snapshots_of(wanted: list[int]) -> dict[int, int | None]:
+    """Each profile's latest snapshot id; UnknownProfiles naming every id that is not a
+    stored profile."""
+    valid = [pk for pk in wanted if is_valid_id(pk)]
+    rows = db.session.execute(
+        select(Profile.id, _latest_snapshot_id()).where(Profile.id.in_(valid))
+    ).all()
+    snapshot_of = dict(rows)
+    missing = [pk for pk in wanted if pk not in snapshot_of]
+    if missing:
+        raise UnknownProfiles(missing)
+    return snapshot_of
+
+
+def _insert_members(
+    list_id: int,
+    added: list[int],
+    snapshot_of: dict[int, int | None],
+    actor: audit.Actor,
+    list_known: bool = True,
+) -> None:
+    """Insert new members with their snapshots and audit it, not committed; a profile deleted
+    since it was read rolls everything back (UnknownProfiles). `list_known`: the list was
+    committed before (else it goes with the rollback)."""
+    now = utcnow()
+    statement = upsert_statement(db.session, _members).on_conflict_do_nothing(
+        index_elements=["list_id", "profile_id"]
+    )
+    try:
+        db.session.execute(
+            statement,
+            [
+                {
+                    "list_id": list_id,
+                    "profile_id": pk,
+                    "note": "",
+                    "tags": [],
+                    "status": "candidate",
+                    "added_at": now,
+                    "added_by": actor.name[:64],
+                    "snapshot_id": snapshot_of[pk],
+                }
+                for pk in added
+            ],
+        )
+    except IntegrityError:
+        # A profile (or the list) was deleted since it was read: nothing is added.
+        db.session.rollback()
+        if list_known:
+            get_list(list_id)
+        gone = set(added) - set(db.session.scalars(select(Profile.id).where(Profile.id.in_(added))))
+        raise UnknownProfiles([pk for pk in added if pk in gone] or added) from None
+    _touch(list_id)
+    audit.stage(
+        db.session,
+        actor,
+        "list-members-added",
+        f"list {list_id}",
+        f"profiles {', '.join(str(pk) for pk in added)}",
+    )
 
 
 def _get_member(list_id: int, profile_id: int) -> ListMember:
