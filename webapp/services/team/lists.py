@@ -84,9 +84,18 @@ class InvalidValue(ValueError):
 # --- values ------------------------------------------------------------------------------------
 
 
+def _text(field: str, value) -> str:
+    """The value as text; InvalidValue when it holds a NUL character, which PostgreSQL cannot
+    store in a text column."""
+    text = str(value)
+    if "\x00" in text:
+        raise InvalidValue(field, "must not contain a NUL character (\\u0000)")
+    return text
+
+
 def clean_name(value: str) -> str:
     """A list's name without surrounding spaces; InvalidValue when empty or too long."""
-    name = " ".join(str(value).split())
+    name = " ".join(_text("name", value).split())
     if not name:
         raise InvalidValue("name", "must not be empty")
     if len(name) > MAX_NAME:
@@ -96,7 +105,7 @@ def clean_name(value: str) -> str:
 
 def clean_description(value: str) -> str:
     """A description without surrounding spaces; InvalidValue when too long."""
-    text = str(value).strip()
+    text = _text("description", value).strip()
     if len(text) > MAX_DESCRIPTION:
         raise InvalidValue("description", f"must be at most {MAX_DESCRIPTION} characters")
     return text
@@ -104,7 +113,7 @@ def clean_description(value: str) -> str:
 
 def clean_note(value: str) -> str:
     """A member's note without surrounding spaces; InvalidValue when too long."""
-    text = str(value).strip()
+    text = _text("note", value).strip()
     if len(text) > MAX_NOTE:
         raise InvalidValue("note", f"must be at most {MAX_NOTE} characters")
     return text
@@ -113,7 +122,7 @@ def clean_note(value: str) -> str:
 def clean_tag(value: str) -> str:
     """One tag as stored: lower case, inner spaces single; InvalidValue when empty, too long
     or holding a comma (the pages and CSV separate tags with commas)."""
-    tag = " ".join(str(value).split()).lower()
+    tag = " ".join(_text("tag", value).split()).lower()
     if not tag:
         raise InvalidValue("tag", "must not be empty")
     if len(tag) > MAX_TAG:
