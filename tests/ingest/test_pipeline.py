@@ -423,3 +423,53 @@ def test_a_resync_keeps_links_and_weights_equal_to_the_new_payload(app):
             "v3": 1,
             "v4": 1,
         }
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg names PostgreSQL's deadlock_detected
+
+
+def test_a_write_the_database_ends_in_a_deadlock_is_tried_again_whole(app, monkeypatch):
+    """PostgreSQL ends one of two writes that wait on each other; the victim's transaction was
+    rolled back whole, so the connect tries it again: one profile, one audit event."""
+    from sqlalchemy.exc import OperationalError
+
+    from webapp.models import AuditEvent
+
+    real = storage.store_profiles
+    failures = []
+
+    def deadlocked_once(session, records):
+        stored = real(session, records)  # its rows are written, then the database refuses
+        if not failures:
+            failures.append(1)
+            raise OperationalError("INSERT INTO videos ...", {}, _Deadlock("deadlock detected"))
+        return stored
+
+    monkeypatch.setattr(onboarding, "store_profiles", deadlocked_once)
+    with app.app_context():
+        actor = onboarding.audit.Actor("ana")
+        outcome = onboarding.submit_payload(
+            "tiktok", make_payload(), audited=onboarding.Audit(actor)
+        )
+        assert outcome.accepted and failures == [1]
+        assert db.session.scalar(select(func.count()).select_from(Profile)) == 1
+        events = db.session.scalars(select(AuditEvent.action)).all()
+        assert events == ["connect"]
+
+
+def test_a_write_that_keeps_deadlocking_gives_up_and_keeps_nothing(app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    calls = []
+
+    def always_deadlocked(session, records):
+        calls.append(1)
+        raise OperationalError("INSERT INTO videos ...", {}, _Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(onboarding, "store_profiles", always_deadlocked)
+    with app.app_context():
+        with pytest.raises(OperationalError):
+            onboarding.submit_payload("tiktok", make_payload())
+        assert len(calls) == onboarding.WRITE_TRIES
+        assert db.session.scalar(select(func.count()).select_from(Profile)) == 0

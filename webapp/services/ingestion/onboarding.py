@@ -15,6 +15,7 @@ from datetime import date
 from typing import TypeVar
 
 from flask import current_app
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
@@ -109,23 +110,43 @@ def store_one(
     With `audited`, the audit event of the write commits in the same transaction; so do the
     caller's `staged` writes, and an error they raise undoes the profile's write too.
     """
-    try:
-        (stored,) = store_profiles(db.session, [record])
-        if audited is not None:
-            audit.stage(
-                db.session,
-                audited.actor,
-                audited.action,
-                f"{record.platform}:{record.user_id}",
-                _status(stored),  # an accepted outcome's summary is its status
-            )
-        if staged is not None:
-            staged(db.session, _status(stored))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return stored
+    for attempt in range(1, WRITE_TRIES + 1):
+        try:
+            (stored,) = store_profiles(db.session, [record])
+            if audited is not None:
+                audit.stage(
+                    db.session,
+                    audited.actor,
+                    audited.action,
+                    f"{record.platform}:{record.user_id}",
+                    _status(stored),  # an accepted outcome's summary is its status
+                )
+            if staged is not None:
+                staged(db.session, _status(stored))
+            db.session.commit()
+            return stored
+        except DBAPIError as error:
+            db.session.rollback()
+            if attempt == WRITE_TRIES or not write_conflict(error):
+                raise
+            log.info("write of %s:%s tried again: %s", record.platform, record.user_id, error.orig)
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+# PostgreSQL ends one of two writes that wait on each other's rows (a deadlock: a video that
+# another connect stored between this write's locking read of the catalogue and its upsert
+# takes its lock out of order) or that a serializable read cannot order: the whole
+# transaction was rolled back, so it is tried again as it was.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+WRITE_TRIES = 3
+
+
+def write_conflict(error: DBAPIError) -> bool:
+    """Whether the database rolled the write back for a conflict with another write."""
+    return getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
 
 
 def _status(stored: Stored) -> str:
