@@ -13,6 +13,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import AuditEvent, Job, Profile
 from webapp.services.catalogue import profiles as profile_service
+from webapp.services.jobs import queue
 from webapp.views.pages import BULK_MAX
 
 from ..helpers import html_page, one, store_profile, text_of
@@ -265,3 +266,22 @@ def test_only_an_admin_may_delete_a_selection(app, client_as, role, confirm):
     response = client_as(role).post("/profiles/bulk/delete", data={"ids": ids, "confirm": confirm})
     assert response.status_code == 403
     assert stored_ids(app) == set(ids)
+
+
+def test_a_re_sync_the_queue_does_not_take_says_so_on_the_table(app, client_as, monkeypatch):
+    ids = three_profiles(app)
+
+    def refuse(self, job_id):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(queue.JobQueue, "enqueue", refuse)
+    analyst = client_as("analyst")
+
+    response = analyst.post("/profiles/bulk/resync", data={"ids": ids})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/profiles"
+    flashed = text_of(one(html_page(analyst.get("/profiles")), ".flash.error"))
+    assert "did not take the job: the queue is down" in flashed
+    with app.app_context():
+        assert [job.status for job in db.session.scalars(select(Job))] == ["failed"]
