@@ -358,6 +358,23 @@ MATRIX = [
     ("POST", "/seed", {}, {"viewer": 403, "analyst": 303, "admin": 303}),
     ("POST", "/profiles/{profile}/resync", {}, {"viewer": 403, "analyst": 303, "admin": 303}),
     ("POST", "/profiles/{profile}/delete", {}, {"viewer": 403, "analyst": 403, "admin": 303}),
+    ("GET", "/profiles/selected?ids={profile},{profile2}", None, ALL_OK),
+    # A POST for its body that reads only: every role may export a selection.
+    ("POST", "/profiles/bulk/export?format=json", {"ids": "{profile}"}, ALL_OK),
+    (
+        "POST",
+        "/profiles/bulk/resync",
+        {"ids": "{profile}"},
+        {"viewer": 403, "analyst": 303, "admin": 303},
+    ),
+    # Without confirm, the admin gets the page that asks; with it, the profiles go.
+    ("POST", "/profiles/bulk/delete", {"ids": "{profile}"}, ADMIN_ONLY),
+    (
+        "POST",
+        "/profiles/bulk/delete",
+        {"ids": "{profile}", "confirm": "yes"},
+        {"viewer": 403, "analyst": 403, "admin": 303},
+    ),
     ("DELETE", "/api/v1/profiles/{profile}", None, {"viewer": 403, "analyst": 403, "admin": 204}),
     ("GET", "/connect", None, {"viewer": 403, "analyst": 200, "admin": 200}),
     (
@@ -549,6 +566,13 @@ CSRF_CASES = {
     "pages.seed_demo": ("/seed", {}, 303),
     "pages.resync": ("/profiles/{profile}/resync", {}, 303),
     "pages.delete": ("/profiles/{profile}/delete", {}, 303),
+    "pages.bulk_export": ("/profiles/bulk/export?format=csv", {"ids": "{profile}"}, 200),
+    "pages.bulk_resync": ("/profiles/bulk/resync", {"ids": "{profile},{profile2}"}, 303),
+    "pages.bulk_delete": (
+        "/profiles/bulk/delete",
+        {"ids": "{profile}", "confirm": "yes"},
+        303,
+    ),
     "jobs.cancel": ("/jobs/{job}/cancel", {}, 303),
     "jobs.resync_stale": ("/jobs/resync-stale", {}, 303),
     "jobs.sync_hashtags": ("/jobs/sync", {"platform": "tiktok", "hashtags": "gaming"}, 303),
@@ -644,7 +668,8 @@ def test_a_page_post_with_the_csrf_token_in_the_header_or_the_form_is_accepted(
     response = _csrf_post(client, world, endpoint, variant)
 
     assert response.status_code == CSRF_CASES[endpoint][2], response.text[:300]
-    if endpoint not in ("connect.consent", "connect.progress"):
+    # Export reads only (the audit log, which the snapshot leaves out, records it).
+    if endpoint not in ("connect.consent", "connect.progress", "pages.bulk_export"):
         assert world.snapshot() != before, "the accepted request did its work"
 
 
@@ -741,6 +766,7 @@ NOT_PAGES = {"static", "assets.local_asset", "health.healthz", "pages.badge", "l
 PAGE_QUERIES = {
     "pages.compare": "ids={profile},{profile2}",
     "pages.like": "from={profile}",
+    "pages.selected": "ids={profile},{profile2}",
     "pages.roster": "w:Music=60&w:Dance=40&size=3",
 }
 # name: (who, method, path, form, headers, status)
@@ -786,6 +812,7 @@ EXTRA_PAGES = {
     "page-403": ("viewer", "GET", "/admin/users", None, {}, 403),
     "page-400-csrf": ("nocsrf", "POST", "/seed", {}, {}, 400),
     "viewer-profile": ("viewer", "GET", "/profiles/{profile}", None, {}, 200),
+    "bulk-delete-asks": ("admin", "POST", "/profiles/bulk/delete", {"ids": "{profile}"}, {}, 200),
     "forced-password": ("forced", "GET", "/account/password", None, {}, 200),
 }
 for _rule, _endpoint in GET_ROUTES:
@@ -880,6 +907,9 @@ BROWSER_FORMS = [
     ("/", "/signout"),
     ("/profiles/{profile}", "/profiles/{profile}/resync"),
     ("/profiles/{profile}", "/profiles/{profile}/delete"),
+    ("/profiles/selected?ids={profile},{profile2}", "/profiles/bulk/export"),
+    ("/profiles/selected?ids={profile},{profile2}", "/profiles/bulk/resync"),
+    ("/profiles/selected?ids={profile},{profile2}", "/profiles/bulk/delete"),
     ("/connect", "/connect/consent"),
     ("/account/password", "/account/password"),
     ("/admin/users", "/admin/users"),

@@ -20,10 +20,10 @@ from markupsafe import Markup
 
 from .. import queries
 from ..extensions import db
-from ..security import current_actor, current_requester, requires
+from ..security import current_actor, current_requester, record_action, requires
 from ..services import jobs
 from ..services.analytics import achievements, overview, recommendations, roster, similarity
-from ..services.catalogue import history, profiles, raw_payloads, videos
+from ..services.catalogue import export, history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
 from ..services.ingestion.platforms import LABELS
@@ -77,6 +77,9 @@ ROSTER_FIELDS = {
     "max_followers": "Maximum followers",
 }
 COMPARE_MIN, COMPARE_MAX = 2, 4
+# The most profiles one bulk action takes: a selection is ticked by hand, page by page, and a
+# thousand rows keep a confirmation page, an export and a delete's transaction small.
+BULK_MAX = 1000
 
 
 @bp.record_once
@@ -496,4 +499,95 @@ def delete(profile_id: int):
     name = _profile_or_404(profile_id).username
     profiles.delete_profile(profile_id, current_actor())
     flash(f"Deleted {name}.", "success")
+    return redirect(url_for("pages.profiles"), code=303)
+
+
+def _chosen_ids(values: list[str]) -> list[int]:
+    """The profile ids a bulk form names (each field one id, or several split by commas or
+    spaces), each once in the order given; a 400 that says what is wrong with them."""
+    ids: dict[int, None] = {}
+    for value in values:
+        for part in value.replace(",", " ").split():
+            if not part.isdigit():
+                abort(400, description=f"Profile ids are whole numbers, not {part[:20]!r}.")
+            ids[int(part)] = None
+    if not ids:
+        abort(400, description="No profile is selected: tick them in the table's first column.")
+    if len(ids) > BULK_MAX:
+        abort(
+            400,
+            description=f"At most {BULK_MAX:,} profiles at once: {len(ids):,} are selected. "
+            "Clear the selection and choose fewer.",
+        )
+    return list(ids)
+
+
+def _chosen_profiles(ids: list[int]) -> list[dict]:
+    """The summaries of the chosen profiles; a 400 naming those not stored."""
+    try:
+        return profiles.summaries_of(ids)
+    except profiles.UnknownProfiles as error:
+        abort(400, description=str(error))
+
+
+@bp.get("/profiles/selected")
+def selected():
+    """The ticked profiles with what may be done to them all (the way there without
+    JavaScript: the table's script posts the bulk forms from the table itself)."""
+    ids = _chosen_ids(request.args.getlist("ids"))
+    return render_template(
+        "selected.html", section="profiles", chosen=_chosen_profiles(ids), bulk_max=BULK_MAX
+    )
+
+
+@bp.post("/profiles/bulk/export")
+@requires("viewer")
+def bulk_export():
+    """The selected profiles as CSV or JSON, with the columns of the table's export."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in export.FORMATS:
+        abort(400, description="format must be csv or json.")
+    ids = _chosen_ids(request.form.getlist("ids"))
+    chosen = _chosen_profiles(ids)
+    record_action("export", f"{len(ids)} selected profiles as {fmt}", " ".join(map(str, ids)))
+    if fmt == "csv":
+        body, mimetype = export.csv_of(chosen), "text/csv"
+    else:
+        body, mimetype = export.json_of(chosen), "application/json"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="toker-selected.{fmt}"'
+    return response
+
+
+@bp.post("/profiles/bulk/resync")
+@requires("analyst")
+def bulk_resync():
+    """Re-sync the selected profiles as one job, then show the job; unknown ids are named
+    and nothing starts."""
+    ids = _chosen_ids(request.form.getlist("ids"))
+    _chosen_profiles(ids)
+    try:
+        job = jobs.start_job("resync", {"profile_ids": ids}, current_requester())
+    except jobs.InvalidParams as error:  # a profile deleted since the check above
+        abort(400, description=f"The re-sync cannot start: {error}.")
+    except jobs.QueueUnavailable as error:
+        flash(f"{error}. Try again shortly.", "error")
+        return redirect(url_for("pages.profiles"), code=303)
+    flash(f"Re-syncing {len(ids)} profile{'' if len(ids) == 1 else 's'}: job {job.id}.", "success")
+    return redirect(url_for("jobs.detail", job_id=job.id), code=303)
+
+
+@bp.post("/profiles/bulk/delete")
+@requires("admin")
+def bulk_delete():
+    """Without confirm: a page that asks "Delete N profiles?" and lists them. With it: delete
+    them all in one transaction, each audited, then return to the table."""
+    ids = _chosen_ids(request.form.getlist("ids"))
+    if request.form.get("confirm") != "yes":
+        return render_template("bulk_delete.html", section="profiles", chosen=_chosen_profiles(ids))
+    try:
+        count = profiles.delete_profiles(ids, current_actor())
+    except profiles.UnknownProfiles as error:
+        abort(400, description=str(error))
+    flash(f"Deleted {count} profile{'' if count == 1 else 's'}.", "success")
     return redirect(url_for("pages.profiles"), code=303)

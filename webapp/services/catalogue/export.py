@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import orjson
 
@@ -22,6 +22,16 @@ def safe_cell(value):
 
 def csv_lines(query: ListQuery) -> Iterator[str]:
     """The header and one line per matching profile."""
+    return csv_of(iter_matching(query))
+
+
+def json_chunks(query: ListQuery) -> Iterator[bytes]:
+    """A JSON array of the matching profiles' summaries, one element at a time."""
+    return json_of(iter_matching(query))
+
+
+def csv_of(items: Iterable[dict]) -> Iterator[str]:
+    """The header and one line per profile summary (a selection's or a query's)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -33,16 +43,16 @@ def csv_lines(query: ListQuery) -> Iterator[str]:
 
     writer.writerow(SUMMARY_NAMES)
     yield flush()
-    for item in iter_matching(query):
+    for item in items:
         writer.writerow([safe_cell(item[name]) for name in SUMMARY_NAMES])
         yield flush()
 
 
-def json_chunks(query: ListQuery) -> Iterator[bytes]:
+def json_of(items: Iterable[dict]) -> Iterator[bytes]:
     """A JSON array of profile summaries, one element at a time."""
     yield b"["
     first = True
-    for item in iter_matching(query):
+    for item in items:
         yield (b"" if first else b",") + orjson.dumps(item)
         first = False
     yield b"]"

@@ -466,6 +466,36 @@ def profile_vector(profile: Profile) -> dict:
     return {"categories": list(CATEGORIES), "weights": interest_of(profile)}
 
 
+class UnknownProfiles(LookupError):
+    """Some chosen profiles are not stored: `ids` names them, and nothing was done."""
+
+    def __init__(self, ids: list[int]):
+        plural = "s" if len(ids) > 1 else ""
+        shown = ", ".join(str(pk) for pk in ids[:MISSING_NAMED])
+        more = f" and {len(ids) - MISSING_NAMED} more" if len(ids) > MISSING_NAMED else ""
+        super().__init__(f"No profile{plural} with id{plural} {shown}{more}: nothing was done.")
+        self.ids = ids
+
+
+# A refusal names this many missing profiles at most.
+MISSING_NAMED = 20
+
+
+def summaries_of(ids: list[int]) -> list[dict]:
+    """The summaries of the chosen profiles in the order chosen (as the table's export has
+    them); UnknownProfiles names those not stored."""
+    found: dict[int, dict] = {}
+    with one_transaction(db.session):
+        for start in range(0, len(ids), 1000):
+            chunk = [pk for pk in ids[start : start + 1000] if is_valid_id(pk)]
+            rows = db.session.execute(select(*SUMMARY_COLUMNS).where(_profiles.c.id.in_(chunk)))
+            found.update((row.id, _summary(row)) for row in rows)
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise UnknownProfiles(missing)
+    return [found[pk] for pk in ids]
+
+
 def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
     """Delete a profile with its links, weights and search row; False when there was none.
 
@@ -474,41 +504,70 @@ def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
     if not is_valid_id(profile_id):
         return False
     try:
-        # The profile row is locked first, as a re-sync locks it first: on PostgreSQL, taking
-        # the links first would deadlock against a re-sync of the same profile.
-        found = db.session.execute(
-            select(Profile.platform, Profile.user_id, Profile.username)
-            .where(Profile.id == profile_id)
-            .with_for_update()
-        ).first()
+        found = _lock_profile(profile_id)
         if found is None:
             db.session.rollback()
             return False
-        links = ProfileVideo.__table__
-        linked = db.session.scalars(
-            delete(links).where(links.c.profile_id == profile_id).returning(links.c.video_pk)
-        )
-        gone = set(linked)  # each video once, whether liked, shared or both
-        # Table deletes, not the ORM's (which would look for the rows in the session first).
-        db.session.execute(delete(_interests).where(_interests.c.profile_id == profile_id))
-        search.forget_profiles(db.session, [profile_id])
-        payloads = ProfilePayload.__table__
-        db.session.execute(delete(payloads).where(payloads.c.profile_id == profile_id))
-        for table in (ProfileSnapshot.__table__, Achievement.__table__):
-            db.session.execute(delete(table).where(table.c.profile_id == profile_id))
-        deleted = db.session.execute(delete(_profiles).where(_profiles.c.id == profile_id)).rowcount
-        if deleted:
-            changes.record(db.session, [(profile_id, changes.DELETED)])
-            storage.add_to_profile_counts(db.session, Counter({pk: -1 for pk in gone}))
-            if actor is not None:
-                platform, user_id, username = found
-                detail = f"profile {profile_id} ({username})"
-                audit.stage(db.session, actor, "delete", f"{platform}:{user_id}", detail)
+        _delete_locked(profile_id, found, actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return deleted > 0
+    return True
+
+
+def delete_profiles(ids: list[int], actor: audit.Actor) -> int:
+    """Delete every chosen profile in one transaction, each audited as a single delete is;
+    UnknownProfiles names those not stored, and then none is deleted."""
+    try:
+        # Locked in id order: two bulk deletes (or a delete and a re-sync) take the rows in
+        # the same order and cannot deadlock on PostgreSQL.
+        locked = {pk: _lock_profile(pk) for pk in sorted(set(ids)) if is_valid_id(pk)}
+        missing = [pk for pk in ids if locked.get(pk) is None]
+        if missing:
+            raise UnknownProfiles(missing)
+        for pk, found in locked.items():
+            _delete_locked(pk, found, actor)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(locked)
+
+
+def _lock_profile(profile_id: int):
+    """The profile's platform, user id and user name, its row locked; None when not stored."""
+    # The profile row is locked first, as a re-sync locks it first: on PostgreSQL, taking
+    # the links first would deadlock against a re-sync of the same profile.
+    return db.session.execute(
+        select(Profile.platform, Profile.user_id, Profile.username)
+        .where(Profile.id == profile_id)
+        .with_for_update()
+    ).first()
+
+
+def _delete_locked(profile_id: int, found, actor: audit.Actor | None) -> None:
+    """Delete a locked profile's rows and stage its audit event, without committing."""
+    links = ProfileVideo.__table__
+    linked = db.session.scalars(
+        delete(links).where(links.c.profile_id == profile_id).returning(links.c.video_pk)
+    )
+    gone = set(linked)  # each video once, whether liked, shared or both
+    # Table deletes, not the ORM's (which would look for the rows in the session first).
+    db.session.execute(delete(_interests).where(_interests.c.profile_id == profile_id))
+    search.forget_profiles(db.session, [profile_id])
+    payloads = ProfilePayload.__table__
+    db.session.execute(delete(payloads).where(payloads.c.profile_id == profile_id))
+    for table in (ProfileSnapshot.__table__, Achievement.__table__):
+        db.session.execute(delete(table).where(table.c.profile_id == profile_id))
+    deleted = db.session.execute(delete(_profiles).where(_profiles.c.id == profile_id)).rowcount
+    if deleted:
+        changes.record(db.session, [(profile_id, changes.DELETED)])
+        storage.add_to_profile_counts(db.session, Counter({pk: -1 for pk in gone}))
+        if actor is not None:
+            platform, user_id, username = found
+            detail = f"profile {profile_id} ({username})"
+            audit.stage(db.session, actor, "delete", f"{platform}:{user_id}", detail)
 
 
 def count_profiles(platform: str | None = None) -> int:

@@ -57,22 +57,109 @@
       }
     });
   });
-  // Compare takes 2 to 4 ticked profiles: with fewer or more, say so beside the button and
+  // The profiles table's selection outlives paging, sorting and filtering: the ticked ids are
+  // kept in sessionStorage (this tab only), counted in #selection-bar, and every form that
+  // acts on the selection sends all of them, not only the rows on screen.
+  var SELECTION_KEY = "toker.selection";
+  var TICKS = 'input[name="ids"][form="compare-form"]';
+  function selection() {
+    try {
+      var ids = JSON.parse(window.sessionStorage.getItem(SELECTION_KEY) || "[]");
+      return Array.isArray(ids) ? ids.map(String) : [];
+    } catch (unreadable) {
+      return [];
+    }
+  }
+  function keep(ids) {
+    window.sessionStorage.setItem(SELECTION_KEY, JSON.stringify(ids));
+    showSelection();
+  }
+  function showSelection() {
+    var bar = document.getElementById("selection-bar");
+    if (!bar) return;
+    var ids = selection();
+    document.querySelectorAll(TICKS).forEach(function (box) {
+      box.checked = ids.indexOf(box.value) !== -1;
+    });
+    document.getElementById("selection-number").textContent = String(ids.length);
+    bar.hidden = false;
+  }
+  document.addEventListener("DOMContentLoaded", showSelection);
+  document.addEventListener("htmx:afterSettle", showSelection);
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches(TICKS)) return;
+    var ids = selection().filter(function (id) { return id !== box.value; });
+    if (box.checked) ids.push(box.value);
+    keep(ids);
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.id === "selection-clear") keep([]);
+  });
+  function putIds(form, ids) {
+    form.querySelectorAll("input[data-selected]").forEach(function (field) { field.remove(); });
+    ids.forEach(function (id) {
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "ids";
+      field.value = id;
+      field.dataset.selected = "1";
+      form.appendChild(field);
+    });
+  }
+  // Compare takes 2 to 4 selected profiles: with fewer or more, say so beside the button and
   // stay on the page, the ticked rows as they were.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.id !== "compare-form") return;
     var min = Number(form.dataset.min), max = Number(form.dataset.max);
-    var count = document.querySelectorAll('input[name="ids"][form="compare-form"]:checked').length;
+    var ids = document.getElementById("selection-bar") ? selection() : [];
+    document.querySelectorAll(TICKS + ":checked").forEach(function (box) {
+      if (ids.indexOf(box.value) === -1) ids.push(box.value);
+    });
+    var count = ids.length;
     var message = document.getElementById("compare-message");
     if (count >= min && count <= max) {
       message.hidden = true;
+      var shown = Array.prototype.map.call(document.querySelectorAll(TICKS + ":checked"),
+        function (box) { return box.value; });
+      putIds(form, ids.filter(function (id) { return shown.indexOf(id) === -1; }));
       return;
     }
     event.preventDefault();
     message.textContent = "Choose " + min + " to " + max + " profiles to compare: " + count +
       (count === 1 ? " is" : " are") + " chosen. Tick them in the table's first column.";
     message.hidden = false;
+  });
+  // The bulk forms on the table carry the whole selection; a confirmed delete empties it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("data-clear-selection")) {
+      window.sessionStorage.removeItem(SELECTION_KEY);
+      return;
+    }
+    if (!form.hasAttribute("data-selection") || !form.closest("#selection-bar")) return;
+    var ids = selection();
+    var message = document.getElementById("compare-message");
+    if (!ids.length) {
+      event.preventDefault();
+      message.textContent = "No profile is selected: tick them in the table's first column.";
+      message.hidden = false;
+      return;
+    }
+    message.hidden = true;
+    putIds(form, ids);
+  });
+  // "Add to list" (htmx) sends the whole selection too.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "bulk-add-button" || !selection().length) return;
+    var data = event.detail.formData;
+    if (data) {
+      data.delete("ids");
+      selection().forEach(function (id) { data.append("ids", id); });
+    } else {
+      event.detail.parameters.ids = selection();
+    }
   });
   // Send the user to a confirmation-free delete only after they confirmed in the browser.
   document.addEventListener("submit", function (event) {
