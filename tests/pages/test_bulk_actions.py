@@ -246,7 +246,7 @@ def test_a_delete_that_fails_part_way_leaves_every_profile(app, client, monkeypa
         if len(done) == 2:
             raise RuntimeError("the database went away")
         done.append(profile_id)
-        real(profile_id, found, actor)
+        return real(profile_id, found, actor)
 
     monkeypatch.setattr(profile_service, "_delete_locked", fail_on_the_third)
     client.application.config["PROPAGATE_EXCEPTIONS"] = False

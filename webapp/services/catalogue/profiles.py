@@ -508,12 +508,13 @@ def delete_profile(profile_id: int, actor: audit.Actor | None = None) -> bool:
         if found is None:
             db.session.rollback()
             return False
-        _delete_locked(profile_id, found, actor)
+        # SQLite takes no row lock: another delete may have taken the row since it was read.
+        deleted = _delete_locked(profile_id, found, actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return True
+    return deleted
 
 
 def delete_profiles(ids: list[int], actor: audit.Actor) -> int:
@@ -526,13 +527,12 @@ def delete_profiles(ids: list[int], actor: audit.Actor) -> int:
         missing = [pk for pk in ids if locked.get(pk) is None]
         if missing:
             raise UnknownProfiles(missing)
-        for pk, found in locked.items():
-            _delete_locked(pk, found, actor)
+        deleted = sum(_delete_locked(pk, found, actor) for pk, found in locked.items())
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return len(locked)
+    return deleted
 
 
 def _lock_profile(profile_id: int):
@@ -546,8 +546,9 @@ def _lock_profile(profile_id: int):
     ).first()
 
 
-def _delete_locked(profile_id: int, found, actor: audit.Actor | None) -> None:
-    """Delete a locked profile's rows and stage its audit event, without committing."""
+def _delete_locked(profile_id: int, found, actor: audit.Actor | None) -> bool:
+    """Delete a locked profile's rows and stage its audit event, without committing; whether
+    its row was still there to delete."""
     links = ProfileVideo.__table__
     linked = db.session.scalars(
         delete(links).where(links.c.profile_id == profile_id).returning(links.c.video_pk)
@@ -568,6 +569,7 @@ def _delete_locked(profile_id: int, found, actor: audit.Actor | None) -> None:
             platform, user_id, username = found
             detail = f"profile {profile_id} ({username})"
             audit.stage(db.session, actor, "delete", f"{platform}:{user_id}", detail)
+    return deleted > 0
 
 
 def count_profiles(platform: str | None = None) -> int:
