@@ -880,39 +880,33 @@ Tag = Annotated[
 ]
 
 
-class ListCreateRequest(Body):
+class _ListText(Body):
+    """A list's name and description as the lists service cleans them, new or changed."""
+
+    @field_validator("name", mode="before", check_fields=False)
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _string(lists.clean_name, value)
+
+    @field_validator("description", mode="before", check_fields=False)
+    @classmethod
+    def _description(cls, value: Any) -> str:
+        return _string(lists.clean_description, value)
+
+
+class ListCreateRequest(_ListText):
     """POST /api/v1/lists: a new list, shared with the team."""
 
     name: ListName
     description: ListDescription = ""
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _string(lists.clean_name, value)
 
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: Any) -> str:
-        return _string(lists.clean_description, value)
-
-
-class ListUpdateRequest(Body):
+class ListUpdateRequest(_ListText):
     """PATCH /api/v1/lists/{list_id}: rename the list or change its description; a field left
     out stays as it is."""
 
     name: ListName = Field(None)
     description: ListDescription = Field(None)
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _string(lists.clean_name, value)
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: Any) -> str:
-        return _string(lists.clean_description, value)
 
 
 class AddMembersRequest(Body):

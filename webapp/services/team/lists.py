@@ -247,13 +247,12 @@ def create_list_of(
     """Make a list holding these profiles (a roster saved), in one transaction: NameTaken,
     InvalidValue or UnknownProfiles (naming every id that is not a stored profile) leave
     nothing written."""
-    name, description = clean_name(name), clean_description(description)
     wanted = _wanted(profile_ids)
     snapshot_of = _snapshots_of(wanted)
-    found = _new_list(name, actor, description, user_id)
+    found = _new_list(name, actor, description, user_id)  # cleans and checks the name
     if wanted:
         _insert_members(found.id, wanted, snapshot_of, actor, list_known=False)
-    _commit_or_name_taken(name)
+    _commit_or_name_taken(found.name)
     return found
 
 
