@@ -481,13 +481,15 @@ def _paths() -> dict:
                 "list_profiles",
                 "profiles",
                 "List profiles",
-                "A page of profile summaries: search, filter by platform and by interest "
-                "shares, sort and paginate.",
+                "A page of profile summaries: search; filter by platform, interest shares, "
+                "dominant interest, ranges of followers, likes given, engagement rate and "
+                "growth, verified and last sync; sort and paginate; with facets=true, the "
+                "counts beside each platform and dominant interest.",
                 {
                     "200": _json("ProfileList", "One page and the total count."),
                     **_errors(("400", "BadParameter")),
                 },
-                query_parameters(queries.ProfileListQuery),
+                query_parameters(queries.ApiListQuery),
             ),
             "post": _operation(
                 "create_profile",

@@ -408,11 +408,22 @@ class ProfileSummary(_Identity):
     updated_at: Timestamp
 
 
+class Facets(Answer):
+    """How many profiles each value would show: each value's count is of the profiles that
+    match every other active filter and have that value."""
+
+    platform: dict[str, NonNegative] = Field(description="Platform -> count.")
+    dominant_interest: dict[str, NonNegative] = Field(
+        description="Dominant interest -> count, largest first; values with none left out."
+    )
+
+
 class ProfileList(Answer):
     items: list[ProfileSummary]
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
     total: NonNegative
+    facets: Facets | None = Field(None, description="With facets=true only.")
 
 
 class StoredVideo(BaseModel):
@@ -1032,6 +1043,7 @@ DOCUMENTED = (
     ConnectRequest,
     StoreRequest,
     ProfileSummary,
+    Facets,
     ProfileList,
     StoredVideo,
     Interest,

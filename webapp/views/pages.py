@@ -23,6 +23,7 @@ from ..extensions import db
 from ..security import current_actor, current_requester, record_action, requires
 from ..services import jobs
 from ..services.analytics import achievements, overview, recommendations, roster, similarity
+from ..services.catalogue import columns as columns_
 from ..services.catalogue import export, history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
@@ -31,22 +32,11 @@ from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
 from ..services.team import lists
 from . import charts
-from .filters import FILTERS, cached_url_for, url_for_ids
+from .filters import FILTERS, cached_url_for, row_cells, url_for_ids
 from .htmx import is_partial_request, render_page_or_partial
 
 bp = Blueprint("pages", __name__)
 
-TABLE_COLUMNS = (
-    ("username", "Username", False),
-    ("platform", "Platform", False),
-    ("verified", "Verified", False),
-    ("followers", "Followers", True),
-    ("likes", "Likes", True),
-    ("engagement", "Engagement", True),
-    ("growth", "Growth 30 d", True),
-    ("", "Dominant interest", False),
-    ("updated", "Updated", False),
-)
 STAT_CARDS = (
     ("Followers", "followers_count"),
     ("Following", "following_count"),
@@ -129,10 +119,62 @@ def seed_demo():
 
 @bp.get("/profiles", endpoint="profiles")
 def profile_list():
-    """The profile browser; htmx asks for the table alone."""
+    """The profile browser; htmx asks for the table alone. The address bar always shows the
+    query in its one URL form (TableQuery.args): the form's own fields (an interest as a
+    category and a per cent, columns as ticks) are sent on as that form."""
     args = request.args.copy()
-    # The form's interest pickers: "Interested in" and "and in", each with a minimum in %.
+    from_form = _form_fields(args)
+    try:
+        parsed = queries.TableQuery.parse(args)
+    except queries.BadQuery as error:
+        abort(400, description=str(error))
+    if parsed.sort not in PAGE_SORTS:
+        parsed = parsed.model_copy(update={"sort": profiles.DEFAULT_SORT, "order": None, "page": 1})
+    canonical = url_for("pages.profiles", **parsed.args())
+    if from_form and not is_partial_request():
+        return redirect(canonical)
+    query = parsed.query()
+    # The table is the same for everyone at a data version: rendered once per version and
+    # query, it is served again until the next write (the page around it names the user).
+    key = (query, parsed.chosen_columns())
+    table = _tables.get_or_compute(db.session, key, lambda: _profiles_table(parsed, query))
+    if is_partial_request():
+        response = make_response(table)
+        response.headers["HX-Push-Url"] = canonical
+    else:
+        response = make_response(
+            render_template(
+                "profiles.html",
+                section="profiles",
+                query=query,
+                parsed=parsed,
+                table=table,
+                chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
+                compare_range=(COMPARE_MIN, COMPARE_MAX),
+                categories=CATEGORIES,
+                field_columns=list(columns_.FIELD_COLUMNS.values()),
+                chosen_columns=parsed.chosen_columns(),
+                list_choices=lists.names(),
+            )
+        )
+    response.vary.add("HX-Request")
+    return response
+
+
+# The sorts the table's headers offer: the username and each column that sorts.
+PAGE_SORTS = frozenset(
+    {"username"} | {column.sort for column in columns_.FIELD_COLUMNS.values() if column.sort}
+)
+
+
+def _form_fields(args) -> bool:
+    """Turn the filter form's own fields into the query's (in place): "Interested in" and "and
+    in" (a category and a minimum in per cent) into interest=Category:share, the column ticks
+    into columns=...; whether there were any."""
+    found = False
     for suffix in INTEREST_FIELDS:
+        if f"interest_category{suffix}" in args or f"interest_min{suffix}" in args:
+            found = True
         category = args.pop(f"interest_category{suffix}", "")
         minimum = args.pop(f"interest_min{suffix}", "")
         if category:
@@ -141,68 +183,56 @@ def profile_list():
             except ValueError:
                 abort(400, description="The minimum interest share must be a number (per cent).")
             args.add("interest", f"{category}:{share:g}")
-    try:
-        query = queries.list_query(args)
-    except queries.BadQuery as error:
-        abort(400, description=str(error))
-    if query.sort not in {key for key, _, _ in TABLE_COLUMNS if key} | {"updated"}:
-        query = profiles.ListQuery(
-            query.q, query.platform, "updated", "desc", 1, query.per_page, query.interests
-        )
-    # The table is the same for everyone at a data version: rendered once per version and
-    # query, it is served again until the next write (the page around it names the user).
-    table = _tables.get_or_compute(db.session, query, lambda: _profiles_table(query))
-    if is_partial_request():
-        response = make_response(table)
-    else:
-        response = make_response(
-            render_template(
-                "profiles.html",
-                section="profiles",
-                query=query,
-                table=table,
-                chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
-                compare_range=(COMPARE_MIN, COMPARE_MAX),
-                categories=CATEGORIES,
-                list_choices=lists.names(),
-            )
-        )
-    response.vary.add("HX-Request")
-    return response
+    if "column" in args or "columns_form" in args:
+        found = True
+        ticked = [key for key in args.poplist("column") if key]
+        args.pop("columns_form", None)
+        args["columns"] = ",".join(ticked) or ",".join(columns_.DEFAULT_COLUMNS)
+    return found
 
 
 _tables = stamps.VersionedCache(size=32)
 
 
-def _profiles_table(query: profiles.ListQuery) -> Markup:
-    """The table of profiles, its count, export links and pager, for `query`."""
+def _profiles_table(parsed: queries.TableQuery, query: profiles.ListQuery) -> Markup:
+    """The table of profiles with its facets, count, export links and pager, for `query`."""
     page = profiles.list_profiles(query)
-    interest_args = [f"{c}:{m:g}" for c, m in query.interests] or None
+    shown = columns_.shown(parsed.chosen_columns(), query.interests)
+    weights = _weights_of(page["items"]) if any(c.category for c in shown) else {}
+    export_args = parsed.args(page=None, per_page=None)
+
+    def link(**changes) -> str:
+        return url_for("pages.profiles", **parsed.args(**changes))
+
     return Markup(
         render_template(
             "partials/_profiles_table.html",
             query=query,
+            parsed=parsed,
             page=page,
             pages=profiles.page_count(page["total"], query.per_page),
-            columns=TABLE_COLUMNS,
-            sortable=[(key, label) for key, label, _ in TABLE_COLUMNS if key],
+            columns=shown,
+            cells=row_cells(shown),
+            weights=weights,
+            facets=profiles.facets(query),
+            link=link,
+            sortable=[("username", "Username")] + [(c.sort, c.label) for c in shown if c.sort],
             profile_href=url_for_ids("pages.profile", "profile_id"),
-            default_per_page=profiles.DEFAULT_PER_PAGE,
-            interest_args=interest_args,
-            export_args={
-                key: value
-                for key, value in {
-                    "q": query.q or None,
-                    "platform": query.platform,
-                    "interest": interest_args,
-                    "sort": query.sort,
-                    "order": query.order,
-                }.items()
-                if value
-            },
-            per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
+            export_args=export_args,
         )
     )
+
+
+def _weights_of(items: list[dict]) -> dict:
+    """The interest weights of a page's profiles, from the live matrix, by id."""
+    matrix = similarity.current_matrix()
+    found = {}
+    with matrix.lock:
+        for item in items:
+            row = matrix.row_of.get(item["id"])
+            if row is not None:
+                found[item["id"]] = matrix.raw[row].copy()
+    return found
 
 
 def _profile_or_404(profile_id: int):
@@ -522,10 +552,11 @@ def _chosen_ids(values: list[str]) -> list[int]:
     return list(ids)
 
 
-def _chosen_profiles(ids: list[int]) -> list[dict]:
-    """The summaries of the chosen profiles; a 400 naming those not stored."""
+def _chosen_profiles(ids: list[int], interests: bool = False) -> list[dict]:
+    """The summaries of the chosen profiles (with their interest shares when `interests`); a
+    400 naming those not stored."""
     try:
-        return profiles.summaries_of(ids)
+        return profiles.summaries_of(ids, interests)
     except profiles.UnknownProfiles as error:
         abort(400, description=str(error))
 
@@ -543,12 +574,13 @@ def selected():
 @bp.post("/profiles/bulk/export")
 @requires("viewer")
 def bulk_export():
-    """The selected profiles as CSV or JSON, with the columns of the table's export."""
+    """The selected profiles as CSV or JSON, as the table's export writes them (every summary
+    field and every category's share)."""
     fmt = request.args.get("format", "csv")
     if fmt not in export.FORMATS:
         abort(400, description="format must be csv or json.")
     ids = _chosen_ids(request.form.getlist("ids"))
-    chosen = _chosen_profiles(ids)
+    chosen = _chosen_profiles(ids, interests=True)
     record_action("export", f"{len(ids)} selected profiles as {fmt}", " ".join(map(str, ids)))
     if fmt == "csv":
         body, mimetype = export.csv_of(chosen), "text/csv"
