@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from markupsafe import Markup
 
 from .. import queries
@@ -30,6 +31,7 @@ from ..services.ingestion.platforms import LABELS
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
 from ..services.team import lists
+from ..services.team import views as saved_views
 from . import charts
 from .filters import FILTERS, cached_url_for, url_for_ids
 from .htmx import is_partial_request, render_page_or_partial
@@ -129,7 +131,12 @@ def seed_demo():
 
 @bp.get("/profiles", endpoint="profiles")
 def profile_list():
-    """The profile browser; htmx asks for the table alone."""
+    """The profile browser; htmx asks for the table alone. Without any query it opens the
+    person's default view, if they chose one; ?view=none shows every profile."""
+    if not request.args and not is_partial_request():
+        default = saved_views.default_query(current_user.id)
+        if default is not None:
+            return redirect(saved_views.url_of(default, url_for("pages.profiles")), code=302)
     args = request.args.copy()
     # The form's interest pickers: "Interested in" and "and in", each with a minimum in %.
     for suffix in INTEREST_FIELDS:
