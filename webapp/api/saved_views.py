@@ -4,7 +4,7 @@ from flask import Response, url_for
 from flask_login import current_user
 
 from ..errors import Problem
-from ..security import current_actor
+from ..security import current_actor, requires
 from ..services.team import views
 from . import schemas
 from .routes import bp, parse_body
@@ -48,6 +48,7 @@ def list_views():
 
 
 @bp.post("/views")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def create_view():
     """Save a view: {"name", "query", "shared"?, "default"?}; 201 with it and its Location."""
     body = parse_body(schemas.ViewCreateRequest)
@@ -65,6 +66,7 @@ def get_view(view_id: int):
 
 
 @bp.patch("/views/<int:view_id>")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def update_view(view_id: int):
     """Rename, change the query, share, or make the caller's default: {"name"?, "query"?,
     "shared"?, "default"?}."""
@@ -79,6 +81,7 @@ def update_view(view_id: int):
 
 
 @bp.delete("/views/<int:view_id>")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def delete_view(view_id: int):
     """Delete a view; defaults that named it are cleared."""
     try:

@@ -4,7 +4,7 @@ rename, change, share, delete them and choose the default one."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..security import current_actor
+from ..security import current_actor, requires
 from ..services.team import views
 from .forms import ViewEditForm, ViewForm
 
@@ -59,6 +59,7 @@ def index():
 
 
 @bp.post("")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def create():
     """Save a view from the form (the Views menu's or this page's), then show it; this page
     with the form and the reason if refused."""
@@ -75,13 +76,14 @@ def create():
         form.refuse(error.field, f"the {error.field} {error.message}", "name")
         return _index(form, 422)
     except views.NameTaken as error:
-        form.refuse("name", str(error).rstrip("."), "name")
+        form.name.errors = [str(error)]  # as said: refuse() would lower-case the name
         return _index(form, 422)
     flash(f"Saved the view {made.name}.", "success")
     return redirect(views.url_of(made.query, url_for("pages.profiles")), code=303)
 
 
 @bp.post("/<int:view_id>/edit")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def update(view_id: int):
     """Rename a view, change its query, share it or stop (as the form offers), then show the
     views; this page with the reason if refused."""
@@ -93,13 +95,14 @@ def update(view_id: int):
         form.refuse(error.field, f"the {error.field} {error.message}", "name")
         return _index(ViewForm(formdata=None), 422, view_id, form)
     except views.NameTaken as error:
-        form.refuse("name", str(error).rstrip("."), "name")
+        form.name.errors = [str(error)]
         return _index(ViewForm(formdata=None), 422, view_id, form)
     flash("Saved.", "success")
     return redirect(url_for("views.index"), code=303)
 
 
 @bp.post("/<int:view_id>/delete")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def delete(view_id: int):
     """Delete a view (defaults that named it are cleared), then show the views."""
     name = views.get_view(view_id, _person()).name
@@ -109,6 +112,7 @@ def delete(view_id: int):
 
 
 @bp.post("/<int:view_id>/default")
+@requires("viewer")  # anyone signed in; the service checks ownership and sharing
 def choose_default(view_id: int):
     """Make the view the person's default (default=yes), or stop it being so (default=no)."""
     person = _person()
