@@ -474,6 +474,34 @@ class TableQuery(ProfileListQuery):
         return found
 
 
+# The filter form's interest pickers: "Interested in" and "and in".
+INTEREST_PICKERS = ("", "2")
+
+
+def form_fields(args) -> bool:
+    """Turn the /profiles filter form's own fields into the query's, in place (a MultiDict):
+    each interest picker (a category and a minimum in per cent) into interest=Category:share,
+    the column ticks into columns=...; whether there were any. BadQuery for a bad per cent."""
+    found = False
+    for suffix in INTEREST_PICKERS:
+        if f"interest_category{suffix}" in args or f"interest_min{suffix}" in args:
+            found = True
+        category = args.pop(f"interest_category{suffix}", "")
+        minimum = args.pop(f"interest_min{suffix}", "")
+        if category:
+            try:
+                share = float(minimum or 0) / 100
+            except ValueError:
+                raise BadQuery(f"interest_min{suffix}", "must be a number (per cent)") from None
+            args.add("interest", f"{category}:{share:g}")
+    if "column" in args or "columns_form" in args:
+        found = True
+        ticked = [key for key in args.poplist("column") if key]
+        args.pop("columns_form", None)
+        args["columns"] = ",".join(ticked) or ",".join(columns_.DEFAULT_COLUMNS)
+    return found
+
+
 class ExportQuery(TableQuery):
     """GET /api/v1/profiles/export: the list's filters and a file format (every page)."""
 

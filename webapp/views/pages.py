@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from markupsafe import Markup
 
 from .. import queries
@@ -31,6 +32,7 @@ from ..services.ingestion.platforms import LABELS
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
 from ..services.team import lists
+from ..services.team import views as saved_views
 from . import charts
 from .filters import FILTERS, cached_url_for, row_cells, url_for_ids
 from .htmx import is_partial_request, render_page_or_partial
@@ -55,7 +57,7 @@ STAT_HINTS = {
 DEMO_SEED_COUNT = 200
 DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
-INTEREST_FIELDS = ("", "2")
+INTEREST_FIELDS = queries.INTEREST_PICKERS
 RECOMMENDED_ON_PAGE = 8
 ROSTER_SIZE = 10
 # How the roster form names its fields in a problem.
@@ -121,10 +123,15 @@ def seed_demo():
 def profile_list():
     """The profile browser; htmx asks for the table alone. The address bar always shows the
     query in its one URL form (TableQuery.args): the form's own fields (an interest as a
-    category and a per cent, columns as ticks) are sent on as that form."""
+    category and a per cent, columns as ticks) are sent on as that form. Without any query it
+    opens the person's default view, if they chose one; ?view=none shows every profile."""
+    if not request.args and not is_partial_request():
+        default = saved_views.default_query(current_user.id)
+        if default is not None:
+            return redirect(saved_views.url_of(default, url_for("pages.profiles")), code=302)
     args = request.args.copy()
-    from_form = _form_fields(args)
     try:
+        from_form = queries.form_fields(args)
         parsed = queries.TableQuery.parse(args)
     except queries.BadQuery as error:
         abort(400, description=str(error))
@@ -165,30 +172,6 @@ def profile_list():
 PAGE_SORTS = frozenset(
     {"username"} | {column.sort for column in columns_.FIELD_COLUMNS.values() if column.sort}
 )
-
-
-def _form_fields(args) -> bool:
-    """Turn the filter form's own fields into the query's (in place): "Interested in" and "and
-    in" (a category and a minimum in per cent) into interest=Category:share, the column ticks
-    into columns=...; whether there were any."""
-    found = False
-    for suffix in INTEREST_FIELDS:
-        if f"interest_category{suffix}" in args or f"interest_min{suffix}" in args:
-            found = True
-        category = args.pop(f"interest_category{suffix}", "")
-        minimum = args.pop(f"interest_min{suffix}", "")
-        if category:
-            try:
-                share = float(minimum or 0) / 100
-            except ValueError:
-                abort(400, description="The minimum interest share must be a number (per cent).")
-            args.add("interest", f"{category}:{share:g}")
-    if "column" in args or "columns_form" in args:
-        found = True
-        ticked = [key for key in args.poplist("column") if key]
-        args.pop("columns_form", None)
-        args["columns"] = ",".join(ticked) or ",".join(columns_.DEFAULT_COLUMNS)
-    return found
 
 
 _tables = stamps.VersionedCache(size=32)

@@ -161,6 +161,13 @@
       event.detail.parameters.ids = selection();
     }
   });
+  // A saved view keeps the query in the address bar when it is saved: htmx changes it with
+  // every filter, sort and page without reloading the menu around the table.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "save-view") return;
+    document.getElementById("save-view-query").value = window.location.search;
+  });
   // Send the user to a confirmation-free delete only after they confirmed in the browser.
   document.addEventListener("submit", function (event) {
     var form = event.target;
