@@ -67,7 +67,7 @@ def test_an_analyst_makes_renames_describes_and_deletes_a_list(app, client_as):
     assert made["member_count"] == 0
     assert made["created_by"]["name"] == "ana" and made["created_by"]["id"] >= 1
     read = analyst.get(f"{LISTS}/{made['id']}").get_json()
-    assert read == {**made, "members": []}
+    assert read == {**made, "members": [], "page": 1, "per_page": 50, "total": 0}
 
     renamed = analyst.patch(f"{LISTS}/{made['id']}", json={"name": "TikTok gaming"})
     assert renamed.status_code == 200
