@@ -374,7 +374,10 @@ def test_the_column_headers_sort_the_members_and_say_how(app, client_as):
     viewer = client_as("viewer")
     page = html_page(viewer.get(f"/lists/{list_id}"))
     links = {a["data-sort"]: a for a in page.select("#members thead a[data-sort]")}
-    assert set(links) == set(lists.MEMBER_SORTS)
+    assert set(links) == set(lists.MEMBER_SORTS) - {"added"}, "when added is under the change"
+    control = one(page, "select#member-sort[form=member-filters]")
+    assert [option["value"] for option in control.select("option")] == list(lists.MEMBER_SORTS)
+    assert control["hx-include"] == "#member-filters"
     assert links["followers"]["hx-get"] == links["followers"]["href"]
     assert links["followers"]["hx-push-url"] == "true"
 
@@ -386,8 +389,9 @@ def test_the_column_headers_sort_the_members_and_say_how(app, client_as):
     assert _shown(by_followers) == [f"member_{n}" for n in (5, 4, 3, 2, 1)]
     assert header["aria-sort"] == "descending" and "Followers" in text_of(header)
     assert _shown(html_page(viewer.get(again))) == [f"member_{n}" for n in range(1, 6)]
-    kept = one(by_followers, "input[name=sort][form=member-filters]")
+    kept = one(by_followers, "select[name=sort][form=member-filters] option[selected]")
     assert kept["value"] == "followers", "a filter change keeps the sort"
+    assert one(by_followers, "#member-order option[selected]")["value"] == "desc"
 
 
 def test_htmx_gets_the_table_alone_and_the_address_keeps_every_choice(app, client_as):

@@ -28,18 +28,26 @@ from .pages import COMPARE_MAX, COMPARE_MIN
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 EXPORT_FORMATS = {"csv": "text/csv", "json": "application/json"}
 # The members table's columns: sort key (empty: not sortable), header, numeric, hidden on a
-# narrow screen.
+# narrow screen. When a member was added shows under its change since, and sorts from the
+# sort control above the table (as every column does).
 MEMBER_COLUMNS = (
     ("username", "Username", False, False),
     ("platform", "Platform", False, False),
     ("status", "Status", False, False),
-    ("", "Tags", False, False),
-    ("", "Note", False, False),
+    ("", "Tags and note", False, False),
     ("followers", "Followers", True, False),
     ("change", "Since added", True, False),
-    ("engagement", "Engagement since added", True, True),
-    ("", "Interest drift", True, True),
-    ("added", "Added", False, True),
+    ("engagement", "Engagement", True, True),
+    ("", "Drift", True, True),
+)
+MEMBER_SORT_LABELS = (
+    ("added", "When added"),
+    ("username", "Username"),
+    ("platform", "Platform"),
+    ("status", "Status"),
+    ("followers", "Followers"),
+    ("engagement", "Engagement rate"),
+    ("change", "Followers since added"),
 )
 
 
@@ -138,6 +146,7 @@ def _detail(list_id: int, form: ListForm, status: int = 200):
         "statuses": LIST_STATUSES,
         "query": query,
         "columns": MEMBER_COLUMNS,
+        "sortable": MEMBER_SORT_LABELS,
         "link": link,
         "filtered": bool(query.q or query.platform or query.status or query.tag),
         "per_page_arg": shown_args.get("per_page"),
