@@ -705,12 +705,55 @@ def _tag(value: Any) -> str:
 
 
 class ListMembersQuery(Query):
-    """GET /api/v1/lists/{id} and the list's page: which members to show."""
+    """GET /api/v1/lists/{id}, the list's page and its export: which members to show, in
+    what order, and which page of them."""
 
+    q: str = Field(
+        "",
+        max_length=MAX_QUERY_LENGTH,
+        description="Text in the member's username or display name, case-insensitive.",
+    )
+    platform: PlatformFilter = None
     status: OneOf(LIST_STATUSES) | None = Field(None, description="Only members with this status.")
     tag: Annotated[str, Field(max_length=lists.MAX_TAG), BeforeValidator(_tag)] | None = Field(
         None, description="Only members carrying this tag (case does not matter)."
     )
+    sort: OneOf(lists.MEMBER_SORTS) = Field(
+        lists.DEFAULT_MEMBER_SORT,
+        description="Sort key: when added, username, platform, status (in the order a member "
+        "moves through them), followers, engagement (rate) or change (followers gained since "
+        "added; members with no known change come last).",
+    )
+    order: Order | None = Field(
+        None,
+        description="Sort direction; ascending by default for added, username, platform and "
+        "status, else descending.",
+    )
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: int = Field(
+        lists.MEMBERS_PER_PAGE,
+        ge=1,
+        le=MAX_PAGE,
+        description=f"Members per page; more than {MAX_PER_PAGE} are served as {MAX_PER_PAGE}.",
+    )
+
+    _q = field_validator("q", mode="before")(ListFilters._q.__func__)
+    _page = field_validator("page", mode="before")(ProfileListQuery._page.__func__)
+    _per_page = field_validator("per_page", mode="before")(ProfileListQuery._per_page.__func__)
+
+    def query(self) -> lists.MemberQuery:
+        """The service's query, the direction filled in from the sort when not given."""
+        order = self.order or ("asc" if self.sort in lists.ASCENDING_FIRST else "desc")
+        return lists.MemberQuery(
+            self.q,
+            self.platform,
+            self.status,
+            self.tag,
+            self.sort,
+            order,
+            self.page,
+            self.per_page,
+        )
 
 
 class AuditQuery(Query):

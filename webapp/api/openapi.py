@@ -407,11 +407,13 @@ def _list_paths() -> dict:
                 "get_list",
                 "lists",
                 "Read a list",
-                "A list and its members, the earliest added first, each with its followers "
-                "and engagement rate now and what changed since it was added: followers and "
-                "engagement rate from and to, and the interest drift (cosine distance between "
-                "the snapshot it was added with and its latest). Optionally only the members "
-                "of one status or carrying one tag.",
+                "A list and one page of its members, by default the earliest added first, "
+                "each with its followers and engagement rate now and what changed since it "
+                "was added: followers and engagement rate from and to, and the interest drift "
+                "(cosine distance between the snapshot it was added with and its latest). "
+                "Optionally only the members matching a text, of one platform, of one status "
+                "or carrying one tag, sorted by another column; `total` counts the members "
+                "chosen on every page.",
                 {
                     "200": _json("ListDetail", "The list."),
                     **_errors(("400", "BadParameter"), ("404", "ListNotFound")),

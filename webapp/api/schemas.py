@@ -1011,10 +1011,16 @@ class ListMember(Answer):
 
 
 class ListDetail(ListSummary):
-    """A list and its members (those of the status and tag asked for), the earliest added
-    first."""
+    """A list and one page of its members (those the filters choose, in the order asked; by
+    default the earliest added first)."""
 
-    members: list[ListMember]
+    members: list[ListMember] = Field(description="This page of the members chosen.")
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative = Field(
+        description="How many members the filters choose, on every page (member_count counts "
+        "the whole list)."
+    )
 
 
 class MembersAdded(Answer):

@@ -3,6 +3,7 @@
 import threading
 import weakref
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -527,13 +528,16 @@ def profile_vector(profile: Profile) -> dict:
 
 
 class UnknownProfiles(LookupError):
-    """Some chosen profiles are not stored: `ids` names them, and nothing was done."""
+    """Some chosen profiles are not stored: `ids` names them (every one; the message the
+    first MISSING_NAMED), and nothing was done (`outcome` says it in the action's words: a
+    list's bulk add says "nothing was added")."""
 
-    def __init__(self, ids: list[int]):
+    def __init__(self, ids: Sequence[int], outcome: str = "nothing was done"):
+        ids = list(ids)
         plural = "s" if len(ids) > 1 else ""
         shown = ", ".join(str(pk) for pk in ids[:MISSING_NAMED])
         more = f" and {len(ids) - MISSING_NAMED} more" if len(ids) > MISSING_NAMED else ""
-        super().__init__(f"No profile{plural} with id{plural} {shown}{more}: nothing was done.")
+        super().__init__(f"No profile{plural} with id{plural} {shown}{more}: {outcome}.")
         self.ids = ids
 
 

@@ -89,6 +89,8 @@
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches(TICKS)) return;
+    // A list's page ticks its members for compare only: they stay out of the table's selection.
+    if (!document.getElementById("selection-bar")) return;
     var ids = selection().filter(function (id) { return id !== box.value; });
     if (box.checked) ids.push(box.value);
     keep(ids);
