@@ -122,7 +122,7 @@ RANGES = {
 }
 # Past this many matches, a page of a filtered list walks an index; up to it, the live
 # matrix names the matching ids and the database sorts those.
-ID_LIMIT = 2_000
+ID_LIMIT = 5_000
 
 
 # Walking the sort order's index and testing each profile fills a page sooner than fetching
@@ -176,8 +176,14 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
         ]
         wanted = matches[0] if len(matches) == 1 else intersect(*matches)
         conditions.append(_profiles.c.id.in_(wanted))
+    sqlite = scan and db.session.get_bind().dialect.name == "sqlite"
     for name, low, high in query.ranges:
         column = RANGES[name]
+        if sqlite and column is not SORTS[query.sort]:
+            # As for the platform above: a range on another indexed column would lead SQLite
+            # to read that index's range and sort every row in it; "+ 0" keeps it on the sort
+            # order's index.
+            column = column + 0
         if low is not None:
             conditions.append(column >= low)
         if high is not None:
@@ -346,7 +352,7 @@ def _ordering(query: ListQuery) -> tuple:
 def _read_page(query: ListQuery, version: int) -> _Kept:
     conditions = _filters(query)
     total = _total(query, conditions)
-    if (query.interests or query.filtered) and total:
+    if (query.platform or query.interests or query.filtered) and total:
         everyone = _total(ListQuery(), [])
         walk = query.page * query.per_page * everyone / total
         if walk <= SCAN_ROWS:
