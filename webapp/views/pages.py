@@ -586,10 +586,47 @@ def bulk_resync():
     except jobs.InvalidParams as error:  # a profile deleted since the check above
         abort(400, description=f"The re-sync cannot start: {error}.")
     except jobs.QueueUnavailable as error:
-        flash(f"{error}. Try again shortly.", "error")
-        return redirect(url_for("pages.profiles"), code=303)
+        if len(ids) > INLINE_RESYNC_MAX:
+            flash(
+                f"{error}. Without the queue, at most {INLINE_RESYNC_MAX} profiles are "
+                f"re-synced at once: select fewer, or try again shortly.",
+                "error",
+            )
+            return redirect(url_for("pages.profiles"), code=303)
+        return _resync_now(ids)
     flash(f"Re-syncing {len(ids)} profile{'' if len(ids) == 1 else 's'}: job {job.id}.", "success")
     return redirect(url_for("jobs.detail", job_id=job.id), code=303)
+
+
+# Without a queue to take it, a bulk re-sync of this many profiles at most runs in the request.
+INLINE_RESYNC_MAX = 20
+
+
+def _resync_now(ids: list[int]) -> Response:
+    """Re-sync the chosen profiles one after another in this request (the queue is not
+    answering), each audited as a re-sync; say how each went."""
+    done, failed = 0, []
+    for pk in ids:
+        record = profiles.get_profile(pk)
+        if record is None:
+            failed.append(f"{pk}: deleted meanwhile")
+            continue
+        try:
+            outcome = onboarding.connect_account(
+                record.platform, record.user_id, onboarding.Audit(current_actor(), "resync")
+            )
+        except ConnectorError as error:
+            failed.append(f"{record.username}: {error}")
+            continue
+        if outcome.accepted:
+            done += 1
+        else:
+            failed.append(f"{record.username}: rejected, unchanged ({outcome.reason})")
+    plural = "" if done == 1 else "s"
+    flash(f"The job queue is not answering: re-synced {done} profile{plural} now.", "success")
+    if failed:
+        flash("Not re-synced: " + "; ".join(failed), "error")
+    return redirect(url_for("pages.profiles"), code=303)
 
 
 @bp.post("/profiles/bulk/delete")
