@@ -175,4 +175,13 @@
     var form = event.target;
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
+
+  // A facet's link sets (or clears) a filter outside the table it swaps: the filter form's own
+  // control takes the same value, so that the form's next change keeps it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.facet-value[data-field]");
+    if (!link) return;
+    var control = document.getElementById(link.dataset.field);
+    if (control) control.value = link.classList.contains("chosen") ? "" : link.dataset.facet;
+  });
 })();
