@@ -406,6 +406,14 @@ def list_query(args: Mapping) -> ListQuery:
     return ProfileListQuery.parse(args).query()
 
 
+def _column_keys(value: Any) -> tuple[str, ...]:
+    """The `columns` parameter checked by the column registry (columns.parse)."""
+    try:
+        return columns_.parse(str(value))
+    except ValueError as error:
+        raise _refuse(str(error)) from None
+
+
 class TableQuery(ProfileListQuery):
     """The /profiles page: the list's parameters and the table's columns."""
 
@@ -419,13 +427,7 @@ class TableQuery(ProfileListQuery):
         json_schema_extra={"type": "string"},
     )
 
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _columns(cls, value: Any) -> tuple[str, ...]:
-        try:
-            return columns_.parse(str(value))
-        except ValueError as error:
-            raise _refuse(str(error)) from None
+    _columns = field_validator("columns", mode="before")(_column_keys)
 
     def chosen_columns(self) -> tuple[str, ...]:
         return self.columns if self.columns is not None else columns_.DEFAULT_COLUMNS
@@ -478,10 +480,11 @@ class TableQuery(ProfileListQuery):
 INTEREST_PICKERS = ("", "2")
 
 
-def form_fields(args) -> bool:
-    """Turn the /profiles filter form's own fields into the query's, in place (a MultiDict):
-    each interest picker (a category and a minimum in per cent) into interest=Category:share,
-    the column ticks into columns=...; whether there were any. BadQuery for a bad per cent."""
+def form_fields(args, default_columns: tuple[str, ...] = columns_.DEFAULT_COLUMNS) -> bool:
+    """Turn a table's filter form's own fields into the query's, in place (a MultiDict): each
+    interest picker of /profiles (a category and a minimum in per cent) into
+    interest=Category:share, the column ticks into columns=... (`default_columns` when none is
+    ticked); whether there were any. BadQuery for a bad per cent."""
     found = False
     for suffix in INTEREST_PICKERS:
         if f"interest_category{suffix}" in args or f"interest_min{suffix}" in args:
@@ -498,7 +501,7 @@ def form_fields(args) -> bool:
         found = True
         ticked = [key for key in args.poplist("column") if key]
         args.pop("columns_form", None)
-        args["columns"] = ",".join(ticked) or ",".join(columns_.DEFAULT_COLUMNS)
+        args["columns"] = ",".join(ticked) or ",".join(default_columns)
     return found
 
 
@@ -754,6 +757,33 @@ class ListMembersQuery(Query):
             self.page,
             self.per_page,
         )
+
+
+class ListTableQuery(ListMembersQuery):
+    """A list's page and its export: the members' query and the table's chosen columns."""
+
+    columns: tuple[str, ...] | None = Field(
+        None,
+        description="The profile columns shown between the username and the list's own "
+        "columns, comma-separated: "
+        + ", ".join(columns_.FIELD_COLUMNS)
+        + ", or share:<category> (e.g. share:Music); the default is "
+        + ",".join(lists.DEFAULT_COLUMNS)
+        + ". The export carries them (every summary field when none are given) and every "
+        "category's share.",
+        json_schema_extra={"type": "string"},
+    )
+
+    _columns = field_validator("columns", mode="before")(_column_keys)
+
+    def chosen_columns(self) -> tuple[str, ...]:
+        return self.columns if self.columns is not None else lists.DEFAULT_COLUMNS
+
+    def columns_arg(self) -> str | None:
+        """The columns as the URL carries them: None when they are the default."""
+        if self.columns is None or self.columns == lists.DEFAULT_COLUMNS:
+            return None
+        return ",".join(self.columns)
 
 
 class AuditQuery(Query):

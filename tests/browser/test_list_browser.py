@@ -15,7 +15,7 @@ TICKS = '#members tbody input[type="checkbox"]'
 
 
 def _followers(page: Page) -> list[int]:
-    cells = page.locator("#members tbody td.followers").all_text_contents()
+    cells = page.locator("#members tbody td[data-column=followers]").all_text_contents()
     return [int(text.replace(",", "")) for text in cells]
 
 
@@ -74,6 +74,15 @@ def test_shortlist_from_the_table_edit_filter_sort_and_compare(page: Page, watch
         expect(page.locator("#members th[aria-sort=ascending]")).to_contain_text("Followers")
         assert _followers(page) == sorted(followers)
         page.screenshot(path=shots / "list.png", full_page=True)
+
+        # Choose a column: the table alone changes, the address keeps it and the sort.
+        page.locator("#member-filters details.columns-choice summary").click()
+        page.locator("#member-filters input.column-pick[value='share:Music']").check()
+        expect(page.locator("#members th[data-column='share:Music']")).to_have_text("Music %")
+        expect(page).to_have_url(re.compile(r"columns=platform,followers,share:Music"))
+        expect(page).to_have_url(re.compile(r"sort=followers"))
+        expect(page.locator("#members td[data-column='share:Music']")).to_have_count(4)
+        assert _followers(page) == sorted(followers)
 
         # Compare: one ticked is refused in place; two open /compare.
         page.locator(TICKS).nth(0).check()

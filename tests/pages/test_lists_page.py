@@ -7,15 +7,18 @@ import io
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, ListMember, Shortlist
 from webapp.services.accounts import audit
+from webapp.services.catalogue import profiles
 from webapp.services.ingestion import onboarding
+from webapp.services.ingestion.taxonomy import CATEGORIES
 from webapp.services.team import lists
 
-from ..factories import add_snapshot, make_payload
+from ..factories import add_snapshot, make_payload, video
 from ..helpers import html_page, one, store_profile, text_of
 
 TESTER = audit.Actor("tester")
@@ -101,7 +104,7 @@ def test_a_list_page_shows_members_with_their_changes_since_added(app, client_as
     page = html_page(client_as("viewer").get(f"/lists/{list_id}"))
 
     row = rows(page)["alpha"]
-    assert text_of(one(row, ".followers")) == "1,500"
+    assert text_of(one(row, "[data-column=followers]")) == "1,500"
     assert text_of(one(row, ".followers-change")) == "+500 (+50.0 %)"
     assert text_of(one(row, ".engagement-change")) == "2.00 → 1.00 %"
     assert text_of(one(row, ".drift")) == "0.400"
@@ -401,7 +404,8 @@ def test_htmx_gets_the_table_alone_and_the_address_keeps_every_choice(app, clien
     form = one(page, "form#member-filters")
     assert form["hx-get"] == f"/lists/{list_id}" and form["hx-push-url"] == "true"
     assert form["hx-target"] == "#members-table"
-    assert {field["name"] for field in form.select("[name]")} == {"q", "platform", "status", "tag"}
+    names = {field["name"] for field in form.select("[name]")}
+    assert names == {"q", "platform", "status", "tag", "column", "columns_form"}
 
     response = viewer.get(
         f"/lists/{list_id}?tag=vip&sort=followers&order=asc&per_page=1",
@@ -482,3 +486,182 @@ def test_a_page_past_the_end_offers_the_last(app, client_as):
     last = one(page, "#members .empty a")
     assert "Page 9 is past the end" in text_of(one(page, "#members .empty"))
     assert parse_qs(urlsplit(last["href"]).query)["page"] == ["3"]
+
+
+# --- chosen columns ----------------------------------------------------------------------------
+
+OWN_COLUMNS = ["status", "tags_note", "since_added", "engagement_change", "drift"]
+
+
+def _mixed(app) -> tuple[int, list[int]]:
+    """A list of three profiles with different statistics and interest mixes, added in order."""
+    mixes = (["Music", "Music", "Gaming"], ["Gaming"], ["Dance", "Music", "Food", "Food"])
+    ids = []
+    with app.app_context():
+        for n, categories in enumerate(mixes):
+            liked = [video(f"c{n}-{i}", categories=[name]) for i, name in enumerate(categories)]
+            payload = make_payload(
+                user_id=f"c{n}",
+                username=f"chosen_{n}",
+                followers_count=1000 + n * 111,
+                number_of_likes=500 + n * 7,
+                verified=n == 1,
+                liked_videos=liked,
+                shared_videos=[],
+            )
+            ids.append(onboarding.submit_payload("tiktok", payload).profile_id)
+    return make_list(app, "Columns", ids), ids
+
+
+def _headers(page) -> list[str]:
+    return [th["data-column"] for th in page.select("#members thead th[data-column]")]
+
+
+def test_chosen_columns_show_between_the_username_and_the_list_s_own(app, client_as):
+    list_id, ids = _mixed(app)
+    viewer = client_as("viewer")
+
+    page = html_page(viewer.get(f"/lists/{list_id}?columns=likes_given,share:music,verified"))
+
+    chosen = ["likes_given", "share:Music", "verified"]
+    assert _headers(page) == ["username", *chosen, *OWN_COLUMNS]
+    seen = set()
+    for row in page.select("#members tbody tr[id]"):
+        pk = int(row["id"].removeprefix("member-"))
+        profile = viewer.get(f"/api/v1/profiles/{pk}").get_json()
+        vector = viewer.get(f"/api/v1/profiles/{pk}/vector").get_json()
+        music = dict(zip(vector["categories"], vector["weights"], strict=True))["Music"]
+        cells = [text_of(td) for td in row.select("td[data-column]")]
+        assert [td["data-column"] for td in row.select("td[data-column]")] == chosen
+        assert cells[0] == f"{profile['number_of_likes']:,}"
+        assert cells[1] == f"{music * 100:.1f} %"
+        assert cells[2] == ("✓ Verified" if profile["verified"] else "No")
+        seen.add(pk)
+    assert seen == set(ids)
+    assert {text_of(one(page, f"#member-{pk} [data-column='share:Music']")) for pk in ids} == {
+        "66.7 %",
+        "0.0 %",
+        "25.0 %",
+    }, "the shares differ, so each row's own share is checked"
+    ticked = [box["value"] for box in page.select("#member-filters input.column-pick[checked]")]
+    assert ticked == ["verified", "likes_given", "share:Music"], "the chooser shows the choice"
+
+
+def test_the_default_columns_keep_the_list_s_look(app, client_as):
+    list_id, _ = _mixed(app)
+    page = html_page(client_as("viewer").get(f"/lists/{list_id}"))
+    assert _headers(page) == ["username", *lists.DEFAULT_COLUMNS, *OWN_COLUMNS]
+    assert "columns" not in one(page, "#export-csv")["href"]
+    assert lists.DEFAULT_COLUMNS == ("platform", "followers")
+
+
+def test_an_unknown_column_is_a_400_that_names_it(app, client_as):
+    list_id, _ = _mixed(app)
+    viewer = client_as("viewer")
+    for path in (f"/lists/{list_id}", f"/lists/{list_id}/export"):
+        refused = html_page(viewer.get(f"{path}?columns=followers,bogus"), 400)
+        assert "'bogus' is not a column" in text_of(refused)
+    assert viewer.get(f"/lists/{list_id}?columns=share:Nothing").status_code == 400
+
+
+def test_the_pager_sort_links_filters_and_exports_keep_the_columns(app, client_as):
+    list_id, _ = _mixed(app)
+    viewer = client_as("viewer")
+    page = html_page(viewer.get(f"/lists/{list_id}?columns=videos,followers&per_page=1&q=chosen"))
+
+    links = page.select("#members thead a[data-sort]") + page.select("nav.pagination a")
+    links += [one(page, "#export-csv"), one(page, "#export-json")]
+    assert len(links) >= 8
+    for link in links:
+        kept = parse_qs(urlsplit(link["href"]).query)
+        assert kept["columns"] == ["videos,followers"] and kept["q"] == ["chosen"], link["href"]
+    # The chosen Followers column sorts the list; Videos, which a list does not sort by, not.
+    assert {a["data-sort"] for a in page.select("#members thead a[data-sort]")} >= {"followers"}
+    assert one(page, "#members th[data-column=videos]").select("a") == []
+    # The filters' form carries the ticks, so a filter change keeps them.
+    ticked = [box["value"] for box in page.select("#member-filters input.column-pick[checked]")]
+    assert ticked == ["followers", "videos"]
+    empty = html_page(viewer.get(f"/lists/{list_id}?columns=videos&q=nobody"))
+    clear = parse_qs(urlsplit(one(empty, "#members .empty a")["href"]).query)
+    assert clear == {"columns": ["videos"]}
+
+
+def test_the_column_ticks_become_the_one_url_form(app, client_as):
+    list_id, _ = _mixed(app)
+    viewer = client_as("viewer")
+    ticks = {"columns_form": "1", "column": ["growth", "share:Gaming"], "status": "candidate"}
+
+    plain = viewer.get(f"/lists/{list_id}", query_string=ticks)
+    swapped = viewer.get(f"/lists/{list_id}", query_string=ticks, headers={"HX-Request": "true"})
+    none_ticked = viewer.get(f"/lists/{list_id}", query_string={"columns_form": "1"})
+
+    assert plain.status_code == 302
+    expected = {"status": ["candidate"], "columns": ["growth,share:Gaming"]}
+    assert parse_qs(urlsplit(plain.headers["Location"]).query) == expected
+    assert swapped.status_code == 200
+    assert parse_qs(urlsplit(swapped.headers["HX-Push-Url"]).query) == expected
+    part = html_page(swapped)
+    assert _headers(part) == ["username", "growth", "share:Gaming", *OWN_COLUMNS]
+    assert none_ticked.headers["Location"] == f"/lists/{list_id}", "no tick: the default"
+
+
+def test_a_row_saved_with_htmx_comes_back_with_the_chosen_columns(app, client_as):
+    list_id, ids = _mixed(app)
+    analyst = client_as("analyst")
+    page = html_page(analyst.get(f"/lists/{list_id}?columns=share:Gaming,likes_given"))
+    save = one(page, f"#member-{ids[1]} button.save-member")["hx-post"]
+    assert parse_qs(urlsplit(save).query) == {"columns": ["share:Gaming,likes_given"]}
+
+    response = analyst.post(
+        save, data={"status": "agreed", "note": "", "tags": ""}, headers={"HX-Request": "true"}
+    )
+
+    row = one(html_page(response), "tr")
+    assert row["data-status"] == "agreed"
+    cells = {td["data-column"]: text_of(td) for td in row.select("td[data-column]")}
+    assert cells == {"share:Gaming": "100.0 %", "likes_given": "507"}
+
+
+def test_the_export_carries_the_chosen_columns_every_share_and_the_member_fields(app, client_as):
+    list_id, ids = _mixed(app)
+    with app.app_context():
+        lists.update_member(list_id, ids[0], TESTER, status="agreed", tags=["vip"], note="=hi")
+    viewer = client_as("viewer")
+    page = html_page(viewer.get(f"/lists/{list_id}?columns=likes_given,share:Music"))
+
+    table = list(csv.DictReader(io.StringIO(viewer.get(one(page, "#export-csv")["href"]).text)))
+    items = viewer.get(one(page, "#export-json")["href"]).get_json()
+
+    shares = [f"share:{name}" for name in CATEGORIES]
+    header = list(table[0])
+    assert header == [
+        *("profile_id", "platform", "user_id", "username", "number_of_likes"),
+        *lists.MEMBER_FIELDS,
+        *lists.CHANGE_COLUMNS,
+        *shares,
+    ]
+    first = table[0]
+    assert (first["username"], first["status"], first["tags"]) == ("chosen_0", "agreed", "vip")
+    assert first["note"] == "'=hi", "formula-like text is quoted"
+    assert first["followers_change"] == "0"
+    for line, item in zip(table, items, strict=True):
+        pk = int(line["profile_id"])
+        vector = viewer.get(f"/api/v1/profiles/{pk}/vector").get_json()
+        weights = dict(zip(vector["categories"], vector["weights"], strict=True))
+        profile = viewer.get(f"/api/v1/profiles/{pk}").get_json()
+        assert int(line["number_of_likes"]) == profile["number_of_likes"]
+        assert {name: float(line[f"share:{name}"]) for name in CATEGORIES} == pytest.approx(
+            weights, abs=1e-6
+        )
+        assert set(item) == {
+            *("profile_id", "platform", "user_id", "username", "number_of_likes"),
+            *lists.MEMBER_FIELDS,
+            "changes",
+            "interests",
+        }
+        assert item["profile_id"] == pk and item["number_of_likes"] == profile["number_of_likes"]
+        assert item["interests"] == pytest.approx(weights, abs=1e-6)
+        assert item["changes"]["followers_count"]["to"] == profile["followers_count"]
+    # Without chosen columns a file carries every summary field, as the profile export does.
+    everything = viewer.get(f"/lists/{list_id}/export?format=json").get_json()[0]
+    assert set(profiles.SUMMARY_NAMES) - {"id"} <= set(everything)

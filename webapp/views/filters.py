@@ -126,12 +126,15 @@ def _cell_text(column) -> Callable[[dict, object], str]:
     return lambda p, weights: escape(p[field] or "—")
 
 
-def row_cells(columns) -> list[Callable[[dict, object], str]]:
-    """Each column's cell writer, made once per table (a page has 50 rows)."""
+def row_cells(columns, keyed: bool = False) -> list[Callable[[dict, object], str]]:
+    """Each column's cell writer, made once per table (a page has 50 rows); `keyed` names
+    each cell's column (data-column) for a table whose rows mix in cells of their own."""
     cells = []
     for column in columns:
         label = _PHONE_LABELS.get(column.key)
         opening = f'<td class="{column_class(column)}"'
+        if keyed:
+            opening += f' data-column="{escape(column.key)}"'
         if label:
             opening += f' data-label="{label}"'
         opening += ">"
@@ -140,6 +143,12 @@ def row_cells(columns) -> list[Callable[[dict, object], str]]:
             lambda p, weights, opening=opening, text=text: f"{opening}{text(p, weights)}</td>"
         )
     return cells
+
+
+def cells_of(p: dict, cells, weights=None) -> Markup:
+    """A row's chosen cells in one piece (`cells` from row_cells; `weights` the profile's
+    interest shares when a column shows one)."""
+    return Markup("".join(cell(p, weights) for cell in cells))
 
 
 def profile_row(p: dict, href: Callable[[int], str], cells, weights=None) -> Markup:
@@ -186,6 +195,7 @@ FILTERS = {
     "platform_badge": platform_badge,
     "platform_name": platform_name,
     "profile_row": profile_row,
+    "cells_of": cells_of,
     "column_class": column_class,
     "options": options,
 }

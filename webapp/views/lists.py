@@ -19,26 +19,25 @@ from flask_login import current_user
 from .. import queries
 from ..models import LIST_STATUSES
 from ..security import current_actor, record_action, requires
+from ..services.catalogue import columns as columns_
+from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.team import lists
-from .filters import url_for_ids
+from .filters import column_class, row_cells, url_for_ids
 from .forms import ListForm, MemberForm
 from .htmx import is_partial_request
-from .pages import COMPARE_MAX, COMPARE_MIN
+from .pages import COMPARE_MAX, COMPARE_MIN, weights_of
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 EXPORT_FORMATS = {"csv": "text/csv", "json": "application/json"}
-# The members table's columns: sort key (empty: not sortable), header, numeric, hidden on a
-# narrow screen. When a member was added shows under its change since, and sorts from the
+# The list's own columns, after the chosen profile columns: (data-column, header, sort key or
+# None, classes). When a member was added shows under its change since, and sorts from the
 # sort control above the table (as every column does).
 MEMBER_COLUMNS = (
-    ("username", "Username", False, False),
-    ("platform", "Platform", False, False),
-    ("status", "Status", False, False),
-    ("", "Tags and note", False, False),
-    ("followers", "Followers", True, False),
-    ("change", "Since added", True, False),
-    ("engagement", "Engagement", True, True),
-    ("", "Drift", True, True),
+    ("status", "Status", "status", ""),
+    ("tags_note", "Tags and note", None, ""),
+    ("since_added", "Since added", "change", "num"),
+    ("engagement_change", "Engagement", "engagement", "num hide-sm"),
+    ("drift", "Drift", None, "num hide-sm"),
 )
 MEMBER_SORT_LABELS = (
     ("added", "When added"),
@@ -108,7 +107,7 @@ def detail(list_id: int):
     return _detail(list_id, ListForm(formdata=None))
 
 
-def _link_args(query: lists.MemberQuery) -> dict:
+def _link_args(query: lists.MemberQuery, columns: str | None) -> dict:
     """The query string of the members shown, without what is a default."""
     default_order = "asc" if query.sort in lists.ASCENDING_FIRST else "desc"
     args = {
@@ -119,17 +118,75 @@ def _link_args(query: lists.MemberQuery) -> dict:
         "sort": query.sort if query.sort != lists.DEFAULT_MEMBER_SORT else None,
         "order": query.order if query.order != default_order else None,
         "per_page": query.per_page if query.per_page != lists.MEMBERS_PER_PAGE else None,
+        "columns": columns,
     }
     if args["order"]:
         args["sort"] = query.sort
     return {key: value for key, value in args.items() if value}
 
 
+def _table_query() -> tuple[queries.ListTableQuery, bool]:
+    """The list table's query, the Columns chooser's ticks read as columns=...; whether the
+    request came from that form (then the address to show is the one URL form)."""
+    args = request.args.copy()
+    try:
+        from_form = queries.form_fields(args, lists.DEFAULT_COLUMNS)
+        return queries.ListTableQuery.parse(args), from_form
+    except queries.BadQuery as error:
+        abort(400, description=f"{error.param} {error.message}.")
+
+
+def _headers(shown: list) -> list[dict]:
+    """The table's column headers: the username, the chosen columns (those a list sorts by
+    with their sort key), then the list's own."""
+    headers = [{"key": "username", "label": "Username", "sort": "username", "class": ""}]
+    for column in shown:
+        sort = column.sort if column.sort in lists.MEMBER_SORTS else None
+        headers.append(
+            {"key": column.key, "label": column.label, "sort": sort, "class": column_class(column)}
+        )
+    for key, label, sort, classes in MEMBER_COLUMNS:
+        headers.append({"key": key, "label": label, "sort": sort, "class": classes})
+    return headers
+
+
+def _row_context(parsed: queries.ListTableQuery, members: list[dict]) -> dict:
+    """What a member's row needs to show the chosen columns: their cell writers, the shares
+    from the live matrix when one shows a share, and the columns for its Save button."""
+    shown = _shown(parsed)
+    weights = (
+        weights_of(member["profile_id"] for member in members)
+        if any(column.category for column in shown)
+        else {}
+    )
+    return {
+        "cells": row_cells(shown, keyed=True),
+        "weights": weights,
+        "row_args": {"columns": parsed.columns_arg()} if parsed.columns_arg() else {},
+    }
+
+
+def _shown(parsed: queries.ListTableQuery) -> list:
+    """The chosen columns (catalogue.columns.Column)."""
+    return [columns_.column(key) for key in parsed.chosen_columns()]
+
+
+def _fields_of(shown: list) -> tuple[str, ...]:
+    """The summary fields the columns show, read with the members."""
+    return tuple(column.field for column in shown if column.field is not None)
+
+
 def _detail(list_id: int, form: ListForm, status: int = 200):
     found = lists.get_list(list_id)
-    query = _parse(queries.ListMembersQuery).query()
-    page = lists.members_page(list_id, query)
-    shown_args = _link_args(query)
+    parsed, from_form = _table_query()
+    query = parsed.query()
+    shown_args = _link_args(query, parsed.columns_arg())
+    paged = {"page": query.page} if query.page != 1 else {}
+    canonical = url_for("lists.detail", list_id=list_id, **shown_args, **paged)
+    if from_form and not is_partial_request() and status == 200:
+        return redirect(canonical)
+    shown = _shown(parsed)
+    page = lists.members_page(list_id, query, _fields_of(shown))
 
     def link(**changes) -> str:
         """The list's address with the members shown, `changes` applied (None drops one)."""
@@ -145,7 +202,7 @@ def _detail(list_id: int, form: ListForm, status: int = 200):
         "members": page["items"],
         "statuses": LIST_STATUSES,
         "query": query,
-        "columns": MEMBER_COLUMNS,
+        "headers": _headers(shown),
         "sortable": MEMBER_SORT_LABELS,
         "link": link,
         "filtered": bool(query.q or query.platform or query.status or query.tag),
@@ -156,9 +213,14 @@ def _detail(list_id: int, form: ListForm, status: int = 200):
             fmt: url_for("lists.export", list_id=list_id, format=fmt, **export_args)
             for fmt in EXPORT_FORMATS
         },
+        "field_columns": list(columns_.FIELD_COLUMNS.values()),
+        "categories": CATEGORIES,
+        "chosen_columns": parsed.chosen_columns(),
+        **_row_context(parsed, page["items"]),
     }
     if is_partial_request() and status == 200:
         response = make_response(render_template("partials/_list_members_table.html", **context))
+        response.headers["HX-Push-Url"] = canonical
     else:
         if form.name.data is None:
             form.name.data, form.description.data = found.name, found.description
@@ -194,12 +256,16 @@ def export(list_id: int):
     fmt = request.args.get("format", "csv")
     if fmt not in EXPORT_FORMATS:
         abort(400, description="format must be csv or json.")
-    # Every page of the members the list's page shows, in its order.
-    shown = lists.members(list_id, _parse(queries.ListMembersQuery).query())
+    # Every page of the members the list's page shows, in its order, with the profile fields
+    # of its chosen columns (every summary field when none are chosen) and every share.
+    parsed = _parse(queries.ListTableQuery)
+    fields = lists.export_fields(parsed.columns)
+    summary = [name for name in fields if name != "profile_id"]
+    shown = lists.members(list_id, parsed.query(), summary, interests=True)
     if fmt == "csv":
-        body = lists.members_csv(shown)
+        body = lists.members_csv(shown, fields)
     else:
-        body = json.dumps(shown, ensure_ascii=False)
+        body = json.dumps(lists.members_json(shown, fields), ensure_ascii=False)
     record_action("export", f"list {list_id} as {fmt}", request.query_string.decode("utf-8"))
     response = Response(body, mimetype=EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="toker-list-{found.id}.{fmt}"'
@@ -306,7 +372,9 @@ def update_member(list_id: int, profile_id: int):
     except lists.InvalidValue as refused:
         error = f"{refused.field.capitalize()} {refused.message}."
     if is_partial_request():
-        member = lists.one_member(list_id, profile_id)
+        # The row comes back with the columns the page shows (its Save button's columns=).
+        parsed = _parse(queries.ListTableQuery)
+        member = lists.one_member(list_id, profile_id, _fields_of(_shown(parsed)))
         response = Response(
             render_template(
                 "partials/_list_member_row.html",
@@ -315,6 +383,7 @@ def update_member(list_id: int, profile_id: int):
                 statuses=LIST_STATUSES,
                 profile_href=url_for_ids("pages.profile", "profile_id"),
                 error=error,
+                **_row_context(parsed, [member]),
             )
         )
         response.vary.add("HX-Request")

@@ -3,6 +3,7 @@ the roster builder."""
 
 import json
 import math
+from collections.abc import Iterable
 
 from flask import (
     Blueprint,
@@ -181,7 +182,9 @@ def _profiles_table(parsed: queries.TableQuery, query: profiles.ListQuery) -> Ma
     """The table of profiles with its facets, count, export links and pager, for `query`."""
     page = profiles.list_profiles(query)
     shown = columns_.shown(parsed.chosen_columns(), query.interests)
-    weights = _weights_of(page["items"]) if any(c.category for c in shown) else {}
+    weights = (
+        weights_of(item["id"] for item in page["items"]) if any(c.category for c in shown) else {}
+    )
     export_args = parsed.args(page=None, per_page=None)
 
     def link(**changes) -> str:
@@ -206,15 +209,16 @@ def _profiles_table(parsed: queries.TableQuery, query: profiles.ListQuery) -> Ma
     )
 
 
-def _weights_of(items: list[dict]) -> dict:
-    """The interest weights of a page's profiles, from the live matrix, by id."""
+def weights_of(ids: Iterable[int]) -> dict:
+    """The interest weights of a page's profiles, from the live matrix, by id (the profiles
+    table's and a list's share columns)."""
     matrix = similarity.current_matrix()
     found = {}
     with matrix.lock:
-        for item in items:
-            row = matrix.row_of.get(item["id"])
+        for pk in ids:
+            row = matrix.row_of.get(pk)
             if row is not None:
-                found[item["id"]] = matrix.raw[row].copy()
+                found[pk] = matrix.raw[row].copy()
     return found
 
 

@@ -703,12 +703,18 @@ def _with_shares(row, interests: bool) -> dict:
     if not interests:
         return _summary(row)
     item = _summary(row[:-1])
-    weights = similarity.decode_vector(row[-1]) if row[-1] else np.zeros(len(CATEGORIES))
-    item["interests"] = {
+    item["interests"] = shares_of(row[-1])
+    return item
+
+
+def shares_of(vector) -> dict[str, float]:
+    """Every category's share, by category, from a stored interest vector (all 0 when there
+    is none), as the exports carry them."""
+    weights = similarity.decode_vector(vector) if vector else np.zeros(len(CATEGORIES))
+    return {
         category: round(float(weight), SHARE_DECIMALS)
         for category, weight in zip(CATEGORIES, weights, strict=True)
     }
-    return item
 
 
 # Shares in exports: a millionth is finer than any share of a few dozen videos.

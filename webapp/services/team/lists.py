@@ -24,7 +24,8 @@ from ...models import (
 )
 from ..accounts import audit
 from ..catalogue import export, search
-from ..catalogue.profiles import UnknownProfiles
+from ..catalogue.profiles import SUMMARY_NAMES, UnknownProfiles, shares_of
+from ..ingestion.taxonomy import CATEGORIES
 from ..ingestion.vectors import unpack_weights
 from ..live.sql import json_list_has, upsert_statement
 
@@ -45,9 +46,15 @@ MEMBER_SORTS = ("added", "username", "platform", "status", "followers", "engagem
 ASCENDING_FIRST = frozenset({"added", "username", "platform", "status"})
 DEFAULT_MEMBER_SORT = "added"
 MEMBERS_PER_PAGE = 50
+# The profile columns (catalogue.columns) a list's table shows between the username and the
+# list's own columns when none are chosen.
+DEFAULT_COLUMNS = ("platform", "followers")
 
 _members = ListMember.__table__
 _snapshots = ProfileSnapshot.__table__
+_profiles = Profile.__table__
+# The profile fields every member carries (the API's ListMember).
+_BASE_FIELDS = ("username", "platform", "followers_count", "engagement_rate")
 
 
 class ListNotFound(LookupError):
@@ -600,13 +607,20 @@ def _member_rows(
     query: MemberQuery | None = None,
     profile_id: int | None = None,
     paged: bool = False,
+    fields: Sequence[str] = (),
+    interests: bool = False,
 ):
     """The members' rows that `query` chooses, in its order (a member without a known value
-    last either way, then the earliest added), one page of them when `paged`."""
+    last either way, then the earliest added), one page of them when `paged`; with the
+    profile summary `fields` asked (catalogue.profiles.SUMMARY_NAMES) and, with `interests`,
+    the interest vector, read in the same statement."""
     query = query or MemberQuery()
     latest = _latest_snapshot_id().label("latest_snapshot_id")
     key = _sort_key(query.sort)
     key = (key.desc() if query.order == "desc" else key.asc()).nulls_last()
+    extra = [_profiles.c[name] for name in _extra_fields(fields)]
+    if interests:
+        extra.append(_profiles.c.vector)
     statement = (
         select(
             ListMember,
@@ -615,6 +629,7 @@ def _member_rows(
             Profile.followers_count,
             Profile.engagement_rate,
             latest,
+            *extra,
         )
         .join(Profile, Profile.id == ListMember.profile_id)
         .where(*_member_conditions(list_id, query))
@@ -643,14 +658,34 @@ def _snapshots_by_id(ids: set[int]) -> dict[int, object]:
     return {row.id: row for row in rows}
 
 
-def _as_members(rows) -> list[dict]:
+def _extra_fields(fields: Sequence[str]) -> list[str]:
+    """The summary fields asked that a member does not carry already, each once; ValueError
+    for one that is not a summary field."""
+    unknown = [name for name in fields if name not in SUMMARY_NAMES]
+    if unknown:
+        raise ValueError(f"not summary fields: {', '.join(unknown)}")
+    return [name for name in dict.fromkeys(fields) if name not in (*_BASE_FIELDS, "id")]
+
+
+def _as_members(rows, fields: Sequence[str] = (), interests: bool = False) -> list[dict]:
+    """The members as dicts (the API's ListMember), each with the summary `fields` asked and,
+    with `interests`, every category's share under "interests"."""
     ids = {pk for row in rows for pk in (row[0].snapshot_id, row.latest_snapshot_id) if pk}
     snapshots = _snapshots_by_id(ids)
+    extra = _extra_fields(fields)
     found = []
     for row in rows:
         member = row[0]
+        values = row._mapping
+        more = {}
+        for name in extra:
+            value = values[name]
+            more[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        if interests:
+            more["interests"] = shares_of(values["vector"])
         found.append(
             {
+                **more,
                 "profile_id": member.profile_id,
                 "username": row.username,
                 "platform": row.platform,
@@ -669,34 +704,42 @@ def _as_members(rows) -> list[dict]:
     return found
 
 
-def members(list_id: int, query: MemberQuery | None = None) -> list[dict]:
+def members(
+    list_id: int,
+    query: MemberQuery | None = None,
+    fields: Sequence[str] = (),
+    interests: bool = False,
+) -> list[dict]:
     """Every member `query` chooses (all pages), in its order (by default the earliest added
-    first), each with its profile's name, platform, followers and engagement rate now and
-    what changed since it was added. ListNotFound."""
+    first), each with its profile's name, platform, followers and engagement rate now (and
+    the summary `fields` asked, every share with `interests`) and what changed since it was
+    added. ListNotFound."""
     get_list(list_id)
-    return _as_members(_member_rows(list_id, query))
+    rows = _member_rows(list_id, query, fields=fields, interests=interests)
+    return _as_members(rows, fields, interests)
 
 
-def members_page(list_id: int, query: MemberQuery) -> dict:
-    """One page of the members `query` chooses, in its order, with how many it chooses in
-    all: {"items", "total", "page", "per_page"}. Filters, sort and paging run in the
-    database. ListNotFound."""
+def members_page(list_id: int, query: MemberQuery, fields: Sequence[str] = ()) -> dict:
+    """One page of the members `query` chooses, in its order (each with the summary `fields`
+    asked), with how many it chooses in all: {"items", "total", "page", "per_page"}.
+    Filters, sort and paging run in the database. ListNotFound."""
     get_list(list_id)
     return {
-        "items": _as_members(_member_rows(list_id, query, paged=True)),
+        "items": _as_members(_member_rows(list_id, query, paged=True, fields=fields), fields),
         "total": _member_total(list_id, query),
         "page": query.page,
         "per_page": query.per_page,
     }
 
 
-def one_member(list_id: int, profile_id: int) -> dict:
-    """One member as `members` shows it; ListNotFound, MemberNotFound."""
-    rows = _member_rows(list_id, profile_id=profile_id)
+def one_member(list_id: int, profile_id: int, fields: Sequence[str] = ()) -> dict:
+    """One member as `members` shows it (with the summary `fields` asked); ListNotFound,
+    MemberNotFound."""
+    rows = _member_rows(list_id, profile_id=profile_id, fields=fields)
     if not rows:
         get_list(list_id)
         raise MemberNotFound(list_id, profile_id)
-    return _as_members(rows)[0]
+    return _as_members(rows, fields)[0]
 
 
 def list_detail(found: Shortlist, query: MemberQuery | None = None) -> dict:
@@ -714,17 +757,10 @@ def list_detail(found: Shortlist, query: MemberQuery | None = None) -> dict:
 
 # --- export ------------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = (
-    "profile_id",
-    "username",
-    "platform",
-    "status",
-    "tags",
-    "note",
-    "followers_count",
-    "engagement_rate",
-    "added_at",
-    "added_by",
+# What a list adds to a profile's fields in an export: the member's own fields, and what
+# changed since it was added (in CSV flattened into columns, in JSON the "changes" object).
+MEMBER_FIELDS = ("status", "tags", "note", "added_at", "added_by")
+CHANGE_COLUMNS = (
     "since",
     "followers_from",
     "followers_change",
@@ -735,13 +771,18 @@ EXPORT_COLUMNS = (
 )
 
 
-def _export_row(member: dict) -> list:
+def export_fields(keys: Sequence[str] | None) -> tuple[str, ...]:
+    """The profile fields an export carries for the chosen column keys, as the profile
+    export's (catalogue.export.fields_of: the identity, then the chosen columns' fields, or
+    every summary field when none were chosen), the profile's id as profile_id."""
+    return tuple("profile_id" if name == "id" else name for name in export.fields_of(keys))
+
+
+def _flat_changes(member: dict) -> dict:
     changes = member["changes"] or {}
     followers = changes.get("followers_count") or {}
     rate = changes.get("engagement_rate") or {}
-    values = {
-        **member,
-        "tags": ", ".join(member["tags"]),
+    return {
         "since": changes.get("since"),
         "followers_from": followers.get("from"),
         "followers_change": followers.get("change"),
@@ -750,17 +791,36 @@ def _export_row(member: dict) -> list:
         "engagement_rate_change": rate.get("change"),
         "interest_drift": changes.get("interest_drift"),
     }
-    return [export.safe_cell(values[name]) for name in EXPORT_COLUMNS]
 
 
-def members_csv(shown: list[dict]) -> str:
-    """Members as CSV: a header, then one line each, what changed since added flattened into
-    columns (empty where nothing is known); formula-like text is quoted for spreadsheets."""
+def members_csv(shown: list[dict], fields: Sequence[str]) -> str:
+    """Members (read with `fields` and interests) as CSV: a header, then one line each: the
+    profile `fields`, the member's own, what changed since added flattened into columns
+    (empty where nothing is known), then every category's share (`share:<category>`);
+    formula-like text is quoted for spreadsheets."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(_export_row(member) for member in shown)
+    writer.writerow((*fields, *MEMBER_FIELDS, *CHANGE_COLUMNS, *export.SHARE_HEADERS))
+    for member in shown:
+        values = {**member, "tags": ", ".join(member["tags"]), **_flat_changes(member)}
+        row = [export.safe_cell(values[name]) for name in (*fields, *MEMBER_FIELDS)]
+        row += [values[name] for name in CHANGE_COLUMNS]
+        row += [member["interests"][category] for category in CATEGORIES]
+        writer.writerow(row)
     return buffer.getvalue()
+
+
+def members_json(shown: list[dict], fields: Sequence[str]) -> list[dict]:
+    """Members (read with `fields` and interests) as the JSON export has them: the profile
+    `fields`, the member's own, "changes" and every category's share under "interests"."""
+    return [
+        {
+            **{name: member[name] for name in (*fields, *MEMBER_FIELDS)},
+            "changes": member["changes"],
+            "interests": member["interests"],
+        }
+        for member in shown
+    ]
 
 
 def choices_for(profile_id: int) -> list[dict]:
