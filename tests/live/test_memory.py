@@ -152,7 +152,6 @@ def test_the_catalogue_keeps_category_indices_and_scores_as_the_dense_vectors_di
 
 def test_a_mock_platform_keeps_its_catalogue_in_columns_and_sends_whole_videos():
     traits = get_connector("tiktok").traits
-    mock.caption_words()  # Faker's word list is not the catalogue's
     tracemalloc.start()
     try:
         built = mock._build_catalogue(traits)
