@@ -429,7 +429,9 @@ MAX_CAPTION_TAGS = 3
 _WORDS = struct.Struct(">8I")
 
 
-def caption(video_id: str, topic: str, hashtags: tuple[str, ...] | None, tags: list[str]) -> str:
+def caption(
+    video_id: str, topic: str, hashtags: tuple[str, ...] | None, tags: tuple[str, ...]
+) -> str:
     """The caption of a video about `topic`: a template filled with the topic's vocabulary,
     then up to MAX_CAPTION_TAGS hashtags (the video's own when it has some, `tags` of its
     topic otherwise), sometimes an emoji; the same video id, topic and hashtags always give

@@ -6,6 +6,7 @@ process; a later date gives the same account moved on: its followers along its t
 newest likes, for some accounts a slow drift of interests.
 """
 
+import functools
 import hashlib
 import math
 import random
@@ -24,7 +25,7 @@ from itertools import accumulate, chain
 from ... import clock
 from ..taxonomy import CATEGORIES, HASHTAG_LEXICON, OTHER
 from .base import Connector, ConnectorRateLimited, ConnectorTimeout, MalformedResponse
-from .captions import caption as write_caption
+from .captions import caption
 from .traits import PlatformTraits
 
 CATALOGUE_SIZE = 20_000
@@ -80,6 +81,10 @@ class _Dice:
         digest = self._prefix.copy()
         digest.update(label.encode("utf-8"))
         return [word * _UNIT for word in _FOUR_WORDS.unpack(digest.digest())]
+
+
+# Popular videos are in many accounts' likes: their captions are made once per process.
+_caption = functools.lru_cache(maxsize=16_384)(caption)
 
 
 def _tags_by_category() -> dict[str, list[str]]:
@@ -168,6 +173,7 @@ class PlatformCatalogue:
         self.shelf_likes = [array("q") for _ in TOPICS]
         self.last_week = week_of(int(POSTED_TO.timestamp())) - 1  # the last week made
         self._tags = _tags_by_category()
+        self._caption_tags = {name: tuple(tags) for name, tags in self._tags.items()}
         self._cumulative = list(accumulate(_category_weights(traits)))
         self._lock = threading.Lock()
         # Hashtag (lower-cased, without its #) -> the indices of the videos carrying it, made
@@ -353,7 +359,7 @@ class PlatformCatalogue:
         item["comments"] = self.comments[index]
         item["shares"] = self.shares[index]
         topic = TOPICS[self.topics[index]]
-        item["caption"] = write_caption(item["video_id"], topic, hashtags, self._tags[topic])
+        item["caption"] = _caption(item["video_id"], topic, hashtags, self._caption_tags[topic])
         item["posted_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.posted[index]))
         return item
 
