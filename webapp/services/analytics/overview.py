@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...extensions import db
-from ...models import HashtagCount, HashtagPair, ProfileSnapshot
+from ...models import HashtagCount, HashtagPair, Profile, ProfileSnapshot
 from .. import clock
 from ..catalogue import profiles
 from ..ingestion.platforms import PLATFORMS
@@ -96,47 +96,48 @@ class Rising:
     rows: tuple[dict, ...]
 
 
-def _latest_snapshots(where=None):
-    """Each profile's latest snapshot (meeting `where`): (profile id, weights) rows."""
+def _snapshots_before(cutoff: datetime):
+    """Each profile's latest snapshot taken at or before `cutoff`: (profile id, weights) rows,
+    none for a profile without one. One index seek a profile (ix_profile_snapshots_profile_
+    taken), not a sort of every snapshot."""
     table = ProfileSnapshot.__table__
-    ranked = select(
-        table.c.profile_id,
-        table.c.weights,
-        func.row_number()
-        .over(
-            partition_by=table.c.profile_id, order_by=(table.c.taken_at.desc(), table.c.id.desc())
-        )
-        .label("rank"),
+    profiles_table = Profile.__table__
+    latest = (
+        select(table.c.weights)
+        .where(table.c.profile_id == profiles_table.c.id, table.c.taken_at <= cutoff)
+        .order_by(table.c.taken_at.desc(), table.c.id.desc())
+        .limit(1)
+        .correlate(profiles_table)
+        .scalar_subquery()
     )
-    if where is not None:
-        ranked = ranked.where(where)
-    ranked = ranked.subquery()
-    return select(ranked.c.profile_id, ranked.c.weights).where(ranked.c.rank == 1)
+    found = select(profiles_table.c.id, latest.label("weights")).subquery()
+    return select(found.c.id, found.c.weights).where(found.c.weights.is_not(None))
 
 
 def compute_rising(days: int = RISING_DAYS) -> Rising:
     """Each category's mean share over the profiles with a snapshot `days` old or older: in
-    the latest such snapshot against in their latest snapshot (their vector now); the
-    categories whose mean rose most, RISING_SHOWN at most. Reads two snapshots a profile."""
+    the latest such snapshot against their vector now (the live matrix's row, which is their
+    latest snapshot's weights); the categories whose mean rose most, RISING_SHOWN at most.
+    Reads one snapshot a profile."""
     now = clock.now()
     cutoff = now - timedelta(days=days)
-    table = ProfileSnapshot.__table__
-    then = np.zeros(len(CATEGORIES))
-    compared: set[int] = set()
-    for pk, weights in db.session.execute(_latest_snapshots(table.c.taken_at <= cutoff)):
-        then += unpack_weights(bytes(weights))
-        compared.add(pk)
-    latest = np.zeros(len(CATEGORIES))
-    for pk, weights in db.session.execute(_latest_snapshots()):
-        if pk in compared:
-            latest += unpack_weights(bytes(weights))
-    rows: list[dict] = []
-    if compared:
-        then /= len(compared)
-        latest /= len(compared)
+    earlier = db.session.execute(_snapshots_before(cutoff)).all()
+    matrix = similarity.current_matrix()
+    with matrix.lock:  # the profiles still stored, and their rows now
+        rows = [matrix.row_of.get(pk) for pk, _weights in earlier]
+        kept = [n for n, row in enumerate(rows) if row is not None]
+        latest = matrix.raw[[rows[n] for n in kept]].sum(axis=0)
+    counted = len(kept)
+    found: list[dict] = []
+    if counted:
+        then = np.zeros(len(CATEGORIES))
+        for n in kept:
+            then += unpack_weights(bytes(earlier[n][1]))
+        then /= counted
+        latest = latest / counted
         rise = latest - then
         order = sorted(range(len(CATEGORIES)), key=lambda i: (-rise[i], i))
-        rows = [
+        found = [
             {
                 "category": CATEGORIES[i],
                 "then": float(then[i]),
@@ -146,7 +147,7 @@ def compute_rising(days: int = RISING_DAYS) -> Rising:
             for i in order[:RISING_SHOWN]
             if rise[i] >= RISING_MIN
         ]
-    return Rising(now, time.monotonic(), days, len(compared), tuple(rows))
+    return Rising(now, time.monotonic(), days, counted, tuple(found))
 
 
 class RisingCache:
