@@ -234,6 +234,7 @@ def register_blueprints(app: Flask) -> None:
     from .views.connect import bp as connect_bp
     from .views.jobs import bp as jobs_bp
     from .views.lists import bp as lists_bp
+    from .views.saved_views import bp as views_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
@@ -242,6 +243,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(connect_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(lists_bp)
+    app.register_blueprint(views_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 

@@ -5,12 +5,13 @@ import logging
 from flask import Flask, Response, json, render_template, request
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
 from .extensions import db
 from .services import ProfileNotFound
 from .services.jobs import JobNotFound
 from .services.team.lists import ListNotFound, MemberNotFound
+from .services.team.views import NotAllowed, ViewNotFound
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:toker:problem:"
@@ -189,9 +190,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ListNotFound)
     @app.errorhandler(MemberNotFound)
+    @app.errorhandler(ViewNotFound)
     def handle_list_not_found(error: LookupError):
-        """A list asked for by id is not there, or the profile is not on it: a 404."""
+        """A list or a saved view asked for by id is not there (or not the caller's to see),
+        or the profile is not on the list: a 404."""
         return _from_http(NotFound(description=str(error)))
+
+    @app.errorhandler(NotAllowed)
+    def handle_not_allowed(error: NotAllowed):
+        """A saved view the caller's role or ownership does not let them change: a 403."""
+        db.session.rollback()
+        return _from_http(Forbidden(description=str(error)))
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):

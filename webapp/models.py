@@ -538,6 +538,47 @@ class ListMember(db.Model):
     )
 
 
+class SavedView(db.Model):
+    """A named /profiles query (filters, sort, order, columns, page size), personal to its
+    owner or shared with the team (services/team/views.py)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        CheckConstraint("name <> ''", name="ck_saved_views_name"),
+        # A person's names are unique among their own views.
+        UniqueConstraint("owner_id", "name", name="uq_saved_views_owner_name"),
+        # A deleted view's id is never given to another one: an old link must not name it.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # None once the owner is deleted: their shared views stay for the team, their personal
+    # ones are seen by nobody.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who made it, as text, so the record outlives the user.
+    owner: Mapped[str] = mapped_column(String(64))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The /profiles query string, normalised: no page, no empty values, repeats kept.
+    query: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DefaultView(db.Model):
+    """A person's default view: /profiles with no query goes there. Deleting the view or the
+    person deletes the row."""
+
+    __tablename__ = "default_views"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    view_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_views.id", ondelete="CASCADE"), index=True
+    )
+
+
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 
 

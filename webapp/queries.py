@@ -9,6 +9,7 @@ model's fields: names, types, limits, defaults, descriptions). Services never se
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -24,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from .models import JOB_STATUSES, LIST_STATUSES
 from .services.accounts import audit
 from .services.analytics import population_map, recommendations, similarity
+from .services.catalogue import columns as columns_
 from .services.catalogue import export, videos
 from .services.catalogue.profiles import (
     DEFAULT_PER_PAGE,
@@ -48,6 +50,12 @@ INTEREST_PATTERN = rf"^({_CATEGORY_ALTERNATION})(:{_SHARE})?$"
 MIX_PATTERN = rf"^({_CATEGORY_ALTERNATION}):{_SHARE}$"
 _CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
 ORDERS = ("asc", "desc")
+# The list's range filters (each NAME_min and NAME_max), those given in per cent, and bounds.
+RANGE_NAMES = ("followers", "likes", "engagement", "growth")
+PER_CENT_RANGES = frozenset({"engagement", "growth"})
+MAX_COUNT = 10**15
+MAX_PER_CENT = 10**6
+_TRUTHS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 class BadQuery(ValueError):
@@ -204,6 +212,112 @@ class ListFilters(Query):
         json_schema_extra={"items": {"type": "string", "pattern": INTEREST_PATTERN}},
     )
 
+    followers_min: int | None = Field(None, ge=0, description="At least this many followers.")
+    followers_max: int | None = Field(None, ge=0, description="At most this many followers.")
+    likes_min: int | None = Field(
+        None, ge=0, description="Likes given (number_of_likes): at least this many."
+    )
+    likes_max: int | None = Field(
+        None, ge=0, description="Likes given (number_of_likes): at most this many."
+    )
+    engagement_min: float | None = Field(
+        None, ge=0, description="Engagement rate at least this, in per cent (2.5 = 2.5 %)."
+    )
+    engagement_max: float | None = Field(
+        None, ge=0, description="Engagement rate at most this, in per cent."
+    )
+    growth_min: float | None = Field(
+        None,
+        description="Follower growth over 30 days at least this, in per cent (may be "
+        "negative); profiles with a shorter history have none and are left out.",
+    )
+    growth_max: float | None = Field(
+        None, description="Follower growth over 30 days at most this, in per cent."
+    )
+    verified: bool | None = Field(
+        None, description="Only verified (true) or only unverified (false) accounts."
+    )
+    synced_since: datetime | None = Field(
+        None,
+        description="Last synced at or after this date (YYYY-MM-DD, midnight UTC) or time "
+        "(ISO 8601; UTC when it names no zone).",
+        json_schema_extra={"format": "date-time"},
+    )
+    dominant: OneOf(CATEGORIES) | None = Field(
+        None, description="Only profiles whose dominant interest is this category."
+    )
+
+    @field_validator("followers_min", "followers_max", "likes_min", "likes_max", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> int:
+        return _whole_number(value, 0, MAX_COUNT)
+
+    @field_validator("engagement_min", "engagement_max", "growth_min", "growth_max", mode="before")
+    @classmethod
+    def _per_cent(cls, value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _refuse(f"must be a number (per cent), not {value!r}") from None
+        if number != number or abs(number) > MAX_PER_CENT:
+            raise _refuse(f"must be a number from -{MAX_PER_CENT} to {MAX_PER_CENT}")
+        return number
+
+    @field_validator("verified", mode="before")
+    @classmethod
+    def _verified(cls, value: Any) -> bool:
+        found = _TRUTHS.get(str(value).strip().lower())
+        if found is None:
+            raise _refuse(f"must be true or false, not {value!r}")
+        return found
+
+    @field_validator("synced_since", mode="before")
+    @classmethod
+    def _since(cls, value: Any) -> datetime:
+        text = str(value).strip()
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise _refuse(
+                f"must be a date (YYYY-MM-DD) or an ISO 8601 time, not {text!r}"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+
+    @field_validator("dominant", mode="before")
+    @classmethod
+    def _dominant(cls, value: Any) -> str:
+        category = _CATEGORY_BY_LOWER.get(str(value).strip().lower())
+        if category is None:
+            raise _refuse(f"{str(value).strip()!r} is not a category; see /api/v1/categories")
+        return category
+
+    @classmethod
+    def parse(cls, args: Mapping):
+        parsed = super().parse(args)
+        for name in RANGE_NAMES:
+            low, high = getattr(parsed, f"{name}_min"), getattr(parsed, f"{name}_max")
+            if low is not None and high is not None and low > high:
+                raise BadQuery(
+                    f"{name}_max", f"is below {name}_min ({high:g} < {low:g}): nothing matches"
+                )
+        return parsed
+
+    def ranges(self) -> tuple:
+        """The range filters as the service takes them: (name, low, high), values as stored
+        (per cent made a fraction)."""
+        found = []
+        for name in RANGE_NAMES:
+            low, high = getattr(self, f"{name}_min"), getattr(self, f"{name}_max")
+            if low is None and high is None:
+                continue
+            if name in PER_CENT_RANGES:
+                low = None if low is None else low / 100
+                high = None if high is None else high / 100
+            found.append((name, low, high))
+        return tuple(found)
+
     @field_validator("q", mode="before")
     @classmethod
     def _q(cls, value: Any) -> str:
@@ -255,8 +369,36 @@ class ProfileListQuery(ListFilters):
         interests = tuple(sorted(dict(parse_interest(text) for text in self.interest).items()))
         order = self.order or ("asc" if self.sort in ("username", "platform") else "desc")
         return ListQuery(
-            self.q, self.platform, self.sort, order, self.page, self.per_page, interests
+            self.q,
+            self.platform,
+            self.sort,
+            order,
+            self.page,
+            self.per_page,
+            interests,
+            self.ranges(),
+            self.verified,
+            self.synced_since,
+            self.dominant,
         )
+
+
+class ApiListQuery(ProfileListQuery):
+    """GET /api/v1/profiles: the list's parameters and whether to count facets."""
+
+    facets: bool = Field(
+        False,
+        description="true: add the counts beside each platform and dominant interest, each "
+        "counting the profiles that match every other filter with that value.",
+    )
+
+    @field_validator("facets", mode="before")
+    @classmethod
+    def _facets(cls, value: Any) -> bool:
+        found = _TRUTHS.get(str(value).strip().lower())
+        if found is None:
+            raise _refuse(f"must be true or false, not {value!r}")
+        return found
 
 
 def list_query(args: Mapping) -> ListQuery:
@@ -264,7 +406,103 @@ def list_query(args: Mapping) -> ListQuery:
     return ProfileListQuery.parse(args).query()
 
 
-class ExportQuery(ProfileListQuery):
+class TableQuery(ProfileListQuery):
+    """The /profiles page: the list's parameters and the table's columns."""
+
+    columns: tuple[str, ...] | None = Field(
+        None,
+        description="The columns, comma-separated: "
+        + ", ".join(columns_.FIELD_COLUMNS)
+        + ", or share:<category> (e.g. share:Music); the default is "
+        + ",".join(columns_.DEFAULT_COLUMNS)
+        + ". The share of each interest filter's category is shown too.",
+        json_schema_extra={"type": "string"},
+    )
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns(cls, value: Any) -> tuple[str, ...]:
+        try:
+            return columns_.parse(str(value))
+        except ValueError as error:
+            raise _refuse(str(error)) from None
+
+    def chosen_columns(self) -> tuple[str, ...]:
+        return self.columns if self.columns is not None else columns_.DEFAULT_COLUMNS
+
+    def args(self, **changes) -> dict:
+        """The query as its one URL form: each parameter once, in a fixed order, defaults left
+        out, interests as Category:share; `changes` replace some (None removes one)."""
+        query = self.query()
+        found: dict = {}
+        if self.q:
+            found["q"] = self.q
+        if self.platform:
+            found["platform"] = self.platform
+        if query.interests:
+            found["interest"] = [f"{category}:{share:g}" for category, share in query.interests]
+        if self.dominant:
+            found["dominant"] = self.dominant
+        for name in RANGE_NAMES:
+            for end in ("min", "max"):
+                value = getattr(self, f"{name}_{end}")
+                if value is not None:
+                    found[f"{name}_{end}"] = f"{value:g}" if isinstance(value, float) else value
+        if self.verified is not None:
+            found["verified"] = "true" if self.verified else "false"
+        if self.synced_since is not None:
+            since = self.synced_since
+            found["synced_since"] = (
+                since.date().isoformat()
+                if since.time() == datetime.min.time()
+                else since.isoformat().replace("+00:00", "Z")
+            )
+        if self.sort != DEFAULT_SORT or query.order != "desc":
+            found["sort"] = self.sort
+            found["order"] = query.order
+        if self.per_page != DEFAULT_PER_PAGE:
+            found["per_page"] = self.per_page
+        if self.columns is not None and self.columns != columns_.DEFAULT_COLUMNS:
+            found["columns"] = ",".join(self.columns)
+        if self.page != 1:
+            found["page"] = self.page
+        for key, value in changes.items():
+            if value is None:
+                found.pop(key, None)
+            else:
+                found[key] = value
+        return found
+
+
+# The filter form's interest pickers: "Interested in" and "and in".
+INTEREST_PICKERS = ("", "2")
+
+
+def form_fields(args) -> bool:
+    """Turn the /profiles filter form's own fields into the query's, in place (a MultiDict):
+    each interest picker (a category and a minimum in per cent) into interest=Category:share,
+    the column ticks into columns=...; whether there were any. BadQuery for a bad per cent."""
+    found = False
+    for suffix in INTEREST_PICKERS:
+        if f"interest_category{suffix}" in args or f"interest_min{suffix}" in args:
+            found = True
+        category = args.pop(f"interest_category{suffix}", "")
+        minimum = args.pop(f"interest_min{suffix}", "")
+        if category:
+            try:
+                share = float(minimum or 0) / 100
+            except ValueError:
+                raise BadQuery(f"interest_min{suffix}", "must be a number (per cent)") from None
+            args.add("interest", f"{category}:{share:g}")
+    if "column" in args or "columns_form" in args:
+        found = True
+        ticked = [key for key in args.poplist("column") if key]
+        args.pop("columns_form", None)
+        args["columns"] = ",".join(ticked) or ",".join(columns_.DEFAULT_COLUMNS)
+    return found
+
+
+class ExportQuery(TableQuery):
     """GET /api/v1/profiles/export: the list's filters and a file format (every page)."""
 
     page: int = Field(
@@ -277,7 +515,11 @@ class ExportQuery(ProfileListQuery):
         description="Checked as the list's; the file holds every page.",
     )
 
-    format: OneOf(export.FORMATS) = Field("csv", description="The file format.")
+    format: OneOf(export.FORMATS) = Field(
+        "csv",
+        description="The file format. The file has each profile's identity, the chosen "
+        "columns (or every summary field when none are chosen) and every category's share.",
+    )
 
 
 class SimilarQuery(Query):
@@ -463,12 +705,55 @@ def _tag(value: Any) -> str:
 
 
 class ListMembersQuery(Query):
-    """GET /api/v1/lists/{id} and the list's page: which members to show."""
+    """GET /api/v1/lists/{id}, the list's page and its export: which members to show, in
+    what order, and which page of them."""
 
+    q: str = Field(
+        "",
+        max_length=MAX_QUERY_LENGTH,
+        description="Text in the member's username or display name, case-insensitive.",
+    )
+    platform: PlatformFilter = None
     status: OneOf(LIST_STATUSES) | None = Field(None, description="Only members with this status.")
     tag: Annotated[str, Field(max_length=lists.MAX_TAG), BeforeValidator(_tag)] | None = Field(
         None, description="Only members carrying this tag (case does not matter)."
     )
+    sort: OneOf(lists.MEMBER_SORTS) = Field(
+        lists.DEFAULT_MEMBER_SORT,
+        description="Sort key: when added, username, platform, status (in the order a member "
+        "moves through them), followers, engagement (rate) or change (followers gained since "
+        "added; members with no known change come last).",
+    )
+    order: Order | None = Field(
+        None,
+        description="Sort direction; ascending by default for added, username, platform and "
+        "status, else descending.",
+    )
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: int = Field(
+        lists.MEMBERS_PER_PAGE,
+        ge=1,
+        le=MAX_PAGE,
+        description=f"Members per page; more than {MAX_PER_PAGE} are served as {MAX_PER_PAGE}.",
+    )
+
+    _q = field_validator("q", mode="before")(ListFilters._q.__func__)
+    _page = field_validator("page", mode="before")(ProfileListQuery._page.__func__)
+    _per_page = field_validator("per_page", mode="before")(ProfileListQuery._per_page.__func__)
+
+    def query(self) -> lists.MemberQuery:
+        """The service's query, the direction filled in from the sort when not given."""
+        order = self.order or ("asc" if self.sort in lists.ASCENDING_FIRST else "desc")
+        return lists.MemberQuery(
+            self.q,
+            self.platform,
+            self.status,
+            self.tag,
+            self.sort,
+            order,
+            self.page,
+            self.per_page,
+        )
 
 
 class AuditQuery(Query):

@@ -11,8 +11,9 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, ListMember, ProfileSnapshot, Shortlist
 from webapp.services.accounts import users
 from webapp.services.catalogue import profiles
+from webapp.services.ingestion import onboarding
 
-from ..factories import add_snapshot, make_token, make_user
+from ..factories import add_snapshot, make_payload, make_token, make_user
 from ..helpers import assert_problem, store_profile
 
 LISTS = "/api/v1/lists"
@@ -67,7 +68,7 @@ def test_an_analyst_makes_renames_describes_and_deletes_a_list(app, client_as):
     assert made["member_count"] == 0
     assert made["created_by"]["name"] == "ana" and made["created_by"]["id"] >= 1
     read = analyst.get(f"{LISTS}/{made['id']}").get_json()
-    assert read == {**made, "members": []}
+    assert read == {**made, "members": [], "page": 1, "per_page": 50, "total": 0}
 
     renamed = analyst.patch(f"{LISTS}/{made['id']}", json={"name": "TikTok gaming"})
     assert renamed.status_code == 200
@@ -472,3 +473,109 @@ def test_a_token_s_writes_are_audited_as_its_user_through_the_token(app, anonymo
         ("list-members-added", "robot", f"list {made['id']}", "token"),
     ]
     assert detail == f"profiles {two_profiles[0]}, {two_profiles[1]}"
+
+
+# --- a page of members: filters, sort, paging -------------------------------------------------
+
+
+@pytest.fixture
+def five_members(app, client) -> tuple[int, list[int]]:
+    """A list of five TikTok profiles (followers 100 to 500, in that order added) and an
+    Instagram one; the first three 'vip', the fourth 'contacted'. The list's id and the
+    TikTok ids."""
+    ids = [
+        store_profile(app, user_id=f"u{n}", username=f"member_{n}", followers_count=n * 100)
+        for n in range(1, 6)
+    ]
+    with app.app_context():
+        other = onboarding.submit_payload(
+            "instagram", make_payload(user_id="y1", username="gram_member")
+        ).profile_id
+    made = make_list(client)
+    url = f"{LISTS}/{made['id']}/members"
+    assert client.post(url, json={"profile_ids": [*ids, other]}).status_code == 200
+    for pk in ids[:3]:
+        client.patch(f"{url}/{pk}", json={"tags": ["VIP"]})
+    client.patch(f"{url}/{ids[3]}", json={"status": "contacted"})
+    return made["id"], ids
+
+
+def test_members_come_in_pages_with_the_total_the_filters_choose(client_as, five_members):
+    list_id, ids = five_members
+    viewer = client_as("viewer")
+
+    def read(query: str) -> dict:
+        response = viewer.get(f"{LISTS}/{list_id}?{query}")
+        assert response.status_code == 200, response.text
+        return response.get_json()
+
+    pages = [read(f"per_page=4&page={n}") for n in (1, 2, 3)]
+    assert [len(page["members"]) for page in pages] == [4, 2, 0]
+    assert {(p["total"], p["member_count"], p["per_page"]) for p in pages} == {(6, 6, 4)}
+    assert [p["page"] for p in pages] == [1, 2, 3]
+    every = [m["profile_id"] for page in pages for m in page["members"]]
+    assert every[:5] == ids, "the earliest added first, as before paging"
+    assert read("")["per_page"] == 50 and len(read("")["members"]) == 6
+    assert read("per_page=5000")["per_page"] == 100, "past the cap is served at the cap"
+    vip = read("tag=vip&per_page=2")
+    assert (vip["total"], len(vip["members"]), vip["member_count"]) == (3, 2, 6)
+    assert read("status=contacted")["total"] == 1
+    assert read("platform=instagram")["members"][0]["username"] == "gram_member"
+    assert read("q=MEMBER_4")["total"] == 1 and read("q=member")["total"] == 6
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("sort=followers", [5, 4, 3, 2, 1]),
+        ("sort=followers&order=asc", [1, 2, 3, 4, 5]),
+        ("sort=username&order=desc", [5, 4, 3, 2, 1]),
+        ("sort=status", [1, 2, 3, 5, 4]),
+        ("sort=status&order=desc", [4, 1, 2, 3, 5]),
+        ("sort=added&order=desc", [1, 2, 3, 4, 5]),
+    ],
+)
+def test_members_are_sorted_by_the_column_asked(client, five_members, query, expected):
+    list_id, ids = five_members
+    found = client.get(f"{LISTS}/{list_id}?platform=tiktok&{query}").get_json()["members"]
+    assert [m["profile_id"] for m in found] == [ids[n - 1] for n in expected]
+
+
+@pytest.mark.parametrize(
+    "query, loc",
+    [
+        ("page=0", "page"),
+        ("page=x", "page"),
+        ("page=1000001", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=lots", "per_page"),
+        ("sort=name", "sort"),
+        ("order=up", "order"),
+        ("platform=myspace", "platform"),
+        (f"q={'x' * 101}", "q"),
+    ],
+)
+def test_a_bad_page_or_sort_is_refused_by_name(client, query, loc):
+    made = make_list(client)
+    assert_problem(client.get(f"{LISTS}/{made['id']}?{query}"), 400, loc)
+
+
+def test_the_document_shows_the_members_parameters(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/lists/{list_id}"]["get"]
+    parameters = {
+        item["name"]: item for item in operation["parameters"] if item.get("in") == "query"
+    }
+    assert set(parameters) == {
+        "q",
+        "platform",
+        "status",
+        "tag",
+        "sort",
+        "order",
+        "page",
+        "per_page",
+    }
+    assert "change" in str(parameters["sort"]["schema"])
+    detail = document["components"]["schemas"]["ListDetail"]
+    assert {"members", "page", "per_page", "total", "member_count"} <= set(detail["properties"])

@@ -730,7 +730,7 @@ def test_dictionary_3_comes_for_new_writes_and_goes_with_their_payloads_repacked
 
     app = _fresh_app(database_url)
     with app.app_context():
-        flask_migrate.upgrade(revision="0018")
+        flask_migrate.upgrade(revision="0019")
         with db.engine.begin() as connection:
             insert_profiles(connection, [1, 2], 2)
             insert_profiles(connection, [3], None)  # format 2 (zlib): left as it is
@@ -744,7 +744,7 @@ def test_dictionary_3_comes_for_new_writes_and_goes_with_their_payloads_repacked
             insert_profiles(connection, later, payloads.CURRENT_DICTIONARY)
         db.session.remove()
 
-        flask_migrate.downgrade(revision="0018")
+        flask_migrate.downgrade(revision="0019")
         found = dictionaries_of_rows()
         assert {found[pk] for pk in later} == {2} and found[1] == 2 and found[3] is None
         assert db.session.execute(text("SELECT id FROM payload_dictionaries")).scalars().all() == [
@@ -763,5 +763,48 @@ def test_dictionary_3_comes_for_new_writes_and_goes_with_their_payloads_repacked
         db.session.remove()
         flask_migrate.upgrade()
         assert raw_payloads.payload_of(5_012) == payload_of(5_012)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_saved_views_come_and_go_without_touching_users(database_url):
+    """0019 adds saved_views and default_views; a deleted view takes the defaults naming it,
+    a deleted user takes their default and leaves their views ownerless; the downgrade drops
+    both tables alone."""
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0018")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, name, password_hash, role, must_change_password, "
+                    "failed_signins, created_at) VALUES "
+                    "(7, 'alice', 'h', 'analyst', false, 0, '2026-01-01'), "
+                    "(8, 'bob', 'h', 'viewer', false, 0, '2026-01-01')"
+                )
+            )
+        flask_migrate.upgrade()
+        for pk, owner, name in ((1, 7, "Team"), (2, 7, "Mine"), (3, 8, "Team")):
+            db.session.execute(
+                text(
+                    "INSERT INTO saved_views (id, name, owner_id, owner, shared, query, "
+                    "created_at, updated_at) VALUES (:pk, :name, :owner, 'x', :shared, "
+                    "'platform=tiktok', '2026-01-02', '2026-01-02')"
+                ),
+                {"pk": pk, "owner": owner, "name": name, "shared": pk == 1},
+            )
+        db.session.execute(text("INSERT INTO default_views VALUES (7, 2), (8, 1)"))
+        db.session.commit()
+        db.session.execute(text("DELETE FROM saved_views WHERE id = 2"))
+        db.session.execute(text("DELETE FROM users WHERE id = 8"))
+        db.session.commit()
+        assert db.session.execute(text("SELECT * FROM default_views")).all() == []
+        owners = db.session.execute(text("SELECT id, owner_id FROM saved_views ORDER BY id"))
+        assert [tuple(row) for row in owners] == [(1, 7), (3, None)]
+        db.session.remove()
+        flask_migrate.downgrade(revision="0018")
+        tables = inspect(db.engine).get_table_names()
+        assert "saved_views" not in tables and "default_views" not in tables
+        assert db.session.execute(text("SELECT id FROM users")).scalars().all() == [7]
         db.session.remove()
         db.engine.dispose()

@@ -17,9 +17,11 @@ from webapp.models import (
     ROLES,
     ApiToken,
     AuditEvent,
+    DefaultView,
     Job,
     ListMember,
     Profile,
+    SavedView,
     Shortlist,
     User,
     UserSession,
@@ -29,6 +31,7 @@ from webapp.services import jobs
 from webapp.services.accounts import audit, users
 from webapp.services.catalogue import profiles as profile_service
 from webapp.services.team import lists
+from webapp.services.team import views as saved_views
 from webapp.views import pages as pages_views
 
 from ..factories import (
@@ -99,6 +102,12 @@ class World:
             self.job = jobs.start_job("resync", {"profile_ids": [self.profile]}, operator).id
             self.list = lists.create_list("Shortlist", operator.actor).id
             lists.add_members(self.list, [self.profile], operator.actor)
+        # A view shared by the admin that the `client` fixture signs in as.
+        make_user(app, "admin", "admin")
+        with app.app_context():
+            admin = users.get_user("admin")
+            owner = saved_views.Person(admin.id, admin.role, audit.Actor("admin"))
+            self.view = saved_views.create_view(owner, "Team", "platform=tiktok", shared=True).id
 
     def fill(self, rule: str) -> str:
         """A concrete path for a rule, with its <variables> filled in."""
@@ -113,6 +122,7 @@ class World:
             "name": "plotly",
             "platform": "tiktok",
             "list_id": self.list,
+            "view_id": self.view,
         }
 
         def value(match: re.Match) -> str:
@@ -131,6 +141,7 @@ class World:
             mock=self.user_id,
             job=self.job,
             list=self.list,
+            view=self.view,
         )
 
     def snapshot(self) -> dict:
@@ -157,6 +168,12 @@ class World:
                     select(ListMember.list_id, ListMember.profile_id, ListMember.status).order_by(
                         ListMember.list_id, ListMember.profile_id
                     )
+                ).all(),
+                "views": db.session.execute(
+                    select(SavedView.id, SavedView.name, SavedView.shared).order_by(SavedView.id)
+                ).all(),
+                "default views": db.session.execute(
+                    select(DefaultView.user_id, DefaultView.view_id).order_by(DefaultView.user_id)
                 ).all(),
                 "audit": db.session.execute(
                     select(AuditEvent.action, AuditEvent.actor).order_by(AuditEvent.id)
@@ -344,6 +361,7 @@ def test_an_anonymous_htmx_request_gets_401_with_hx_redirect(anonymous, current_
 
 ALL_OK = {"viewer": 200, "analyst": 200, "admin": 200}
 ADMIN_ONLY = {"viewer": 403, "analyst": 403, "admin": 200}
+ALL_303 = {"viewer": 303, "analyst": 303, "admin": 303}
 # (method, path, JSON body or form, the status each role gets)
 MATRIX = [
     ("GET", "/", None, ALL_OK),
@@ -456,6 +474,34 @@ MATRIX = [
         None,
         {"viewer": 403, "analyst": 204, "admin": 204},
     ),
+    ("GET", "/views", None, ALL_OK),
+    # Anyone saves a personal view; the World's shared view is its owner's (not these users').
+    ("POST", "/views", {"name": "New", "query": "platform=x"}, ALL_303),
+    (
+        "POST",
+        "/views/{view}/edit",
+        {"name": "Renamed", "query": ""},
+        {"viewer": 403, "analyst": 403, "admin": 403},
+    ),
+    ("POST", "/views/{view}/default", {"default": "yes"}, ALL_303),
+    ("POST", "/views/{view}/delete", {}, {"viewer": 403, "analyst": 403, "admin": 303}),
+    ("GET", "/api/v1/views", None, ALL_OK),
+    ("GET", "/api/v1/views/{view}", None, ALL_OK),
+    ("POST", "/api/v1/views", {"name": "New"}, {"viewer": 201, "analyst": 201, "admin": 201}),
+    (
+        "POST",
+        "/api/v1/views",
+        {"name": "New", "shared": True},
+        {"viewer": 403, "analyst": 201, "admin": 201},
+    ),
+    (
+        "PATCH",
+        "/api/v1/views/{view}",
+        {"name": "Renamed"},
+        {"viewer": 403, "analyst": 403, "admin": 403},
+    ),
+    ("PATCH", "/api/v1/views/{view}", {"default": True}, ALL_OK),
+    ("DELETE", "/api/v1/views/{view}", None, {"viewer": 403, "analyst": 403, "admin": 204}),
     ("GET", "/admin/users", None, ADMIN_ONLY),
     ("GET", "/admin/tokens", None, ADMIN_ONLY),
     ("GET", "/admin/audit", None, ADMIN_ONLY),
@@ -612,6 +658,10 @@ CSRF_CASES = {
     "lists.update_member": ("/lists/{list}/members/{profile}", {"status": "agreed"}, 303),
     "lists.remove_member": ("/lists/{list}/members/{profile}/remove", {}, 303),
     "lists.from_roster": ("/lists/from-roster", {"name": "Roster", "ids": "{profile}"}, 303),
+    "views.create": ("/views", {"name": "New", "query": "platform=x"}, 303),
+    "views.update": ("/views/{view}/edit", {"name": "Renamed", "query": ""}, 303),
+    "views.delete": ("/views/{view}/delete", {}, 303),
+    "views.choose_default": ("/views/{view}/default", {"default": "yes"}, 303),
 }
 REFUSED = ("missing", "wrong-header", "wrong-field", "other-session")
 ACCEPTED = ("header", "field")
@@ -722,6 +772,8 @@ API_WRITES = [
     ("POST", "/api/v1/lists/{list}/members", {"profile_ids": [2]}),
     ("PATCH", "/api/v1/lists/{list}/members/{profile}", {"note": "Changed"}),
     ("DELETE", "/api/v1/lists/{list}/members/{profile}", None),
+    ("POST", "/api/v1/views", {"name": "New"}),
+    ("PATCH", "/api/v1/views/{view}", {"default": True}),
 ]
 API_IDS = [f"{method} {path}" for method, path, _ in API_WRITES]
 
@@ -923,6 +975,10 @@ BROWSER_FORMS = [
     ("/lists/{list}", "/lists/{list}/members/{profile}/remove"),
     ("/profiles/{profile2}", "/lists/add"),
     ("/roster?w:Music=60&size=2", "/lists/from-roster"),
+    ("/profiles", "/views"),
+    ("/views", "/views/{view}/edit"),
+    ("/views", "/views/{view}/delete"),
+    ("/views", "/views/{view}/default"),
 ]
 
 

@@ -94,10 +94,12 @@ def test_profiles_page_filters_by_interest(client, population):
     html = client.get("/profiles?interest=Music:0.5&sort=followers").get_data(as_text=True)
     assert ">music<" in html and ">mixed<" in html and ">mostly<" in html
     assert ">dancer<" not in html and ">gamer<" not in html
-    # The form's own fields: a category and a minimum share in per cent.
-    html = client.get("/profiles?interest_category=Dance&interest_min=30&sort=followers").get_data(
-        as_text=True
-    )
+    # The form's own fields: a category and a minimum share in per cent, sent on as the one
+    # URL form of the filter.
+    sent = client.get("/profiles?interest_category=Dance&interest_min=30&sort=followers")
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == "/profiles?interest=Dance:0.3&sort=followers&order=desc"
+    html = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert ">mixed<" in html and ">dancer<" in html
     assert ">music<" not in html and ">mostly<" not in html
     assert '<option value="Dance" selected>' in html
@@ -108,7 +110,9 @@ def test_profiles_page_filters_by_interest(client, population):
 def test_changing_the_interest_in_the_form_replaces_the_previous_one(client, population):
     # What the filters form sends after the table for Music >= 50 % was shown: only its own
     # fields, so Dance >= 30 % alone applies.
-    first = client.get("/profiles?interest_category=Music&interest_min=50").get_data(as_text=True)
+    first = client.get(
+        "/profiles?interest_category=Music&interest_min=50", follow_redirects=True
+    ).get_data(as_text=True)
     assert 'name="interest"' not in first
     html = client.get(
         "/profiles?interest_category=Dance&interest_min=30&sort=followers",
@@ -120,7 +124,8 @@ def test_changing_the_interest_in_the_form_replaces_the_previous_one(client, pop
 def test_profiles_page_filters_by_two_interests(client, population):
     html = client.get(
         "/profiles?interest_category=Music&interest_min=25"
-        "&interest_category2=Dance&interest_min2=25&sort=followers"
+        "&interest_category2=Dance&interest_min2=25&sort=followers",
+        follow_redirects=True,
     ).get_data(as_text=True)
     rows = html.split('id="profiles"')[1]
     assert ">mixed<" in rows and ">mostly<" in rows and ">dancer<" in rows

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from webapp.services.analytics import population_map, recommendations, similarity
-from webapp.services.analytics.similarity import IdIndex, Matrix
+from webapp.services.analytics.similarity import STATS, IdIndex, Matrix
 from webapp.services.ingestion.connectors import get_connector, mock
 from webapp.services.ingestion.onboarding import submit_payload
 from webapp.services.ingestion.taxonomy import CATEGORIES
@@ -47,15 +47,16 @@ def _random_matrix(n: int, seed: int = 0) -> Matrix:
 def test_the_matrix_keeps_compact_arrays_and_no_per_row_python_objects_but_strings():
     matrix = _random_matrix(5_000)
     assert matrix.raw.dtype == np.float64  # exact: counts compare weights as SQL does
-    # No second copy of the weights: the look-alikes divide by the norms as they score.
+    # No second copy of the weights: the look-alikes divide by the norms as they score. The
+    # only other table per row is the range filters' few columns.
     assert not [
         name
         for name, value in vars(matrix).items()
         if isinstance(value, np.ndarray)
         and value.ndim == 2
-        and name != "_raw"
-        and name != "platform_sums"
+        and name not in ("_raw", "platform_sums", "_stats")
     ]
+    assert matrix._stats.shape[1] == len(STATS) < len(CATEGORIES) / 4
     assert matrix.platforms.dtype == np.int8
     assert matrix.dominant.codes.dtype == np.int16
     assert isinstance(matrix.row_of, IdIndex)

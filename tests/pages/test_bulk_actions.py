@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Job, Profile
 from webapp.services.catalogue import profiles as profile_service
 from webapp.services.jobs import queue
+from webapp.views import pages
 from webapp.views.pages import BULK_MAX
 
 from ..helpers import html_page, one, store_profile, text_of
@@ -268,7 +269,11 @@ def test_only_an_admin_may_delete_a_selection(app, client_as, role, confirm):
     assert stored_ids(app) == set(ids)
 
 
-def test_a_re_sync_the_queue_does_not_take_says_so_on_the_table(app, client_as, monkeypatch):
+def _sync_counts(client, ids) -> list[int]:
+    return [client.get(f"/api/v1/profiles/{pk}").get_json()["sync_count"] for pk in ids]
+
+
+def test_a_re_sync_the_queue_does_not_take_runs_in_the_request(app, client_as, monkeypatch):
     ids = three_profiles(app)
 
     def refuse(self, job_id):
@@ -276,12 +281,36 @@ def test_a_re_sync_the_queue_does_not_take_says_so_on_the_table(app, client_as, 
 
     monkeypatch.setattr(queue.JobQueue, "enqueue", refuse)
     analyst = client_as("analyst")
+    before = _sync_counts(analyst, ids)
 
     response = analyst.post("/profiles/bulk/resync", data={"ids": ids})
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/profiles"
-    flashed = text_of(one(html_page(analyst.get("/profiles")), ".flash.error"))
-    assert "did not take the job: the queue is down" in flashed
+    flashed = text_of(one(html_page(analyst.get("/profiles")), ".flash.success"))
+    assert "The job queue is not answering: re-synced 3 profiles now." in flashed
+    assert _sync_counts(analyst, ids) == [count + 1 for count in before]
     with app.app_context():
         assert [job.status for job in db.session.scalars(select(Job))] == ["failed"]
+
+
+def test_too_many_for_one_request_without_the_queue_says_so_and_re_syncs_none(
+    app, client_as, monkeypatch
+):
+    ids = three_profiles(app)
+
+    def refuse(self, job_id):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(queue.JobQueue, "enqueue", refuse)
+    monkeypatch.setattr(pages, "INLINE_RESYNC_MAX", 2)
+    analyst = client_as("analyst")
+    before = _sync_counts(analyst, ids)
+
+    response = analyst.post("/profiles/bulk/resync", data={"ids": ids})
+
+    assert response.headers["Location"] == "/profiles"
+    flashed = text_of(one(html_page(analyst.get("/profiles")), ".flash.error"))
+    assert "did not take the job: the queue is down" in flashed
+    assert "at most 2 profiles are re-synced at once" in flashed
+    assert _sync_counts(analyst, ids) == before

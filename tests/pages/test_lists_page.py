@@ -5,15 +5,17 @@ CSV and JSON exports, removing members and lists, and adding a profile from its 
 import csv
 import io
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, ListMember, Shortlist
 from webapp.services.accounts import audit
+from webapp.services.ingestion import onboarding
 from webapp.services.team import lists
 
-from ..factories import add_snapshot
+from ..factories import add_snapshot, make_payload
 from ..helpers import html_page, one, store_profile, text_of
 
 TESTER = audit.Actor("tester")
@@ -104,7 +106,8 @@ def test_a_list_page_shows_members_with_their_changes_since_added(app, client_as
     assert text_of(one(row, ".engagement-change")) == "2.00 → 1.00 %"
     assert text_of(one(row, ".drift")) == "0.400"
     assert text_of(one(row, ".status")) == "candidate"
-    assert row.select("select, input, button") == [], "a viewer reads, edits nothing"
+    edits = row.select("select, input:not([form=compare-form]), button")
+    assert edits == [], "a viewer reads, edits nothing (and ticks members to compare)"
 
 
 def test_status_and_tag_filters_narrow_the_members(app, client_as):
@@ -344,3 +347,138 @@ def test_the_profiles_table_s_selection_is_added_to_a_list_with_htmx(app, client
     with app.app_context():
         assert {m["profile_id"] for m in lists.members(list_id)} == {first, second}
     assert html_page(client_as("viewer").get("/profiles")).select("#bulk-add") == []
+
+
+# --- the table features of /profiles ----------------------------------------------------------
+
+
+def _five(app) -> tuple[int, list[int]]:
+    """A list of five profiles added in order, followers 100 to 500; the last two 'vip'."""
+    ids = [
+        store_profile(app, user_id=f"u{n}", username=f"member_{n}", followers_count=n * 100)
+        for n in range(1, 6)
+    ]
+    list_id = make_list(app, "Brief", ids)
+    with app.app_context():
+        for pk in ids[3:]:
+            lists.update_member(list_id, pk, TESTER, tags=["vip"])
+    return list_id, ids
+
+
+def _shown(page) -> list[str]:
+    return [text_of(one(row, ".username")) for row in page.select("#members tbody tr[id]")]
+
+
+def test_the_column_headers_sort_the_members_and_say_how(app, client_as):
+    list_id, _ = _five(app)
+    viewer = client_as("viewer")
+    page = html_page(viewer.get(f"/lists/{list_id}"))
+    links = {a["data-sort"]: a for a in page.select("#members thead a[data-sort]")}
+    assert set(links) == set(lists.MEMBER_SORTS) - {"added"}, "when added is under the change"
+    control = one(page, "select#member-sort[form=member-filters]")
+    assert [option["value"] for option in control.select("option")] == list(lists.MEMBER_SORTS)
+    assert control["hx-include"] == "#member-filters"
+    assert links["followers"]["hx-get"] == links["followers"]["href"]
+    assert links["followers"]["hx-push-url"] == "true"
+
+    by_followers = html_page(viewer.get(links["followers"]["href"]))
+    header = one(by_followers, "#members th[aria-sort]")
+    again = one(by_followers, "#members thead a[data-sort=followers]")["href"]
+
+    assert "sort=followers" in links["followers"]["href"]
+    assert _shown(by_followers) == [f"member_{n}" for n in (5, 4, 3, 2, 1)]
+    assert header["aria-sort"] == "descending" and "Followers" in text_of(header)
+    assert _shown(html_page(viewer.get(again))) == [f"member_{n}" for n in range(1, 6)]
+    kept = one(by_followers, "select[name=sort][form=member-filters] option[selected]")
+    assert kept["value"] == "followers", "a filter change keeps the sort"
+    assert one(by_followers, "#member-order option[selected]")["value"] == "desc"
+
+
+def test_htmx_gets_the_table_alone_and_the_address_keeps_every_choice(app, client_as):
+    list_id, _ = _five(app)
+    viewer = client_as("viewer")
+    page = html_page(viewer.get(f"/lists/{list_id}"))
+    form = one(page, "form#member-filters")
+    assert form["hx-get"] == f"/lists/{list_id}" and form["hx-push-url"] == "true"
+    assert form["hx-target"] == "#members-table"
+    assert {field["name"] for field in form.select("[name]")} == {"q", "platform", "status", "tag"}
+
+    response = viewer.get(
+        f"/lists/{list_id}?tag=vip&sort=followers&order=asc&per_page=1",
+        headers={"HX-Request": "true"},
+    )
+
+    assert "HX-Request" in response.headers["Vary"]
+    part = html_page(response)
+    assert part.select("html, #member-filters, h1") == []
+    assert _shown(part) == ["member_4"]
+    assert text_of(one(part, "#member-total")) == "2 of 5 members"
+    following = one(part, 'nav.pagination a[rel="next"]')
+    assert following["hx-push-url"] == "true"
+    assert parse_qs(urlsplit(following["href"]).query) == {
+        "tag": ["vip"],
+        "sort": ["followers"],
+        "order": ["asc"],
+        "per_page": ["1"],
+        "page": ["2"],
+    }
+    second = html_page(viewer.get(following["href"]))
+    assert _shown(second) == ["member_5"]
+    assert "Page 2 of 2" in text_of(one(second, "nav.pagination"))
+
+
+def test_search_and_platform_narrow_the_members(app, client_as):
+    list_id, ids = _five(app)
+    with app.app_context():
+        other = onboarding.submit_payload(
+            "instagram", make_payload(user_id="g1", username="gram_star")
+        ).profile_id
+        lists.add_members(list_id, [other], TESTER)
+    viewer = client_as("viewer")
+
+    def shown(query: str) -> list[str]:
+        return sorted(_shown(html_page(viewer.get(f"/lists/{list_id}?{query}"))))
+
+    assert shown("q=MEMBER_2") == ["member_2"]
+    assert shown("q=star") == ["gram_star"]
+    assert shown("platform=instagram") == ["gram_star"]
+    assert shown("platform=tiktok&tag=vip") == ["member_4", "member_5"]
+    empty = html_page(viewer.get(f"/lists/{list_id}?q=nobody"))
+    assert "No member matches" in text_of(one(empty, "#members .empty"))
+    assert viewer.get(f"/lists/{list_id}?sort=nope").status_code == 400
+    assert viewer.get(f"/lists/{list_id}?platform=myspace").status_code == 400
+
+
+def test_the_export_takes_the_search_filters_and_sort_of_the_page(app, client_as):
+    list_id, _ = _five(app)
+    viewer = client_as("viewer")
+    page = html_page(viewer.get(f"/lists/{list_id}?tag=vip&sort=followers&per_page=1"))
+    href = one(page, "#export-json")["href"]
+    assert "per_page" not in href, "the file holds every page"
+
+    exported = viewer.get(href).get_json()
+
+    assert [item["username"] for item in exported] == ["member_5", "member_4"]
+
+
+def test_ticked_members_go_to_compare_and_every_role_may_tick(app, client_as):
+    list_id, ids = _five(app)
+    for role in ("viewer", "analyst"):
+        page = html_page(client_as(role).get(f"/lists/{list_id}"))
+        form = one(page, "form#compare-form")
+        assert form["action"] == "/compare" and form["method"] == "get"
+        assert (form["data-min"], form["data-max"]) == ("2", "4")
+        ticks = page.select("#members tbody input[type=checkbox][name=ids][form=compare-form]")
+        assert [int(tick["value"]) for tick in ticks] == ids
+
+    compared = client_as("viewer").get(f"/compare?ids={ids[0]}&ids={ids[1]}")
+    assert compared.status_code == 200
+    assert "Compare 2 profiles" in text_of(one(html_page(compared), "h1"))
+
+
+def test_a_page_past_the_end_offers_the_last(app, client_as):
+    list_id, _ = _five(app)
+    page = html_page(client_as("viewer").get(f"/lists/{list_id}?per_page=2&page=9"))
+    last = one(page, "#members .empty a")
+    assert "Page 9 is past the end" in text_of(one(page, "#members .empty"))
+    assert parse_qs(urlsplit(last["href"]).query)["page"] == ["3"]

@@ -189,7 +189,12 @@ def test_the_table_has_a_sort_control_besides_its_headers(app, client):
     assert one(doc, "select#order option[selected]")["value"] == "asc"
     assert sort["hx-get"] == "/profiles" and sort["hx-include"] == "#filters"
     cells = doc.select("#profiles tbody tr")[0].select("td[data-label]")
-    assert [td["data-label"] for td in cells] == ["Followers", "Likes", "Engagement", "Interest"]
+    assert [td["data-label"] for td in cells] == [
+        "Followers",
+        "Likes given",
+        "Engagement",
+        "Interest",
+    ]
 
 
 # --- labels and /admin --------------------------------------------------------------------------

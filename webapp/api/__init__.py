@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: thin views over the services."""
 
-from . import docs, jobs, lists  # noqa: F401  (register their routes on the blueprint)
+# Imported to register their routes on the blueprint.
+from . import docs, jobs, lists, saved_views  # noqa: F401
 from .routes import bp
 
 __all__ = ["bp"]

@@ -50,9 +50,10 @@ def create_list():
 
 @bp.get("/lists/<int:list_id>")
 def get_list(list_id: int):
-    """A list and its members with what changed since each was added: status, tag."""
-    query = queries.ListMembersQuery.parse(request.args)
-    return lists.list_detail(lists.get_list(list_id), query.status, query.tag)
+    """A list and a page of its members with what changed since each was added: q,
+    platform, status, tag, sort, order, page, per_page."""
+    query = queries.ListMembersQuery.parse(request.args).query()
+    return lists.list_detail(lists.get_list(list_id), query)
 
 
 @bp.patch("/lists/<int:list_id>")

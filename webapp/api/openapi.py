@@ -34,6 +34,14 @@ TAGS = (
         "Shortlists shared with the team: each member with a note, tags, a status and what "
         "changed since it was added. Reading needs the viewer role, changing the analyst role.",
     ),
+    (
+        "views",
+        "Saved views of /profiles: a named query string (filters, sort, order, columns, page "
+        "size), personal or shared with the team, and each person's default view. Anyone "
+        "signed in saves, changes and deletes their own personal views and chooses a default; "
+        "sharing, and changing or deleting a shared view, needs the analyst role and the "
+        "view's ownership (an admin may delete any shared view).",
+    ),
     ("service", "Health of the service and this documentation."),
 )
 
@@ -168,6 +176,13 @@ def _parameters() -> dict:
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             "description": "The list's id.",
         },
+        "ViewId": {
+            "name": "view_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            "description": "The saved view's id.",
+        },
     }
 
 
@@ -223,6 +238,13 @@ def _responses() -> dict:
         "MemberNotFound": _problem_response(
             "No list has that id, or the profile is not on the list."
         ),
+        "ViewNotFound": _problem_response(
+            "No view has that id, or it is another person's personal view."
+        ),
+        "ViewNameTaken": {
+            "description": "The caller has a view with that name; `errors` names the field.",
+            "content": {PROBLEM_JSON: {"schema": schema_ref("ValidationProblem")}},
+        },
         "NameTaken": {
             "description": "Another list has that name; `errors` names the field.",
             "content": {PROBLEM_JSON: {"schema": schema_ref("ValidationProblem")}},
@@ -385,11 +407,13 @@ def _list_paths() -> dict:
                 "get_list",
                 "lists",
                 "Read a list",
-                "A list and its members, the earliest added first, each with its followers "
-                "and engagement rate now and what changed since it was added: followers and "
-                "engagement rate from and to, and the interest drift (cosine distance between "
-                "the snapshot it was added with and its latest). Optionally only the members "
-                "of one status or carrying one tag.",
+                "A list and one page of its members, by default the earliest added first, "
+                "each with its followers and engagement rate now and what changed since it "
+                "was added: followers and engagement rate from and to, and the interest drift "
+                "(cosine distance between the snapshot it was added with and its latest). "
+                "Optionally only the members matching a text, of one platform, of one status "
+                "or carrying one tag, sorted by another column; `total` counts the members "
+                "chosen on every page.",
                 {
                     "200": _json("ListDetail", "The list."),
                     **_errors(("400", "BadParameter"), ("404", "ListNotFound")),
@@ -473,6 +497,86 @@ def _list_paths() -> dict:
     }
 
 
+def _view_paths() -> dict:
+    view_id = [_param("ViewId")]
+    body_errors = (("400", "BadBody"), ("413", "TooLarge"), ("415", "NotJson"))
+    located = "A name taken or a query /profiles refuses is named in `errors`."
+    return {
+        "/api/v1/views": {
+            "get": _operation(
+                "list_views",
+                "views",
+                "List the views",
+                "The caller's own views, then the team's shared ones, each by name, with "
+                "whether it is the caller's default.",
+                {"200": _json("ViewList", "The views."), **_errors()},
+            ),
+            "post": _operation(
+                "create_view",
+                "views",
+                "Save a view",
+                "Save a /profiles query under a name, personal or shared (sharing needs the "
+                f"analyst role), maybe as the caller's default. {located}",
+                {
+                    "201": _json(
+                        "SavedView",
+                        "Saved.",
+                        {
+                            "Location": {
+                                "description": "The view's address in the API.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    ),
+                    **_errors(*body_errors, ("409", "ViewNameTaken"), ("422", "InvalidBody")),
+                },
+                request_body=_json_body("ViewCreateRequest", "The name, query and choices."),
+            ),
+        },
+        "/api/v1/views/{view_id}": {
+            "get": _operation(
+                "get_view",
+                "views",
+                "Read a view",
+                "One view the caller sees: their own, or a shared one.",
+                {"200": _json("SavedView", "The view."), **_errors(("404", "ViewNotFound"))},
+                view_id,
+            ),
+            "patch": _operation(
+                "update_view",
+                "views",
+                "Change a view",
+                "Rename it, change its query, share it or stop sharing it (its owner; the "
+                "analyst role for a shared view), or make it the caller's default or stop it "
+                f"being so (anyone who sees it). A field left out stays as it is. {located}",
+                {
+                    "200": _json("SavedView", "The view as changed."),
+                    **_errors(
+                        *body_errors,
+                        ("404", "ViewNotFound"),
+                        ("409", "ViewNameTaken"),
+                        ("422", "InvalidBody"),
+                    ),
+                },
+                view_id,
+                request_body=_json_body("ViewUpdateRequest", "What to change."),
+            ),
+            "delete": _operation(
+                "delete_view",
+                "views",
+                "Delete a view",
+                "Its owner deletes it (the analyst role for a shared view); an admin deletes "
+                "any shared view. Defaults that named it are cleared.",
+                {
+                    "204": {"description": "Deleted."},
+                    **_errors(("400", "CsrfFailed"), ("404", "ViewNotFound")),
+                },
+                view_id,
+            ),
+        },
+    }
+
+
 def _paths() -> dict:
     profile_id = [_param("ProfileId")]
     return {
@@ -481,13 +585,15 @@ def _paths() -> dict:
                 "list_profiles",
                 "profiles",
                 "List profiles",
-                "A page of profile summaries: search, filter by platform and by interest "
-                "shares, sort and paginate.",
+                "A page of profile summaries: search; filter by platform, interest shares, "
+                "dominant interest, ranges of followers, likes given, engagement rate and "
+                "growth, verified and last sync; sort and paginate; with facets=true, the "
+                "counts beside each platform and dominant interest.",
                 {
                     "200": _json("ProfileList", "One page and the total count."),
                     **_errors(("400", "BadParameter")),
                 },
-                query_parameters(queries.ProfileListQuery),
+                query_parameters(queries.ApiListQuery),
             ),
             "post": _operation(
                 "create_profile",
@@ -822,6 +928,7 @@ def _paths() -> dict:
             ),
         },
         **_list_paths(),
+        **_view_paths(),
         "/api/v1/categories": {
             "get": _operation(
                 "categories",

@@ -128,19 +128,26 @@ def _bad_query(error: queries.BadQuery):
 
 @bp.get("/profiles")
 def list_profiles():
-    """A page of profiles: q, platform, sort, order, page, per_page."""
-    return profiles.list_profiles(queries.list_query(request.args))
+    """A page of profiles: the filters, sort, order, page, per_page; facets on request."""
+    parsed = queries.ApiListQuery.parse(request.args)
+    query = parsed.query()
+    answer = profiles.list_profiles(query)
+    if parsed.facets:
+        answer = {**answer, "facets": profiles.facets(query)}
+    return answer
 
 
 @bp.get("/profiles/export")
 def export_profiles():
-    """The list's matches (q, platform, interest, sort, order) as CSV or JSON, all pages."""
+    """The list's matches (its filters, sort, order) as CSV or JSON, all pages: the chosen
+    columns and every category's share."""
     parsed = queries.ExportQuery.parse(request.args)
     query, fmt = parsed.query(), parsed.format
+    fields = export.fields_of(parsed.columns)
     if fmt == "csv":
-        body, mimetype = export.csv_lines(query), "text/csv"
+        body, mimetype = export.csv_lines(query, fields), "text/csv"
     else:
-        body, mimetype = export.json_chunks(query), "application/json"
+        body, mimetype = export.json_chunks(query, fields), "application/json"
     record_action("export", f"profiles as {fmt}", request.query_string.decode("utf-8", "replace"))
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="toker-profiles.{fmt}"'

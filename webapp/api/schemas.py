@@ -53,6 +53,7 @@ from ..services.jobs.resync_stale import ResyncStaleParams
 from ..services.jobs.runner import MAX_PROBLEMS
 from ..services.jobs.seed import SeedParams
 from ..services.team import lists
+from ..services.team import views as saved_views
 
 TOP_SHOWN = 5
 
@@ -408,11 +409,22 @@ class ProfileSummary(_Identity):
     updated_at: Timestamp
 
 
+class Facets(Answer):
+    """How many profiles each value would show: each value's count is of the profiles that
+    match every other active filter and have that value."""
+
+    platform: dict[str, NonNegative] = Field(description="Platform -> count.")
+    dominant_interest: dict[str, NonNegative] = Field(
+        description="Dominant interest -> count, largest first; values with none left out."
+    )
+
+
 class ProfileList(Answer):
     items: list[ProfileSummary]
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
     total: NonNegative
+    facets: Facets | None = Field(None, description="With facets=true only.")
 
 
 class StoredVideo(BaseModel):
@@ -999,16 +1011,121 @@ class ListMember(Answer):
 
 
 class ListDetail(ListSummary):
-    """A list and its members (those of the status and tag asked for), the earliest added
-    first."""
+    """A list and one page of its members (those the filters choose, in the order asked; by
+    default the earliest added first)."""
 
-    members: list[ListMember]
+    members: list[ListMember] = Field(description="This page of the members chosen.")
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=profiles.MAX_PER_PAGE)
+    total: NonNegative = Field(
+        description="How many members the filters choose, on every page (member_count counts "
+        "the whole list)."
+    )
 
 
 class MembersAdded(Answer):
     added: list[ProfileId] = Field(description="Profiles added, in the order asked.")
     already: list[ProfileId] = Field(description="Profiles on the list already, left as they were.")
     member_count: NonNegative = Field(description="How many members the list has now.")
+
+
+# --- saved views ---------------------------------------------------------------------------------
+
+ViewName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=saved_views.MAX_NAME,
+        description="Unique among the owner's views; spaces around it are dropped, runs inside "
+        "are one.",
+    ),
+]
+ViewQuery = Annotated[
+    str,
+    Field(
+        max_length=saved_views.MAX_QUERY + len("/profiles?"),
+        description="The /profiles query string (a leading '?' or '/profiles?' is dropped), "
+        "checked by the page's own parser: a parameter it refuses is named in `errors` at "
+        "`query`. Stored without `page`, `view` and empty values, repeated parameters kept.",
+    ),
+]
+
+
+def _view_string(clean, value: Any) -> str:
+    """A string field checked by one of the views service's cleaners."""
+    if not isinstance(value, str):
+        raise _refuse("must be a string")
+    try:
+        return clean(value)
+    except saved_views.InvalidValue as error:
+        raise _refuse(error.message) from None
+
+
+class _ViewFields(Body):
+    """A view's name and query as the views service cleans them, new or changed."""
+
+    @field_validator("name", mode="before", check_fields=False)
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _view_string(saved_views.clean_name, value)
+
+    @field_validator("query", mode="before", check_fields=False)
+    @classmethod
+    def _query(cls, value: Any) -> str:
+        return _view_string(saved_views.normalise_query, value)
+
+
+class ViewCreateRequest(_ViewFields):
+    """POST /api/v1/views: save a /profiles query under a name."""
+
+    name: ViewName
+    query: ViewQuery = ""
+    shared: bool = Field(
+        False, strict=True, description="Share it with the team; needs the analyst role."
+    )
+    default: bool = Field(
+        False, strict=True, description="Make it the caller's default view of /profiles."
+    )
+
+
+class ViewUpdateRequest(_ViewFields):
+    """PATCH /api/v1/views/{view_id}: a field left out stays as it is. Renaming, changing the
+    query or sharing needs the view's ownership (and the analyst role for a shared view);
+    `default` is the caller's own choice, open to anyone who sees the view."""
+
+    name: ViewName = Field(None)
+    query: ViewQuery = Field(None)
+    shared: bool = Field(None, strict=True, description="Share it with the team, or stop.")
+    default: bool = Field(
+        None, strict=True, description="Make it the caller's default view, or stop it being so."
+    )
+
+
+class ViewOwner(Answer):
+    id: Annotated[int, Field(ge=1)] | None = Field(
+        description="The user's id; null when the user was deleted since."
+    )
+    name: str
+
+
+class SavedView(Answer):
+    """A saved view of /profiles."""
+
+    id: int = Field(ge=1)
+    name: str
+    owner: ViewOwner
+    shared: bool = Field(description="Seen by the whole team; else by its owner alone.")
+    query: str = Field(description="The /profiles query string, without page and empty values.")
+    url: str = Field(description="The /profiles address that shows the view.")
+    default: bool = Field(description="Whether it is the caller's default view of /profiles.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ViewList(Answer):
+    items: list[SavedView] = Field(
+        description="The caller's own views, then the shared ones of others, each by name."
+    )
 
 
 class OpenApiDocument(BaseModel):
@@ -1032,6 +1149,7 @@ DOCUMENTED = (
     ConnectRequest,
     StoreRequest,
     ProfileSummary,
+    Facets,
     ProfileList,
     StoredVideo,
     Interest,
@@ -1100,6 +1218,11 @@ DOCUMENTED = (
     ListMember,
     ListDetail,
     MembersAdded,
+    ViewCreateRequest,
+    ViewUpdateRequest,
+    ViewOwner,
+    SavedView,
+    ViewList,
     Health,
     OpenApiDocument,
 )

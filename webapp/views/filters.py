@@ -7,6 +7,7 @@ from flask import has_request_context, request, url_for
 from markupsafe import Markup, escape
 
 from ..services.ingestion.platforms import LABELS
+from ..services.ingestion.taxonomy import CATEGORIES
 
 
 def number(value) -> str:
@@ -84,11 +85,67 @@ def url_for_ids(endpoint: str, name: str) -> Callable[[int], str]:
 
 _VERIFIED = Markup('<span class="verified" title="Verified">✓ Verified</span>')
 _NOT_VERIFIED = Markup('<span class="muted">No</span>')
+# Where each column shows on a phone, whose rows are cards: a label above the value, or not
+# at all (the profile page has the rest).
+_PHONE_LABELS = {
+    "followers": "Followers",
+    "likes_given": "Likes given",
+    "engagement": "Engagement",
+    "dominant": "Interest",
+}
+_HIDDEN = {"verified": "hide-sm hide-md", "growth": "hide-sm hide-md"}
 
 
-def profile_row(p: dict, href: Callable[[int], str]) -> Markup:
+def column_class(column) -> str:
+    """The classes of a column's cells: numbers right-aligned; where it hides on a narrow
+    screen."""
+    classes = ["num"] if column.numeric else []
+    if column.key not in _PHONE_LABELS and column.key != "platform":
+        classes.append(_HIDDEN.get(column.key, "hide-sm"))
+    return " ".join(classes)
+
+
+def _cell_text(column) -> Callable[[dict, object], str]:
+    """How one column's value is written (HTML, escaped where it holds account text)."""
+    field = column.field
+    if column.category is not None:
+        index = CATEGORIES.index(column.category)
+        return lambda p, weights: "—" if weights is None else f"{weights[index] * 100:.1f} %"
+    if field == "platform":
+        return lambda p, weights: platform_badge(p["platform"])
+    if field == "verified":
+        return lambda p, weights: _VERIFIED if p["verified"] else _NOT_VERIFIED
+    if field == "engagement_rate":
+        return lambda p, weights: f"{p['engagement_rate'] * 100:.2f} %"
+    if field == "growth_30d":
+        return lambda p, weights: _growth(p["growth_30d"])
+    if field in ("created_at", "updated_at"):
+        return lambda p, weights: when(p[field], wrap=True)
+    if column.numeric:
+        return lambda p, weights: escape(number(p[field]))
+    return lambda p, weights: escape(p[field] or "—")
+
+
+def row_cells(columns) -> list[Callable[[dict, object], str]]:
+    """Each column's cell writer, made once per table (a page has 50 rows)."""
+    cells = []
+    for column in columns:
+        label = _PHONE_LABELS.get(column.key)
+        opening = f'<td class="{column_class(column)}"'
+        if label:
+            opening += f' data-label="{label}"'
+        opening += ">"
+        text = _cell_text(column)
+        cells.append(
+            lambda p, weights, opening=opening, text=text: f"{opening}{text(p, weights)}</td>"
+        )
+    return cells
+
+
+def profile_row(p: dict, href: Callable[[int], str], cells, weights=None) -> Markup:
     """One row of the profiles table, in one piece: a table of 50 rows had 400 template
-    expressions, each escaped and joined on its own. Text from accounts is escaped here."""
+    expressions, each escaped and joined on its own. Text from accounts is escaped here;
+    `weights` are the profile's interest shares when a column shows one."""
     username = escape(p["username"])
     pk = int(p["id"])
     return Markup(
@@ -96,16 +153,8 @@ def profile_row(p: dict, href: Callable[[int], str]) -> Markup:
         f'<td><input type="checkbox" name="ids" value="{pk}" form="compare-form"'
         f' aria-label="Compare {username}"></td>'
         f'<td><a href="{escape(href(pk))}">{username}</a></td>'
-        f"<td>{platform_badge(p['platform'])}</td>"
-        f'<td class="hide-sm hide-md">{_VERIFIED if p["verified"] else _NOT_VERIFIED}</td>'
-        # data-label names a cell where a phone shows the rows as cards, without the header.
-        f'<td class="num" data-label="Followers">{escape(number(p["followers_count"]))}</td>'
-        f'<td class="num" data-label="Likes">{escape(number(p["number_of_likes"]))}</td>'
-        f'<td class="num" data-label="Engagement">{p["engagement_rate"] * 100:.2f} %</td>'
-        f'<td class="num hide-sm hide-md">{_growth(p["growth_30d"])}</td>'
-        f'<td data-label="Interest">{escape(p["dominant_interest"] or "—")}</td>'
-        f'<td class="hide-sm">{when(p["updated_at"], wrap=True)}</td>'
-        "</tr>"
+        + "".join(cell(p, weights) for cell in cells)
+        + "</tr>"
     )
 
 
@@ -137,5 +186,6 @@ FILTERS = {
     "platform_badge": platform_badge,
     "platform_name": platform_name,
     "profile_row": profile_row,
+    "column_class": column_class,
     "options": options,
 }

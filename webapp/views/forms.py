@@ -4,7 +4,7 @@ to that check."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -114,3 +114,24 @@ class MemberForm(_Form):
     note = StringField("Note")
     tags = StringField("Tags")
     status = StringField("Status")
+
+
+class ViewForm(_Form):
+    """A saved view of /profiles: its name, the page's query string (filled by the page's
+    script from the address bar), and whether it is shared and the person's default (the
+    views service checks them)."""
+
+    name = StringField("Name", filters=[_stripped])
+    query = StringField("Query")
+    shared = BooleanField("Share with the team")
+    default = BooleanField("Make it my default")
+
+
+class ViewEditForm(_Form):
+    """A saved view's new name and query, and whether it is shared (read only when the form
+    offers the choice: `sharing` says it does)."""
+
+    name = StringField("Name", filters=[_stripped])
+    query = StringField("Query")
+    shared = BooleanField("Shared with the team")
+    sharing = StringField()

@@ -3,7 +3,17 @@ and statuses edited in place (htmx), its export, and adding a profile from its p
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import queries
@@ -13,9 +23,32 @@ from ..services.team import lists
 from .filters import url_for_ids
 from .forms import ListForm, MemberForm
 from .htmx import is_partial_request
+from .pages import COMPARE_MAX, COMPARE_MIN
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 EXPORT_FORMATS = {"csv": "text/csv", "json": "application/json"}
+# The members table's columns: sort key (empty: not sortable), header, numeric, hidden on a
+# narrow screen. When a member was added shows under its change since, and sorts from the
+# sort control above the table (as every column does).
+MEMBER_COLUMNS = (
+    ("username", "Username", False, False),
+    ("platform", "Platform", False, False),
+    ("status", "Status", False, False),
+    ("", "Tags and note", False, False),
+    ("followers", "Followers", True, False),
+    ("change", "Since added", True, False),
+    ("engagement", "Engagement", True, True),
+    ("", "Drift", True, True),
+)
+MEMBER_SORT_LABELS = (
+    ("added", "When added"),
+    ("username", "Username"),
+    ("platform", "Platform"),
+    ("status", "Status"),
+    ("followers", "Followers"),
+    ("engagement", "Engagement rate"),
+    ("change", "Followers since added"),
+)
 
 
 def _index(form: ListForm, status: int = 200):
@@ -68,34 +101,71 @@ def create():
 
 @bp.get("/<int:list_id>")
 def detail(list_id: int):
-    """One list: its members with what changed since each was added, filtered by status and
-    tag; analysts edit each member in its row, and rename or describe the list."""
+    """One list: a page of its members with what changed since each was added, searched,
+    filtered (platform, status, tag), sorted and paged as the profiles table is (htmx asks
+    for the table alone); analysts edit each member in its row, and rename or describe the
+    list; any member ticked goes to compare."""
     return _detail(list_id, ListForm(formdata=None))
+
+
+def _link_args(query: lists.MemberQuery) -> dict:
+    """The query string of the members shown, without what is a default."""
+    default_order = "asc" if query.sort in lists.ASCENDING_FIRST else "desc"
+    args = {
+        "q": query.q or None,
+        "platform": query.platform,
+        "status": query.status,
+        "tag": query.tag,
+        "sort": query.sort if query.sort != lists.DEFAULT_MEMBER_SORT else None,
+        "order": query.order if query.order != default_order else None,
+        "per_page": query.per_page if query.per_page != lists.MEMBERS_PER_PAGE else None,
+    }
+    if args["order"]:
+        args["sort"] = query.sort
+    return {key: value for key, value in args.items() if value}
 
 
 def _detail(list_id: int, form: ListForm, status: int = 200):
     found = lists.get_list(list_id)
-    query = _parse(queries.ListMembersQuery)
-    shown = lists.members(list_id, query.status, query.tag)
-    filters = {"status": query.status, "tag": query.tag}
-    if form.name.data is None:
-        form.name.data, form.description.data = found.name, found.description
-    body = render_template(
-        "list.html",
-        section="lists",
-        found=lists.list_summary(found),
-        members=shown,
-        statuses=LIST_STATUSES,
-        query=query,
-        form=form,
-        errors=form.first_errors(),
-        profile_href=url_for_ids("pages.profile", "profile_id"),
-        exports={
-            fmt: url_for("lists.export", list_id=list_id, format=fmt, **filters)
+    query = _parse(queries.ListMembersQuery).query()
+    page = lists.members_page(list_id, query)
+    shown_args = _link_args(query)
+
+    def link(**changes) -> str:
+        """The list's address with the members shown, `changes` applied (None drops one)."""
+        args = {key: value for key, value in {**shown_args, **changes}.items() if value}
+        return url_for("lists.detail", list_id=list_id, **args)
+
+    export_args = {key: value for key, value in shown_args.items() if key != "per_page"}
+    context = {
+        "section": "lists",
+        "found": lists.list_summary(found),
+        "page": page,
+        "pages": max(1, -(-page["total"] // query.per_page)),
+        "members": page["items"],
+        "statuses": LIST_STATUSES,
+        "query": query,
+        "columns": MEMBER_COLUMNS,
+        "sortable": MEMBER_SORT_LABELS,
+        "link": link,
+        "filtered": bool(query.q or query.platform or query.status or query.tag),
+        "per_page_arg": shown_args.get("per_page"),
+        "compare_range": (COMPARE_MIN, COMPARE_MAX),
+        "profile_href": url_for_ids("pages.profile", "profile_id"),
+        "exports": {
+            fmt: url_for("lists.export", list_id=list_id, format=fmt, **export_args)
             for fmt in EXPORT_FORMATS
         },
-    )
-    return body, status
+    }
+    if is_partial_request() and status == 200:
+        response = make_response(render_template("partials/_list_members_table.html", **context))
+    else:
+        if form.name.data is None:
+            form.name.data, form.description.data = found.name, found.description
+        body = render_template("list.html", form=form, errors=form.first_errors(), **context)
+        response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/<int:list_id>/edit")
@@ -118,13 +188,14 @@ def update(list_id: int):
 
 @bp.get("/<int:list_id>/export")
 def export(list_id: int):
-    """The members shown (status, tag) as a CSV or JSON file."""
+    """The members the list's page shows (its search, filters and sort; every page) as a CSV
+    or JSON file."""
     found = lists.get_list(list_id)
     fmt = request.args.get("format", "csv")
     if fmt not in EXPORT_FORMATS:
         abort(400, description="format must be csv or json.")
-    query = _parse(queries.ListMembersQuery)
-    shown = lists.members(list_id, query.status, query.tag)
+    # Every page of the members the list's page shows, in its order.
+    shown = lists.members(list_id, _parse(queries.ListMembersQuery).query())
     if fmt == "csv":
         body = lists.members_csv(shown)
     else:

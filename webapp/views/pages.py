@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from markupsafe import Markup
 
 from .. import queries
@@ -23,6 +24,7 @@ from ..extensions import db
 from ..security import current_actor, current_requester, record_action, requires
 from ..services import jobs
 from ..services.analytics import achievements, overview, recommendations, roster, similarity
+from ..services.catalogue import columns as columns_
 from ..services.catalogue import export, history, profiles, raw_payloads, videos
 from ..services.ingestion import onboarding
 from ..services.ingestion.connectors import ConnectorError
@@ -30,23 +32,13 @@ from ..services.ingestion.platforms import LABELS
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.live import stamps
 from ..services.team import lists
+from ..services.team import views as saved_views
 from . import charts
-from .filters import FILTERS, cached_url_for, url_for_ids
+from .filters import FILTERS, cached_url_for, row_cells, url_for_ids
 from .htmx import is_partial_request, render_page_or_partial
 
 bp = Blueprint("pages", __name__)
 
-TABLE_COLUMNS = (
-    ("username", "Username", False),
-    ("platform", "Platform", False),
-    ("verified", "Verified", False),
-    ("followers", "Followers", True),
-    ("likes", "Likes", True),
-    ("engagement", "Engagement", True),
-    ("growth", "Growth 30 d", True),
-    ("", "Dominant interest", False),
-    ("updated", "Updated", False),
-)
 STAT_CARDS = (
     ("Followers", "followers_count"),
     ("Following", "following_count"),
@@ -65,7 +57,7 @@ STAT_HINTS = {
 DEMO_SEED_COUNT = 200
 DEMO_SEED_WEEKS = 12
 SIMILAR_ON_PAGE = 8
-INTEREST_FIELDS = ("", "2")
+INTEREST_FIELDS = queries.INTEREST_PICKERS
 RECOMMENDED_ON_PAGE = 8
 ROSTER_SIZE = 10
 # How the roster form names its fields in a problem.
@@ -129,41 +121,46 @@ def seed_demo():
 
 @bp.get("/profiles", endpoint="profiles")
 def profile_list():
-    """The profile browser; htmx asks for the table alone."""
+    """The profile browser; htmx asks for the table alone. The address bar always shows the
+    query in its one URL form (TableQuery.args): the form's own fields (an interest as a
+    category and a per cent, columns as ticks) are sent on as that form. Without any query it
+    opens the person's default view, if they chose one; ?view=none shows every profile."""
+    if not request.args and not is_partial_request():
+        default = saved_views.default_query(current_user.id)
+        if default is not None:
+            return redirect(saved_views.url_of(default, url_for("pages.profiles")), code=302)
     args = request.args.copy()
-    # The form's interest pickers: "Interested in" and "and in", each with a minimum in %.
-    for suffix in INTEREST_FIELDS:
-        category = args.pop(f"interest_category{suffix}", "")
-        minimum = args.pop(f"interest_min{suffix}", "")
-        if category:
-            try:
-                share = float(minimum or 0) / 100
-            except ValueError:
-                abort(400, description="The minimum interest share must be a number (per cent).")
-            args.add("interest", f"{category}:{share:g}")
     try:
-        query = queries.list_query(args)
+        from_form = queries.form_fields(args)
+        parsed = queries.TableQuery.parse(args)
     except queries.BadQuery as error:
         abort(400, description=str(error))
-    if query.sort not in {key for key, _, _ in TABLE_COLUMNS if key} | {"updated"}:
-        query = profiles.ListQuery(
-            query.q, query.platform, "updated", "desc", 1, query.per_page, query.interests
-        )
+    if parsed.sort not in PAGE_SORTS:
+        parsed = parsed.model_copy(update={"sort": profiles.DEFAULT_SORT, "order": None, "page": 1})
+    canonical = url_for("pages.profiles", **parsed.args())
+    if from_form and not is_partial_request():
+        return redirect(canonical)
+    query = parsed.query()
     # The table is the same for everyone at a data version: rendered once per version and
     # query, it is served again until the next write (the page around it names the user).
-    table = _tables.get_or_compute(db.session, query, lambda: _profiles_table(query))
+    key = (query, parsed.chosen_columns())
+    table = _tables.get_or_compute(db.session, key, lambda: _profiles_table(parsed, query))
     if is_partial_request():
         response = make_response(table)
+        response.headers["HX-Push-Url"] = canonical
     else:
         response = make_response(
             render_template(
                 "profiles.html",
                 section="profiles",
                 query=query,
+                parsed=parsed,
                 table=table,
                 chosen_interests=list(query.interests) + [None] * len(INTEREST_FIELDS),
                 compare_range=(COMPARE_MIN, COMPARE_MAX),
                 categories=CATEGORIES,
+                field_columns=list(columns_.FIELD_COLUMNS.values()),
+                chosen_columns=parsed.chosen_columns(),
                 list_choices=lists.names(),
             )
         )
@@ -171,38 +168,54 @@ def profile_list():
     return response
 
 
+# The sorts the table's headers offer: the username and each column that sorts.
+PAGE_SORTS = frozenset(
+    {"username"} | {column.sort for column in columns_.FIELD_COLUMNS.values() if column.sort}
+)
+
+
 _tables = stamps.VersionedCache(size=32)
 
 
-def _profiles_table(query: profiles.ListQuery) -> Markup:
-    """The table of profiles, its count, export links and pager, for `query`."""
+def _profiles_table(parsed: queries.TableQuery, query: profiles.ListQuery) -> Markup:
+    """The table of profiles with its facets, count, export links and pager, for `query`."""
     page = profiles.list_profiles(query)
-    interest_args = [f"{c}:{m:g}" for c, m in query.interests] or None
+    shown = columns_.shown(parsed.chosen_columns(), query.interests)
+    weights = _weights_of(page["items"]) if any(c.category for c in shown) else {}
+    export_args = parsed.args(page=None, per_page=None)
+
+    def link(**changes) -> str:
+        return url_for("pages.profiles", **parsed.args(**changes))
+
     return Markup(
         render_template(
             "partials/_profiles_table.html",
             query=query,
+            parsed=parsed,
             page=page,
             pages=profiles.page_count(page["total"], query.per_page),
-            columns=TABLE_COLUMNS,
-            sortable=[(key, label) for key, label, _ in TABLE_COLUMNS if key],
+            columns=shown,
+            cells=row_cells(shown),
+            weights=weights,
+            facets=profiles.facets(query),
+            link=link,
+            sortable=[("username", "Username")] + [(c.sort, c.label) for c in shown if c.sort],
             profile_href=url_for_ids("pages.profile", "profile_id"),
-            default_per_page=profiles.DEFAULT_PER_PAGE,
-            interest_args=interest_args,
-            export_args={
-                key: value
-                for key, value in {
-                    "q": query.q or None,
-                    "platform": query.platform,
-                    "interest": interest_args,
-                    "sort": query.sort,
-                    "order": query.order,
-                }.items()
-                if value
-            },
-            per_page_arg=None if query.per_page == profiles.DEFAULT_PER_PAGE else query.per_page,
+            export_args=export_args,
         )
     )
+
+
+def _weights_of(items: list[dict]) -> dict:
+    """The interest weights of a page's profiles, from the live matrix, by id."""
+    matrix = similarity.current_matrix()
+    found = {}
+    with matrix.lock:
+        for item in items:
+            row = matrix.row_of.get(item["id"])
+            if row is not None:
+                found[item["id"]] = matrix.raw[row].copy()
+    return found
 
 
 def _profile_or_404(profile_id: int):
@@ -522,10 +535,11 @@ def _chosen_ids(values: list[str]) -> list[int]:
     return list(ids)
 
 
-def _chosen_profiles(ids: list[int]) -> list[dict]:
-    """The summaries of the chosen profiles; a 400 naming those not stored."""
+def _chosen_profiles(ids: list[int], interests: bool = False) -> list[dict]:
+    """The summaries of the chosen profiles (with their interest shares when `interests`); a
+    400 naming those not stored."""
     try:
-        return profiles.summaries_of(ids)
+        return profiles.summaries_of(ids, interests)
     except profiles.UnknownProfiles as error:
         abort(400, description=str(error))
 
@@ -543,12 +557,13 @@ def selected():
 @bp.post("/profiles/bulk/export")
 @requires("viewer")
 def bulk_export():
-    """The selected profiles as CSV or JSON, with the columns of the table's export."""
+    """The selected profiles as CSV or JSON, as the table's export writes them (every summary
+    field and every category's share)."""
     fmt = request.args.get("format", "csv")
     if fmt not in export.FORMATS:
         abort(400, description="format must be csv or json.")
     ids = _chosen_ids(request.form.getlist("ids"))
-    chosen = _chosen_profiles(ids)
+    chosen = _chosen_profiles(ids, interests=True)
     record_action("export", f"{len(ids)} selected profiles as {fmt}", " ".join(map(str, ids)))
     if fmt == "csv":
         body, mimetype = export.csv_of(chosen), "text/csv"
@@ -571,10 +586,47 @@ def bulk_resync():
     except jobs.InvalidParams as error:  # a profile deleted since the check above
         abort(400, description=f"The re-sync cannot start: {error}.")
     except jobs.QueueUnavailable as error:
-        flash(f"{error}. Try again shortly.", "error")
-        return redirect(url_for("pages.profiles"), code=303)
+        if len(ids) > INLINE_RESYNC_MAX:
+            flash(
+                f"{error}. Without the queue, at most {INLINE_RESYNC_MAX} profiles are "
+                f"re-synced at once: select fewer, or try again shortly.",
+                "error",
+            )
+            return redirect(url_for("pages.profiles"), code=303)
+        return _resync_now(ids)
     flash(f"Re-syncing {len(ids)} profile{'' if len(ids) == 1 else 's'}: job {job.id}.", "success")
     return redirect(url_for("jobs.detail", job_id=job.id), code=303)
+
+
+# Without a queue to take it, a bulk re-sync of this many profiles at most runs in the request.
+INLINE_RESYNC_MAX = 20
+
+
+def _resync_now(ids: list[int]) -> Response:
+    """Re-sync the chosen profiles one after another in this request (the queue is not
+    answering), each audited as a re-sync; say how each went."""
+    done, failed = 0, []
+    for pk in ids:
+        record = profiles.get_profile(pk)
+        if record is None:
+            failed.append(f"{pk}: deleted meanwhile")
+            continue
+        try:
+            outcome = onboarding.connect_account(
+                record.platform, record.user_id, onboarding.Audit(current_actor(), "resync")
+            )
+        except ConnectorError as error:
+            failed.append(f"{record.username}: {error}")
+            continue
+        if outcome.accepted:
+            done += 1
+        else:
+            failed.append(f"{record.username}: rejected, unchanged ({outcome.reason})")
+    plural = "" if done == 1 else "s"
+    flash(f"The job queue is not answering: re-synced {done} profile{plural} now.", "success")
+    if failed:
+        flash("Not re-synced: " + "; ".join(failed), "error")
+    return redirect(url_for("pages.profiles"), code=303)
 
 
 @bp.post("/profiles/bulk/delete")

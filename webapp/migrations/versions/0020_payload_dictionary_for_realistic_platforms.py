@@ -1,7 +1,7 @@
 """payload dictionary 3: the mock platforms' own category mixes and captions written like posts
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 15:00:00
 
 The mock platforms now lean each to its own categories and write captions like real posts
@@ -17,7 +17,7 @@ writes the account's payload anew with dictionary 3 anyway. So the upgrade is on
 whatever the database's size.
 
 The downgrade packs the payloads written with dictionary 3 again with dictionary 2 (the same
-JSON, key order and values), then deletes dictionary 3, so that revision 0018's code, which
+JSON, key order and values), then deletes dictionary 3, so that revision 0019's code, which
 does not know it, reads every row.
 """
 from datetime import UTC, datetime
@@ -29,7 +29,7 @@ from webapp.services.ingestion import payloads
 
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -33,6 +33,10 @@ ACTIONS = (
     "list-members-added",
     "list-member-updated",
     "list-member-removed",
+    "view-created",
+    "view-updated",
+    "view-deleted",
+    "view-default-set",
 )
 
 

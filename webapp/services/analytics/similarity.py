@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -32,8 +33,18 @@ MAX_K = 100
 CANDIDATE_MARGIN = 1e-4
 WIDTH = len(CATEGORIES)
 PLATFORM_CODE = {name: code for code, name in enumerate(PLATFORMS)}
-# Interest-filter counts kept current, most recently used first.
+# Filter counts kept current, most recently used first.
 MAX_FILTER_COUNTS = 256
+# The columns each row keeps for the list's range filters, in this order (see Row.stats).
+STATS = (
+    "followers_count",
+    "number_of_likes",
+    "engagement_rate",
+    "growth_30d",
+    "verified",
+    "updated_at",
+)
+STAT_INDEX = {name: index for index, name in enumerate(STATS)}
 # Past this many changed profiles (and a quarter of the matrix), building anew beats patching.
 PATCH_LIMIT = 20_000
 
@@ -47,6 +58,62 @@ class Row:
     raw: np.ndarray  # the interest weights, float64, taxonomy order
     username: str
     dominant: str | None
+    # The STATS columns as float64 (exact for counts below 2**53; a missing growth is NaN,
+    # `verified` 0 or 1, `updated_at` microseconds since the epoch, UTC); None: all NaN.
+    stats: np.ndarray | None = None
+
+
+def stat_values(values) -> np.ndarray:
+    """The STATS columns of one profile (in STATS order) as the matrix keeps them."""
+    out = np.full(len(STATS), np.nan)
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = epoch_us(value)
+        out[index] = float(value)
+    return out
+
+
+def epoch_us(value: datetime) -> int:
+    """A stored time as whole microseconds since the epoch; a naive one is UTC (SQLite)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What the list's filters ask of a profile, in the matrix's terms: a platform code, the
+    (category index, minimum share) pairs, (STATS index, low, high) ranges (inclusive; None
+    leaves that end open), and a dominant interest code. Each decides as the SQL filter does."""
+
+    platform: int | None = None
+    interests: tuple = ()
+    ranges: tuple = ()
+    dominant: int | None = None
+
+    def rest(self) -> "Criteria":
+        """The criteria without the platform and the dominant interest: facet counts group
+        the profiles that pass the rest by those two."""
+        return Criteria(None, self.interests, self.ranges, None)
+
+
+def _passes(raw: np.ndarray, stats: np.ndarray, criteria: Criteria) -> bool:
+    """Whether one row passes the criteria's interests and ranges (not platform, dominant)."""
+    for c, minimum in criteria.interests:
+        if not (raw[c] >= minimum and raw[c] > 0):
+            return False
+    for index, low, high in criteria.ranges:
+        value = stats[index]
+        if value != value:  # NULL in SQL: no range holds
+            return False
+        if (low is not None and value < low) or (high is not None and value > high):
+            return False
+    return True
 
 
 def decode_vector(blob: bytes) -> np.ndarray:
@@ -59,13 +126,15 @@ def decode_vector(blob: bytes) -> np.ndarray:
     return padded
 
 
-def matches(platform: int, raw: np.ndarray, key: tuple) -> bool:
-    """Whether a row (platform code, weights) passes a filter key: (platform code or None,
-    ((category index, minimum share), ...)), as the list's SQL filter decides."""
-    wanted, interests = key
-    if wanted is not None and platform != wanted:
+def matches(row: Row, criteria: Criteria, dominant_code) -> bool:
+    """Whether a profile as a catch-up read it passes the criteria, as the list's SQL filter
+    decides; `dominant_code` turns a dominant interest's name into the criteria's code."""
+    if criteria.platform is not None and row.platform != criteria.platform:
         return False
-    return all(raw[c] >= minimum and raw[c] > 0 for c, minimum in interests)
+    if criteria.dominant is not None and dominant_code(row.dominant) != criteria.dominant:
+        return False
+    stats = np.full(len(STATS), np.nan) if row.stats is None else np.asarray(row.stats)
+    return _passes(row.raw, stats, criteria)
 
 
 class IdIndex:
@@ -203,12 +272,14 @@ class Matrix:
         usernames=None,
         dominant=None,
         capacity: int = 0,
+        stats=None,
     ):
         self.n = 0
         self._ids = np.zeros(capacity, dtype=np.int64)
         self._platforms = np.zeros(capacity, dtype=np.int8)
         self._raw = np.zeros((capacity, WIDTH))
         self._norms = np.zeros(capacity)
+        self._stats = np.full((capacity, len(STATS)), np.nan)
         self.row_of = IdIndex()
         self.usernames: list[str] = []
         self._dominant = Names(CATEGORIES)
@@ -226,11 +297,13 @@ class Matrix:
         self.lock = threading.RLock()
         self.platform_counts = np.zeros(len(PLATFORMS), dtype=np.int64)
         self.platform_sums = np.zeros((len(PLATFORMS), WIDTH))
-        self._filter_counts: OrderedDict[tuple, int] = OrderedDict()
+        # Criteria (without platform and dominant interest) -> a table of how many profiles
+        # pass them, by platform (the last row: an unknown platform) and dominant interest code.
+        self._filter_counts: OrderedDict[Criteria, np.ndarray] = OrderedDict()
         if len(ids):
-            self.extend(ids, platforms, raw, usernames, dominant)
+            self.extend(ids, platforms, raw, usernames, dominant, stats)
 
-    def extend(self, ids, platforms, raw, usernames=None, dominant=None) -> None:
+    def extend(self, ids, platforms, raw, usernames=None, dominant=None, stats=None) -> None:
         """Append a block of new rows (while building; patches use `apply`)."""
         ids = np.asarray(ids, dtype=np.int64)
         count = len(ids)
@@ -242,6 +315,8 @@ class Matrix:
         self._platforms[start:end] = platforms
         self._raw[start:end] = raw
         self._norms[start:end] = np.linalg.norm(raw, axis=1)
+        if stats is not None:
+            self._stats[start:end] = np.asarray(stats, dtype=np.float64).reshape(count, len(STATS))
         self.row_of.assign(ids, np.arange(start, end, dtype=np.int32))
         # Handles repeat across platforms: one string object per distinct handle.
         seen: dict[str, str] = {}
@@ -283,6 +358,11 @@ class Matrix:
     @property
     def norms(self) -> np.ndarray:
         return self._norms[: self.n]
+
+    @property
+    def stats(self) -> np.ndarray:
+        """Each row's STATS columns (see Row.stats)."""
+        return self._stats[: self.n]
 
     @property
     def dominant(self) -> Names:
@@ -335,9 +415,11 @@ class Matrix:
         if platform >= 0:
             self.platform_counts[platform] += sign
             self.platform_sums[platform] += sign * raw
-        for key in self._filter_counts:
-            if matches(platform, raw, key):
-                self._filter_counts[key] += sign
+        if self._filter_counts:
+            stats, code = self._stats[row], int(self._dominant.codes[row])
+            for key, table in self._filter_counts.items():
+                if _passes(raw, stats, key) and code < table.shape[1]:
+                    table[platform if platform >= 0 else -1, code] += sign
 
     def _remove(self, pk: int) -> None:
         row = self.row_of.pop(pk)
@@ -348,6 +430,7 @@ class Matrix:
             self._platforms[row] = self._platforms[last]
             self._raw[row] = self._raw[last]
             self._norms[row] = self._norms[last]
+            self._stats[row] = self._stats[last]
             self._dominant.codes[row] = self._dominant.codes[last]
             self.usernames[row] = self.usernames[last]
             self.row_of[int(self._ids[row])] = row
@@ -371,6 +454,7 @@ class Matrix:
         self._platforms[row] = new.platform
         self._raw[row] = new.raw
         self._norms[row] = float(np.linalg.norm(new.raw))
+        self._stats[row] = np.nan if new.stats is None else new.stats
         self._count(row, +1)
         self._stamp(row)
 
@@ -391,6 +475,9 @@ class Matrix:
 
         self._ids, self._platforms = grown(self._ids), grown(self._platforms)
         self._raw, self._norms = grown(self._raw), grown(self._norms)
+        stats = np.full((capacity, len(STATS)), np.nan)
+        stats[: self.n] = self._stats[: self.n]
+        self._stats = stats
         self._dominant.codes = grown(self._dominant.codes)
         self._stamps = grown(self._stamps)
 
@@ -404,24 +491,73 @@ class Matrix:
                 if wanted is None:
                     return int(self.n)
                 return int(self.platform_counts[wanted]) if wanted >= 0 else 0
-        key = (wanted, tuple((CATEGORIES.index(c), m) for c, m in interests))
+        if wanted == -2:
+            return 0
+        key = tuple((CATEGORIES.index(c), m) for c, m in interests)
+        return self.total(Criteria(wanted, key))
+
+    def total(self, criteria: Criteria) -> int:
+        """How many profiles pass the criteria."""
+        table = self.facet_table(criteria)
+        if criteria.platform is not None:
+            table = table[criteria.platform : criteria.platform + 1]
+        if criteria.dominant is not None:
+            table = table[:, criteria.dominant : criteria.dominant + 1]
+        return int(table.sum())
+
+    def facet_table(self, criteria: Criteria) -> np.ndarray:
+        """How many profiles pass the criteria but for platform and dominant interest, by
+        platform code (the last row: an unknown platform) and dominant interest code: counted
+        over the rows at the first ask, then kept current by every patch (a copy)."""
+        key = criteria.rest()
         with self.lock:
             found = self._filter_counts.get(key)
             if found is None:
-                # Counted once over the rows, then kept current by the patches.
-                keep = np.ones(self.n, dtype=bool)
-                if wanted is not None:
-                    keep &= self.platforms == wanted
-                for c, minimum in key[1]:
-                    column = self.raw[:, c]
-                    keep &= (column >= minimum) & (column > 0)
-                found = int(keep.sum())
+                found = self._table(key)
                 self._filter_counts[key] = found
                 if len(self._filter_counts) > MAX_FILTER_COUNTS:
                     self._filter_counts.popitem(last=False)
             else:
                 self._filter_counts.move_to_end(key)
-            return found
+            return found.copy()
+
+    def _table(self, key: Criteria) -> np.ndarray:
+        keep = self.mask(key)
+        platforms = self.platforms[keep].astype(np.int64)
+        platforms[platforms < 0] = len(PLATFORMS)
+        codes = self._dominant.codes[: self.n][keep].astype(np.int64)
+        # Room for every category and "none", and any other name the rows hold.
+        width = max(len(CATEGORIES) + 1, len(self._dominant.table))
+        flat = np.bincount(platforms * width + codes, minlength=(len(PLATFORMS) + 1) * width)
+        return flat.reshape(len(PLATFORMS) + 1, width).astype(np.int64)
+
+    def mask(self, criteria: Criteria) -> np.ndarray:
+        """A boolean per live row: whether it passes the criteria. The caller holds `lock`."""
+        keep = np.ones(self.n, dtype=bool)
+        if criteria.platform is not None:
+            keep &= self.platforms == criteria.platform
+        if criteria.dominant is not None:
+            keep &= self._dominant.codes[: self.n] == criteria.dominant
+        for c, minimum in criteria.interests:
+            column = self.raw[:, c]
+            keep &= (column >= minimum) & (column > 0)
+        stats = self.stats
+        for index, low, high in criteria.ranges:
+            column = stats[:, index]
+            keep &= ~np.isnan(column)
+            if low is not None:
+                keep &= column >= low
+            if high is not None:
+                keep &= column <= high
+        return keep
+
+    def matching_ids(self, criteria: Criteria, limit: int) -> np.ndarray | None:
+        """The ids of the profiles passing the criteria, or None when more than `limit` do."""
+        with self.lock:
+            keep = self.mask(criteria)
+            if int(keep.sum()) > limit:
+                return None
+            return self.ids[keep].copy()
 
     def counts_by_platform(self) -> dict[str, int]:
         """How many profiles each platform has."""
@@ -445,8 +581,15 @@ class Matrix:
 
 def _rows(columns_of_rows) -> list[Row]:
     return [
-        Row(int(pk), PLATFORM_CODE.get(platform, -1), decode_vector(blob), username, dominant)
-        for pk, platform, blob, username, dominant in columns_of_rows
+        Row(
+            int(columns[0]),
+            PLATFORM_CODE.get(columns[1], -1),
+            decode_vector(columns[2]),
+            columns[3],
+            columns[4],
+            stat_values(columns[_BASE : _BASE + len(STATS)]),
+        )
+        for columns in columns_of_rows
     ]
 
 
@@ -456,13 +599,15 @@ _COLUMNS = (
     Profile.vector,
     Profile.username,
     Profile.dominant_interest,
+    *(getattr(Profile, name) for name in STATS),
 )
+_BASE = 5  # the columns before the STATS ones
 # The same, as table columns, for the change feed's catch-up (live/changes.changed_rows),
 # with the columns the profile list sorts on: a catch-up keeps what it read of each changed
 # profile (Matrix.recent), and the list checks its kept pages against that.
 _SORTED = ("verified", *STAT_FIELDS, "engagement_rate", "growth_30d", "created_at", "updated_at")
 _CHANGED = tuple(Profile.__table__.c[column.key] for column in _COLUMNS) + tuple(
-    Profile.__table__.c[name] for name in _SORTED
+    Profile.__table__.c[name] for name in _SORTED if name not in STAT_INDEX
 )
 _READ = tuple(column.key for column in _CHANGED)
 
@@ -489,7 +634,7 @@ def build_matrix(chunk: int = 10_000) -> Matrix:
 
 
 def _add_rows(matrix: Matrix, rows) -> None:
-    """Add a chunk of (id, platform, vector blob, username, dominant) rows to the matrix."""
+    """Add a chunk of (id, platform, vector blob, username, dominant, *STATS) rows."""
     blobs = [row[2] for row in rows]
     if all(len(blob) == WIDTH * 8 for blob in blobs):
         # Every vector has the current taxonomy's width: one buffer, one reshape.
@@ -502,7 +647,18 @@ def _add_rows(matrix: Matrix, rows) -> None:
         raw,
         [row[3] for row in rows],
         [row[4] for row in rows],
+        _stat_block(rows),
     )
+
+
+def _stat_block(rows) -> np.ndarray:
+    """The STATS columns of a chunk of rows (after the first _BASE), one float64 row each
+    (numpy makes None NaN and True 1.0; the time is the last column)."""
+    last = _BASE + len(STATS) - 1
+    return np.array(
+        [(*row[_BASE:last], None if row[last] is None else epoch_us(row[last])) for row in rows],
+        dtype=np.float64,
+    ).reshape(len(rows), len(STATS))
 
 
 def top_two(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -567,7 +723,7 @@ class LiveMatrices:
             else:
                 gone = {row[0] for row in changed if row[1] is None}
                 stored = [row[1:] for row in changed if row[1] is not None]
-                rows = _rows(columns[:5] for columns in stored)
+                rows = _rows(columns[: len(_COLUMNS)] for columns in stored)
                 readings: dict = dict.fromkeys(gone)
                 for row, columns in zip(rows, stored, strict=True):
                     readings[row.id] = Reading(row, dict(zip(_READ, columns, strict=True)))

@@ -3,7 +3,8 @@
 import threading
 import weakref
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -98,9 +99,30 @@ class ListQuery:
     per_page: int = DEFAULT_PER_PAGE
     # ((category, minimum share), ...): every one must hold.
     interests: tuple[tuple[str, float], ...] = ()
+    # ((RANGES key, low, high), ...), inclusive, None leaves an end open; values as stored
+    # (engagement and growth as fractions).
+    ranges: tuple[tuple[str, float | None, float | None], ...] = ()
+    verified: bool | None = None
+    synced_since: datetime | None = None  # last synced at or after, UTC
+    dominant: str | None = None  # the dominant interest
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything beyond platform and interests narrows the list."""
+        return bool(self.ranges or self.verified is not None or self.synced_since or self.dominant)
 
 
 MAX_INTEREST_FILTERS = 5
+# The range filters: their name in a query -> the column they bound.
+RANGES = {
+    "followers": _profiles.c.followers_count,
+    "likes": _profiles.c.number_of_likes,
+    "engagement": _profiles.c.engagement_rate,
+    "growth": _profiles.c.growth_30d,
+}
+# Past this many matches, a page of a filtered list walks an index; up to it, the live
+# matrix names the matching ids and the database sorts those.
+ID_LIMIT = 5_000
 
 
 # Walking the sort order's index and testing each profile fills a page sooner than fetching
@@ -154,7 +176,48 @@ def _filters(query: ListQuery, scan: bool = False) -> list:
         ]
         wanted = matches[0] if len(matches) == 1 else intersect(*matches)
         conditions.append(_profiles.c.id.in_(wanted))
+    sqlite = scan and db.session.get_bind().dialect.name == "sqlite"
+    for name, low, high in query.ranges:
+        column = RANGES[name]
+        if sqlite and column is not SORTS[query.sort]:
+            # As for the platform above: a range on another indexed column would lead SQLite
+            # to read that index's range and sort every row in it; "+ 0" keeps it on the sort
+            # order's index.
+            column = column + 0
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+    if query.verified is not None:
+        conditions.append(_profiles.c.verified == query.verified)
+    if query.synced_since is not None:
+        conditions.append(_profiles.c.updated_at >= query.synced_since)
+    if query.dominant is not None:
+        conditions.append(_profiles.c.dominant_interest == query.dominant)
     return conditions
+
+
+def criteria(query: ListQuery, matrix) -> similarity.Criteria:
+    """The query's filters (all but the text search) in the live matrix's terms."""
+    platform = None
+    if query.platform is not None:
+        platform = similarity.PLATFORM_CODE.get(query.platform, -2)
+    ranges = [
+        (similarity.STAT_INDEX[RANGES[name].key], low, high) for name, low, high in query.ranges
+    ]
+    if query.verified is not None:
+        ranges.append(
+            (similarity.STAT_INDEX["verified"], float(query.verified), float(query.verified))
+        )
+    if query.synced_since is not None:
+        since = similarity.epoch_us(query.synced_since)
+        ranges.append((similarity.STAT_INDEX["updated_at"], since, None))
+    return similarity.Criteria(
+        platform,
+        tuple((CATEGORY_INDEX[category], minimum) for category, minimum in query.interests),
+        tuple(ranges),
+        None if query.dominant is None else matrix.dominant.code(query.dominant),
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -178,10 +241,11 @@ def _total(query: ListQuery, conditions: list) -> int:
     current as profiles change; a text search is counted once per search and data version.
     """
     if not query.q:
-        return similarity.current_matrix().count(query.platform, query.interests)
+        matrix = similarity.current_matrix()
+        return matrix.total(criteria(query, matrix))
     return _counts.get_or_compute(
         db.session,
-        ("count", query.q, query.platform, query.interests),
+        ("count", replace(query, sort=DEFAULT_SORT, order="desc", page=1)),
         lambda: db.session.scalar(select(func.count(_profiles.c.id)).where(*conditions)),
     )
 
@@ -288,11 +352,17 @@ def _ordering(query: ListQuery) -> tuple:
 def _read_page(query: ListQuery, version: int) -> _Kept:
     conditions = _filters(query)
     total = _total(query, conditions)
-    if query.interests and total:
+    if (query.platform or query.interests or query.filtered) and total:
         everyone = _total(ListQuery(), [])
         walk = query.page * query.per_page * everyone / total
         if walk <= SCAN_ROWS:
             conditions = _filters(query, scan=True)
+        elif not query.q and total <= ID_LIMIT:
+            # Few matches: the live matrix names them, the database sorts that many rows.
+            matrix = similarity.current_matrix()
+            ids = matrix.matching_ids(criteria(query, matrix), ID_LIMIT)
+            if ids is not None:
+                conditions = [_profiles.c.id.in_(ids.tolist())]
     column = SORTS[query.sort]
     ordering = _ordering(query)
     offset = (query.page - 1) * query.per_page
@@ -352,11 +422,8 @@ def _lands(query: ListQuery, kept: _Kept, pk: int, reading) -> bool:
         return True
     if reading is None:
         return False
-    key = (
-        similarity.PLATFORM_CODE.get(query.platform, -2) if query.platform else None,
-        tuple((CATEGORY_INDEX[category], minimum) for category, minimum in query.interests),
-    )
-    if not similarity.matches(reading.row.platform, reading.row.raw, key):
+    matrix = similarity.current_matrix()
+    if not similarity.matches(reading.row, criteria(query, matrix), matrix.dominant.code):
         return False
     if kept.last is None:
         return True  # the page is not full: any new match joins it
@@ -467,13 +534,16 @@ def profile_vector(profile: Profile) -> dict:
 
 
 class UnknownProfiles(LookupError):
-    """Some chosen profiles are not stored: `ids` names them, and nothing was done."""
+    """Some chosen profiles are not stored: `ids` names them (every one; the message the
+    first MISSING_NAMED), and nothing was done (`outcome` says it in the action's words: a
+    list's bulk add says "nothing was added")."""
 
-    def __init__(self, ids: list[int]):
+    def __init__(self, ids: Sequence[int], outcome: str = "nothing was done"):
+        ids = list(ids)
         plural = "s" if len(ids) > 1 else ""
         shown = ", ".join(str(pk) for pk in ids[:MISSING_NAMED])
         more = f" and {len(ids) - MISSING_NAMED} more" if len(ids) > MISSING_NAMED else ""
-        super().__init__(f"No profile{plural} with id{plural} {shown}{more}: nothing was done.")
+        super().__init__(f"No profile{plural} with id{plural} {shown}{more}: {outcome}.")
         self.ids = ids
 
 
@@ -481,15 +551,17 @@ class UnknownProfiles(LookupError):
 MISSING_NAMED = 20
 
 
-def summaries_of(ids: list[int]) -> list[dict]:
+def summaries_of(ids: list[int], interests: bool = False) -> list[dict]:
     """The summaries of the chosen profiles in the order chosen (as the table's export has
-    them); UnknownProfiles names those not stored."""
+    them), with every category's share when `interests`; UnknownProfiles names those not
+    stored."""
     found: dict[int, dict] = {}
+    columns = (*SUMMARY_COLUMNS, _profiles.c.vector) if interests else SUMMARY_COLUMNS
     with one_transaction(db.session):
         for start in range(0, len(ids), 1000):
             chunk = [pk for pk in ids[start : start + 1000] if is_valid_id(pk)]
-            rows = db.session.execute(select(*SUMMARY_COLUMNS).where(_profiles.c.id.in_(chunk)))
-            found.update((row.id, _summary(row)) for row in rows)
+            rows = db.session.execute(select(*columns).where(_profiles.c.id.in_(chunk)))
+            found.update((row.id, _with_shares(row, interests)) for row in rows)
     missing = [pk for pk in ids if pk not in found]
     if missing:
         raise UnknownProfiles(missing)
@@ -625,16 +697,93 @@ def profile_videos(profile_id: int, kind: str, page: int = 1, per_page: int = VI
     }
 
 
-def iter_matching(query: ListQuery, batch: int = 1000):
-    """Every profile summary matching the query's filters, in its sort order (no paging)."""
+def _with_shares(row, interests: bool) -> dict:
+    """A summary row's dict; with `interests`, the row ends with the vector, and the dict gets
+    every category's share under "interests"."""
+    if not interests:
+        return _summary(row)
+    item = _summary(row[:-1])
+    weights = similarity.decode_vector(row[-1]) if row[-1] else np.zeros(len(CATEGORIES))
+    item["interests"] = {
+        category: round(float(weight), SHARE_DECIMALS)
+        for category, weight in zip(CATEGORIES, weights, strict=True)
+    }
+    return item
+
+
+# Shares in exports: a millionth is finer than any share of a few dozen videos.
+SHARE_DECIMALS = 6
+
+
+def iter_matching(query: ListQuery, batch: int = 1000, interests: bool = False):
+    """Every profile summary matching the query's filters, in its sort order (no paging),
+    with every category's share when `interests`."""
     conditions = _filters(query)
     column = SORTS[query.sort]
     if query.order == "asc":
         ordering = (column.asc(), _profiles.c.id.asc())
     else:
         ordering = (column.desc(), _profiles.c.id.desc())
-    stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*ordering)
+    columns = (*SUMMARY_COLUMNS, _profiles.c.vector) if interests else SUMMARY_COLUMNS
+    stmt = select(*columns).where(*conditions).order_by(*ordering)
     with one_transaction(db.session):
         result = db.session.execute(stmt.execution_options(yield_per=batch))
         for row in result:
-            yield _summary(row)
+            yield _with_shares(row, interests)
+
+
+_searched = stamps.VersionedCache(size=32)
+
+
+def facets(query: ListQuery) -> dict:
+    """The counts beside each platform and each dominant interest, as datasette's facets: each
+    value's count is of the profiles matching every other active filter with that value, so a
+    count says how many a click on it would show. Counted by the live matrix (kept current by
+    every write); a text search's matches are counted once per search and data version."""
+    matrix = similarity.current_matrix()
+    wanted = criteria(query, matrix)
+    if query.q:
+        return _searched.get_or_compute(
+            db.session,
+            ("facets", replace(query, sort=DEFAULT_SORT, order="desc", page=1)),
+            lambda: _facets_of(matrix, wanted, _search_table(matrix, wanted, query.q)),
+        )
+    return _facets_of(matrix, wanted, matrix.facet_table(wanted))
+
+
+def _search_table(matrix, wanted, q: str) -> np.ndarray:
+    """facet_table's counts over the profiles matching the text search `q`."""
+    ids = np.fromiter(db.session.scalars(search.profile_ids(db.session, q.lower())), dtype=np.int64)
+    with matrix.lock:
+        keep = matrix.mask(wanted.rest()) & np.isin(matrix.ids, ids)
+        platforms = matrix.platforms[keep].astype(np.int64)
+        platforms[platforms < 0] = len(similarity.PLATFORM_CODE)
+        codes = matrix.dominant.codes[: matrix.n][keep].astype(np.int64)
+        width = max(len(CATEGORIES) + 1, len(matrix.dominant.table))
+    flat = np.bincount(
+        platforms * width + codes, minlength=(len(similarity.PLATFORM_CODE) + 1) * width
+    )
+    return flat.reshape(len(similarity.PLATFORM_CODE) + 1, width)
+
+
+def _facets_of(matrix, wanted, table: np.ndarray) -> dict:
+    """The facets from a table of counts by platform and dominant interest code."""
+    by_platform = table[:, wanted.dominant] if wanted.dominant is not None else table.sum(axis=1)
+    if wanted.platform is None:
+        by_dominant = table.sum(axis=0)
+    elif wanted.platform >= 0:
+        by_dominant = table[wanted.platform]
+    else:  # a platform no profile is on
+        by_dominant = np.zeros(table.shape[1], dtype=np.int64)
+    names = matrix.dominant.table
+    dominant = {
+        names[code]: int(count)
+        for code, count in enumerate(by_dominant.tolist())
+        if count and code < len(names) and names[code] is not None
+    }
+    return {
+        "platform": {
+            name: int(by_platform[code]) for name, code in similarity.PLATFORM_CODE.items()
+        },
+        "dominant_interest": dict(sorted(dominant.items(), key=lambda item: (-item[1], item[0]))),
+    }

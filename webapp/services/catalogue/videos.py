@@ -9,12 +9,12 @@ shows every committed write at once.
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Video, VideoCategory, VideoStats
 from ..ingestion.taxonomy import CATEGORY_INDEX
+from ..live.sql import json_list_has
 from . import search as text_search
 
 PROFILE_COUNT = func.coalesce(VideoStats.profile_count, 0)
@@ -29,14 +29,6 @@ SORTS = {
 # of a category's videos by score took 90 ms, a sort of every video, instead of 3).
 NULLABLE_SORTS = frozenset({"posted"})
 MAX_QUERY = 100
-
-
-def _has_element(column, value: str):
-    """Whether a JSON list column holds `value` as one of its elements."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return type_coerce(column, JSONB).contains([value])
-    element = func.json_each(column).table_valued("value")
-    return select(1).select_from(element).where(element.c.value == value).exists()
 
 
 def _category_members(category: str):
@@ -85,7 +77,7 @@ def search(query: VideoQuery) -> dict:
     if platform is not None:
         conditions.append(Video.platform == platform)
     if hashtag is not None:
-        conditions.append(_has_element(Video.hashtags, hashtag))
+        conditions.append(json_list_has(db.session, Video.hashtags, hashtag))
     if q:
         conditions.append(text_search.video_condition(db.session, q))
     column = SORTS[sort]

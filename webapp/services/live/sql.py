@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,16 @@ def upsert_statement(session: Session, table):
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+def json_list_has(session: Session, column, value: str):
+    """Whether a JSON list column (models.JSONType) holds `value` as one of its elements: a
+    containment PostgreSQL's JSONB indexes can answer, a `json_each` probe on SQLite. Either
+    way the value is a bound parameter, matched whole (never a LIKE on the JSON text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, postgresql.JSONB).contains([value])
+    element = func.json_each(column).table_valued("value")
+    return select(1).select_from(element).where(element.c.value == value).exists()
 
 
 _built: dict[tuple[str, object], object] = {}

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -23,9 +23,10 @@ from ...models import (
     utcnow,
 )
 from ..accounts import audit
-from ..catalogue import export
+from ..catalogue import export, search
+from ..catalogue.profiles import UnknownProfiles
 from ..ingestion.vectors import unpack_weights
-from ..live.sql import upsert_statement
+from ..live.sql import json_list_has, upsert_statement
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 2_000
@@ -35,6 +36,15 @@ MAX_TAG = 32
 # Profiles added in one request.
 MAX_ADD = 1_000
 STATUSES = LIST_STATUSES
+# What an add refused for an unknown profile did (profiles.UnknownProfiles, shared with the
+# table's bulk actions).
+ADD_REFUSED = "nothing was added"
+# How a list's members may be sorted. Names, platform, status and when added go ascending
+# unless told; the numbers (followers, engagement rate, the change since added) descending.
+MEMBER_SORTS = ("added", "username", "platform", "status", "followers", "engagement", "change")
+ASCENDING_FIRST = frozenset({"added", "username", "platform", "status"})
+DEFAULT_MEMBER_SORT = "added"
+MEMBERS_PER_PAGE = 50
 
 _members = ListMember.__table__
 _snapshots = ProfileSnapshot.__table__
@@ -60,16 +70,6 @@ class NameTaken(ValueError):
 
     def __init__(self, name: str):
         super().__init__(f"A list named {name!r} exists already: choose another name.")
-
-
-class UnknownProfiles(LookupError):
-    """Some profiles to add are not stored: `ids` names them, and nothing was added."""
-
-    def __init__(self, ids: Sequence[int]):
-        shown = ", ".join(str(pk) for pk in ids)
-        plural = "s" if len(ids) > 1 else ""
-        super().__init__(f"No profile{plural} with id{plural} {shown}: nothing was added.")
-        self.ids = list(ids)
 
 
 class InvalidValue(ValueError):
@@ -378,7 +378,7 @@ def _snapshots_of(wanted: list[int]) -> dict[int, int | None]:
     snapshot_of = dict(rows)
     missing = [pk for pk in wanted if pk not in snapshot_of]
     if missing:
-        raise UnknownProfiles(missing)
+        raise UnknownProfiles(missing, ADD_REFUSED)
     return snapshot_of
 
 
@@ -419,7 +419,7 @@ def _insert_members(
         if list_known:
             get_list(list_id)
         gone = set(added) - set(db.session.scalars(select(Profile.id).where(Profile.id.in_(added))))
-        raise UnknownProfiles([pk for pk in added if pk in gone] or added) from None
+        raise UnknownProfiles([pk for pk in added if pk in gone] or added, ADD_REFUSED) from None
     _touch(list_id)
     audit.stage(
         db.session,
@@ -531,9 +531,83 @@ def _changes(base, latest) -> dict | None:
     }
 
 
-def _member_rows(list_id: int, status: str | None = None, profile_id: int | None = None):
+@dataclass(frozen=True)
+class MemberQuery:
+    """Which members of a list to show and in what order: text in the username or display
+    name, a platform, a status, a tag, a sort (MEMBER_SORTS) and a page."""
+
+    q: str = ""
+    platform: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    sort: str = DEFAULT_MEMBER_SORT
+    order: str = "asc"
+    page: int = 1
+    per_page: int = MEMBERS_PER_PAGE
+
+
+def _followers_change():
+    """The member's followers in the profile's latest snapshot minus those in the snapshot
+    it was added with (what the page shows as "Since added"); NULL when either is missing."""
+    base = _snapshots.alias("added_snapshot")
+    latest = (
+        select(_snapshots.c.followers_count)
+        .where(_snapshots.c.profile_id == ListMember.profile_id)
+        .order_by(_snapshots.c.taken_at.desc(), _snapshots.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    at_adding = (
+        select(base.c.followers_count).where(base.c.id == ListMember.snapshot_id).scalar_subquery()
+    )
+    return latest - at_adding
+
+
+def _sort_key(sort: str):
+    """The SQL expression a sort name orders by."""
+    if sort == "status":
+        # The order a member moves through, not the alphabet's.
+        return case({status: rank for rank, status in enumerate(STATUSES)}, value=ListMember.status)
+    if sort == "change":
+        return _followers_change()
+    return {
+        "added": ListMember.added_at,
+        "username": Profile.username,
+        "platform": Profile.platform,
+        "followers": Profile.followers_count,
+        "engagement": Profile.engagement_rate,
+    }[sort]
+
+
+def _member_conditions(list_id: int, query: MemberQuery) -> list:
+    conditions = [ListMember.list_id == list_id]
+    if query.q:
+        # The same match as the profiles table's search.
+        conditions.append(
+            ListMember.profile_id.in_(search.profile_ids(db.session, query.q.lower()))
+        )
+    if query.platform:
+        conditions.append(Profile.platform == query.platform)
+    if query.status:
+        conditions.append(ListMember.status == query.status)
+    if query.tag:
+        conditions.append(json_list_has(db.session, ListMember.tags, clean_tag(query.tag)))
+    return conditions
+
+
+def _member_rows(
+    list_id: int,
+    query: MemberQuery | None = None,
+    profile_id: int | None = None,
+    paged: bool = False,
+):
+    """The members' rows that `query` chooses, in its order (a member without a known value
+    last either way, then the earliest added), one page of them when `paged`."""
+    query = query or MemberQuery()
     latest = _latest_snapshot_id().label("latest_snapshot_id")
-    query = (
+    key = _sort_key(query.sort)
+    key = (key.desc() if query.order == "desc" else key.asc()).nulls_last()
+    statement = (
         select(
             ListMember,
             Profile.username,
@@ -543,14 +617,23 @@ def _member_rows(list_id: int, status: str | None = None, profile_id: int | None
             latest,
         )
         .join(Profile, Profile.id == ListMember.profile_id)
-        .where(ListMember.list_id == list_id)
-        .order_by(ListMember.added_at, ListMember.profile_id)
+        .where(*_member_conditions(list_id, query))
+        .order_by(key, ListMember.added_at, ListMember.profile_id)
     )
-    if status is not None:
-        query = query.where(ListMember.status == status)
     if profile_id is not None:
-        query = query.where(ListMember.profile_id == profile_id)
-    return db.session.execute(query).all()
+        statement = statement.where(ListMember.profile_id == profile_id)
+    if paged:
+        statement = statement.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    return db.session.execute(statement).all()
+
+
+def _member_total(list_id: int, query: MemberQuery) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ListMember)
+        .join(Profile, Profile.id == ListMember.profile_id)
+        .where(*_member_conditions(list_id, query))
+    )
 
 
 def _snapshots_by_id(ids: set[int]) -> dict[int, object]:
@@ -586,17 +669,25 @@ def _as_members(rows) -> list[dict]:
     return found
 
 
-def members(list_id: int, status: str | None = None, tag: str | None = None) -> list[dict]:
-    """A list's members, the earliest added first, each with its profile's name, platform,
-    followers and engagement rate now and what changed since it was added; optionally only
-    those of one status, or carrying one tag. ListNotFound."""
+def members(list_id: int, query: MemberQuery | None = None) -> list[dict]:
+    """Every member `query` chooses (all pages), in its order (by default the earliest added
+    first), each with its profile's name, platform, followers and engagement rate now and
+    what changed since it was added. ListNotFound."""
     get_list(list_id)
-    found = _as_members(_member_rows(list_id, status=status))
-    if tag:
-        # Tags are few and lists short: matched here, the same way on either database.
-        wanted = clean_tag(tag)
-        found = [member for member in found if wanted in member["tags"]]
-    return found
+    return _as_members(_member_rows(list_id, query))
+
+
+def members_page(list_id: int, query: MemberQuery) -> dict:
+    """One page of the members `query` chooses, in its order, with how many it chooses in
+    all: {"items", "total", "page", "per_page"}. Filters, sort and paging run in the
+    database. ListNotFound."""
+    get_list(list_id)
+    return {
+        "items": _as_members(_member_rows(list_id, query, paged=True)),
+        "total": _member_total(list_id, query),
+        "page": query.page,
+        "per_page": query.per_page,
+    }
 
 
 def one_member(list_id: int, profile_id: int) -> dict:
@@ -608,10 +699,17 @@ def one_member(list_id: int, profile_id: int) -> dict:
     return _as_members(rows)[0]
 
 
-def list_detail(found: Shortlist, status: str | None = None, tag: str | None = None) -> dict:
-    """A list with its members as the API answers it (schemas.ListDetail)."""
-    shown = members(found.id, status, tag)
-    return {**list_summary(found), "members": shown}
+def list_detail(found: Shortlist, query: MemberQuery | None = None) -> dict:
+    """A list with one page of its members as the API answers it (schemas.ListDetail):
+    `member_count` counts the whole list, `total` the members the filters choose."""
+    shown = members_page(found.id, query or MemberQuery())
+    return {
+        **list_summary(found),
+        "members": shown["items"],
+        "page": shown["page"],
+        "per_page": shown["per_page"],
+        "total": shown["total"],
+    }
 
 
 # --- export ------------------------------------------------------------------------------------

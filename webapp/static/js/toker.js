@@ -89,6 +89,8 @@
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches(TICKS)) return;
+    // A list's page ticks its members for compare only: they stay out of the table's selection.
+    if (!document.getElementById("selection-bar")) return;
     var ids = selection().filter(function (id) { return id !== box.value; });
     if (box.checked) ids.push(box.value);
     keep(ids);
@@ -161,9 +163,25 @@
       event.detail.parameters.ids = selection();
     }
   });
+  // A saved view keeps the query in the address bar when it is saved: htmx changes it with
+  // every filter, sort and page without reloading the menu around the table.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "save-view") return;
+    document.getElementById("save-view-query").value = window.location.search;
+  });
   // Send the user to a confirmation-free delete only after they confirmed in the browser.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
+  // A facet's link sets (or clears) a filter outside the table it swaps: the filter form's own
+  // control takes the same value, so that the form's next change keeps it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.facet-value[data-field]");
+    if (!link) return;
+    var control = document.getElementById(link.dataset.field);
+    if (control) control.value = link.classList.contains("chosen") ? "" : link.dataset.facet;
   });
 })();
