@@ -1,7 +1,10 @@
 """Train a zstd dictionary for stored raw payloads from the mock connectors' accounts.
 
-    .venv/bin/python scripts/train_payload_dictionary.py --id 2 --seed 2 \
-        webapp/services/ingestion/data/payload-dictionary-2.zstd
+    .venv/bin/python scripts/train_payload_dictionary.py --id 3 --seed 3 \
+        webapp/services/ingestion/data/payload-dictionary-3.zstd
+
+(Dictionary 2 was made the same way with --id 2 --seed 2, by the mock platforms before they
+had their own category mixes and captions written like posts.)
 
 The accounts come from a fixed random seed (not the ones `toker seed --seed 2026` makes), in
 the platform mix seeding uses, each as of a day drawn from the --days before --today (as a

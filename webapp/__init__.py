@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 def warm_up(app: Flask) -> None:
     """Build the app's live state now (a served worker calls it at start, in a thread): the
-    look-alike matrix, the default map's fit, and the platform connectors' own start-up work
-    (the mock platforms build their catalogues), so no first request pays for them."""
-    from .services.analytics import population_map, similarity
+    look-alike matrix, the default map's fit, what rose lately on the overview, and the
+    platform connectors' own start-up work (the mock platforms build their catalogues), so no
+    first request pays for them."""
+    from .services.analytics import overview, population_map, similarity
     from .services.ingestion.connectors import get_connector
     from .services.ingestion.platforms import PLATFORMS
 
@@ -34,6 +35,7 @@ def warm_up(app: Flask) -> None:
         with app.app_context():
             similarity.current_matrix()
             population_map.population_map()
+            overview.rising_cache.get()
             db.session.remove()
         for platform in PLATFORMS:
             get_connector(platform).warm_up()

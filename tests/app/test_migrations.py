@@ -194,7 +194,6 @@ def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url
     from webapp.models import LIKED, SHARED, ProfileInterest, ProfileVideo
     from webapp.services.catalogue import profiles, raw_payloads
     from webapp.services.ingestion.payloads import (
-        CURRENT_DICTIONARY,
         ORJSON_ZLIB,
         STDLIB_JSON_ZLIB,
         dictionary_of,
@@ -255,10 +254,9 @@ def test_payloads_move_apart_and_links_and_weights_take_small_codes(database_url
             db.session.execute(text("SELECT profile_id, payload FROM profile_payloads")).all()
         )
         assert stored.keys() == payloads.keys()
-        # 0009 packs with dictionary 1, and 0017 packs those rows again with its own.
-        assert {dictionary_of(blob) for pk, blob in stored.items() if pk != 7} == {
-            CURRENT_DICTIONARY
-        }
+        # 0009 packs with dictionary 1, and 0017 packs those rows again with its own (0020
+        # leaves them with it).
+        assert {dictionary_of(blob) for pk, blob in stored.items() if pk != 7} == {2}
         assert stored[7][0] == STDLIB_JSON_ZLIB
         assert {pk: raw_payloads.payload_of(pk) for pk in stored} == payloads
         assert json.dumps(raw_payloads.payload_of(2345)) == json.dumps(payloads[2345])  # order
@@ -681,6 +679,90 @@ def test_profiles_and_snapshots_shrink_and_come_back_whole(database_url):
         assert db.session.execute(text("SELECT id FROM payload_dictionaries")).scalars().all() == [
             1
         ]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_dictionary_3_comes_for_new_writes_and_goes_with_their_payloads_repacked(database_url):
+    """0020 adds dictionary 3 and leaves the stored payloads as they are (packed with
+    dictionary 2, read as before); new writes use dictionary 3. Its downgrade packs those
+    again with dictionary 2, in batches, and deletes dictionary 3."""
+    from webapp.models import PayloadDictionary
+    from webapp.services.catalogue import raw_payloads
+    from webapp.services.ingestion import payloads
+
+    def payload_of(pk: int) -> dict:
+        return {"user_id": str(pk), "caption": "Saving this pasta recipe for later 🍝 #food"}
+
+    def insert_profiles(connection, ids, dictionary: int | None) -> None:
+        connection.execute(
+            text(
+                "INSERT INTO profiles (id, platform, user_id, username, user_pseudo, "
+                "verified, followers_count, following_count, likes_count, videos_count, "
+                "number_of_comments, number_of_likes_on_own_videos, number_of_likes, "
+                "number_of_shares, liked_count, shared_count, unclassified_count, "
+                "version, created_at, updated_at, vector, top_hashtags) "
+                "VALUES (:pk, 'x', :pk, 'u', 'u', false, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, "
+                "1, '2026-01-01', '2026-01-01', '', '[]')"
+            ),
+            [{"pk": pk} for pk in ids],
+        )
+        connection.execute(
+            text("INSERT INTO profile_payloads (profile_id, payload) VALUES (:pk, :blob)"),
+            [
+                {
+                    "pk": pk,
+                    "blob": payloads.pack(payload_of(pk), dictionary)
+                    if dictionary
+                    else payloads.pack({"user_id": str(pk), "big": 10**30}),
+                }
+                for pk in ids
+            ],
+        )
+
+    def dictionaries_of_rows() -> dict[int, int | None]:
+        return {
+            pk: payloads.dictionary_of(bytes(blob))
+            for pk, blob in db.session.execute(
+                text("SELECT profile_id, payload FROM profile_payloads")
+            )
+        }
+
+    app = _fresh_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0019")
+        with db.engine.begin() as connection:
+            insert_profiles(connection, [1, 2], 2)
+            insert_profiles(connection, [3], None)  # format 2 (zlib): left as it is
+        flask_migrate.upgrade()
+        assert db.session.get(PayloadDictionary, 3).data == payloads.shipped_dictionary(3)
+        assert dictionaries_of_rows() == {1: 2, 2: 2, 3: None}, "stored payloads stay as they are"
+        assert raw_payloads.payload_of(1) == payload_of(1)
+        assert payloads.CURRENT_DICTIONARY == 3
+        later = range(10, 5_013)  # written after the upgrade: more than one batch
+        with db.engine.begin() as connection:
+            insert_profiles(connection, later, payloads.CURRENT_DICTIONARY)
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="0019")
+        found = dictionaries_of_rows()
+        assert {found[pk] for pk in later} == {2} and found[1] == 2 and found[3] is None
+        assert db.session.execute(text("SELECT id FROM payload_dictionaries")).scalars().all() == [
+            1,
+            2,
+        ]
+        known = {
+            pk: payloads.prepare(bytes(data))
+            for pk, data in db.session.execute(text("SELECT id, data FROM payload_dictionaries"))
+        }
+        for pk in (1, 10, 5_012):
+            blob = db.session.execute(
+                text("SELECT payload FROM profile_payloads WHERE profile_id = :pk"), {"pk": pk}
+            ).scalar()
+            assert payloads.unpack(bytes(blob), known.get) == payload_of(pk)
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert raw_payloads.payload_of(5_012) == payload_of(5_012)
         db.session.remove()
         db.engine.dispose()
 

@@ -370,7 +370,8 @@ def test_a_write_in_one_worker_shows_at_once_in_another(app, client, make_app):
 
 def test_a_served_worker_builds_its_state_at_start(app, monkeypatch):
     """gunicorn.conf.py calls warm_up when a worker starts: the first request finds the
-    matrix built, the default map fitted and the mock platforms' catalogues made."""
+    matrix built, the default map fitted, what rose lately worked out and the mock
+    platforms' catalogues made."""
     from webapp import warm_up
     from webapp.services.ingestion.connectors import mock
     from webapp.services.ingestion.platforms import PLATFORMS
@@ -380,16 +381,20 @@ def test_a_served_worker_builds_its_state_at_start(app, monkeypatch):
         _store("b", [["Dance"]])
         _store("c", [["Gaming"]])
     builds, fits = similarity.live.builds, population_map.maps.inline_fits
+    computed = overview.rising_cache.computations
     monkeypatch.setattr(mock, "_catalogues", {})
     warm_up(app)
     assert similarity.live.builds == builds + 1
     assert population_map.maps.inline_fits == fits + 1
+    assert overview.rising_cache.computations == computed + 1
     assert sorted(mock._catalogues) == sorted(PLATFORMS)
     with app.app_context():
         similarity.current_matrix()
         population_map.population_map()
+        overview.rising_cache.get()
     assert similarity.live.builds == builds + 1
     assert population_map.maps.inline_fits == fits + 1
+    assert overview.rising_cache.computations == computed + 1
 
 
 def test_a_bulk_load_that_changed_most_profiles_is_read_in_one_scan(app, monkeypatch):

@@ -245,6 +245,44 @@ class Maps:
                 "total": n,
             }
 
+    def clusters(self, matrix: similarity.Matrix, k: int) -> list[dict]:
+        """The clusters of the map's current fit for k (the one `answer` draws; fitted only
+        when the map would fit), each with its name, its profiles now, their share and how
+        they split by platform, largest first. Catching up costs the rows written since."""
+        projection = self._projection_for(matrix, k)
+        with matrix.lock:
+            projection.sync(matrix)
+            n = matrix.n
+            names = projection.model.names
+            if not n or not names:
+                return []
+            clusters = projection.cluster[:n].astype(np.int64)
+            platforms = matrix.platforms.astype(np.int64)
+            known = platforms >= 0
+            by_platform = np.bincount(
+                clusters[known] * len(PLATFORMS) + platforms[known],
+                minlength=len(names) * len(PLATFORMS),
+            ).reshape(len(names), len(PLATFORMS))
+            sizes = np.bincount(clusters, minlength=len(names))
+        found = []
+        for number, name in enumerate(names):
+            size = int(sizes[number])
+            if not size:
+                continue
+            split = {p: int(by_platform[number, code]) for code, p in enumerate(PLATFORMS)}
+            found.append(
+                {
+                    "cluster": number,
+                    "name": name,
+                    "profiles": size,
+                    "share": size / n,
+                    "platforms": split,
+                    "mostly": max(split, key=lambda p: (split[p], -PLATFORMS.index(p))),
+                }
+            )
+        found.sort(key=lambda entry: (-entry["profiles"], entry["cluster"]))
+        return found
+
     def _projection_for(self, matrix: similarity.Matrix, k: int) -> _Projection:
         projections = self._projections.setdefault(matrix, {})
         projection = projections.get(k)
@@ -295,6 +333,12 @@ class Maps:
 
 
 maps = Maps()
+
+
+def map_clusters(k: int = 6) -> list[dict]:
+    """The map's clusters for k (names, sizes, platforms) from its current fit."""
+    k = max(2, min(int(k), MAX_CLUSTERS))
+    return maps.clusters(similarity.current_matrix(), k)
 
 
 def population_map(k: int = 6) -> dict:

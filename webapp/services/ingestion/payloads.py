@@ -39,12 +39,14 @@ ZSTD_LEVEL = 5
 
 # id -> (name, file under services/ingestion/data/). Ids are never reused: rows name them forever.
 # 1 learnt the accounts before they had dates; 2 learns them as a history's syncs see them,
-# over the 120 days before 2026-12-07 (1,277 -> 702 bytes a payload of today's accounts).
+# over the 120 days before 2026-12-07 (1,277 -> 702 bytes a payload of today's accounts);
+# 3 learns the platforms' own category mixes and captions written like posts (migration 0020).
 SHIPPED_DICTIONARIES = {
     1: ("mock-platforms-2026-12", "payload-dictionary-1.zstd"),
     2: ("mock-platforms-2026-12-dated", "payload-dictionary-2.zstd"),
+    3: ("mock-platforms-2026-12-captions", "payload-dictionary-3.zstd"),
 }
-CURRENT_DICTIONARY = 2
+CURRENT_DICTIONARY = 3
 
 
 class PayloadError(ValueError):

@@ -6,6 +6,7 @@ process; a later date gives the same account moved on: its followers along its t
 newest likes, for some accounts a slow drift of interests.
 """
 
+import functools
 import hashlib
 import math
 import random
@@ -24,6 +25,7 @@ from itertools import accumulate, chain
 from ... import clock
 from ..taxonomy import CATEGORIES, HASHTAG_LEXICON, OTHER
 from .base import Connector, ConnectorRateLimited, ConnectorTimeout, MalformedResponse
+from .captions import caption
 from .traits import PlatformTraits
 
 CATALOGUE_SIZE = 20_000
@@ -81,6 +83,10 @@ class _Dice:
         return [word * _UNIT for word in _FOUR_WORDS.unpack(digest.digest())]
 
 
+# Popular videos are in many accounts' likes: their captions are made once per process.
+_caption = functools.lru_cache(maxsize=16_384)(caption)
+
+
 def _tags_by_category() -> dict[str, list[str]]:
     tags: dict[str, list[str]] = {name: [] for name in TOPICS}
     for tag, categories in HASHTAG_LEXICON.items():
@@ -102,24 +108,13 @@ class NamePool:
 
 NAME_POOL_SIZE = 2000
 _name_pool: NamePool | None = None
-_caption_words: tuple[str, ...] | None = None
-
-
-def caption_words() -> tuple[str, ...]:
-    """Faker's en_US word list, which captions are drawn from."""
-    global _caption_words
-    if _caption_words is None:
-        from faker import Faker  # imported once accounts are made: 4 MiB a web worker spares
-
-        _caption_words = tuple(Faker("en_US").get_words_list())
-    return _caption_words
 
 
 def name_pool() -> NamePool:
     """Faker's handles and names for en_US, the same in every process (fixed seed)."""
     global _name_pool
     if _name_pool is None:
-        from faker import Faker
+        from faker import Faker  # imported once accounts are made: 4 MiB a web worker spares
 
         fake = Faker("en_US")
         fake.seed_instance(_seed("names"))
@@ -132,7 +127,7 @@ def name_pool() -> NamePool:
 
 
 def _category_weights(traits: PlatformTraits) -> list[float]:
-    return [traits.category_mix.get(name, 1.0) for name in TOPICS]
+    return [traits.category_mix.get(name, traits.unlisted_weight) for name in TOPICS]
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -156,13 +151,13 @@ def week_of(timestamp: int) -> int:
 class PlatformCatalogue:
     """A platform's videos kept in columns, and per topic a shelf of their indices in posting
     order. Every worker holds the three mock platforms' 60,000 videos: as objects they took
-    26 MiB; in columns (shared tuples, packed numbers, captions as word indices) they take 7.
-    Weeks after POSTED_TO are added when an account first needs them."""
+    26 MiB; in columns (shared tuples, packed numbers, each video's topic as a byte: its
+    caption is written when it is sent) they take 7. Weeks after POSTED_TO are added when an
+    account first needs them."""
 
-    def __init__(self, traits: PlatformTraits, words: tuple[str, ...]):
+    def __init__(self, traits: PlatformTraits):
         self.traits = traits
         self.id_prefix = traits.video_id_prefix
-        self.words = words
         self.serials = array("q")
         self.categories: list[tuple[str, ...] | None] = []
         self.hashtags: list[tuple[str, ...] | None] = []
@@ -170,8 +165,7 @@ class PlatformCatalogue:
         self.comments = array("q")
         self.shares = array("q")
         self.posted = array("q")  # whole seconds since the epoch
-        self.caption_words = array("H")
-        self.caption_ends = array("I")
+        self.topics = array("B")  # what each video is about, by index in TOPICS
         # Per topic (by index in TOPICS): its videos' indices in posting order, when each was
         # posted (for bisection), and the running total of their likes along the shelf.
         self.shelves = [array("I") for _ in TOPICS]
@@ -179,6 +173,7 @@ class PlatformCatalogue:
         self.shelf_likes = [array("q") for _ in TOPICS]
         self.last_week = week_of(int(POSTED_TO.timestamp())) - 1  # the last week made
         self._tags = _tags_by_category()
+        self._caption_tags = {name: tuple(tags) for name, tags in self._tags.items()}
         self._cumulative = list(accumulate(_category_weights(traits)))
         self._lock = threading.Lock()
         # Hashtag (lower-cased, without its #) -> the indices of the videos carrying it, made
@@ -196,10 +191,10 @@ class PlatformCatalogue:
         hashtags: tuple[str, ...] | None,
         counts: tuple[int, int, int],
         posted: datetime,
-        caption: list[int],
+        topic: str,
     ) -> None:
-        """Add a video: its likes, comments and shares, and its caption's words as indices in
-        `words`. Videos with equal category or hashtag lists should share one tuple."""
+        """Add a video: its likes, comments and shares, and the topic its caption is about.
+        Videos with equal category or hashtag lists should share one tuple."""
         self.serials.append(serial)
         self.categories.append(categories)
         self.hashtags.append(hashtags)
@@ -208,8 +203,7 @@ class PlatformCatalogue:
         self.comments.append(comments)
         self.shares.append(shares)
         self.posted.append(int(posted.replace(microsecond=0).timestamp()))
-        self.caption_words.extend(caption)
-        self.caption_ends.append(len(self.caption_words))
+        self.topics.append(TOPIC_INDEX[topic])
 
     def add_random_video(
         self, rng: random.Random, serial: int, start: float, span: float, shared: dict
@@ -247,7 +241,6 @@ class PlatformCatalogue:
         posted = start + rng.random() * span
         comments = int(likes * rng.uniform(0.005, 0.05))
         shares = int(likes * rng.uniform(0.002, 0.04))
-        caption = rng.choices(range(len(self.words)), k=rng.randint(4, 10))
         self.append(
             serial=serial,
             categories=shared.setdefault(tuple(shown_cats), tuple(shown_cats))
@@ -258,7 +251,7 @@ class PlatformCatalogue:
             else None,
             counts=(likes, comments, shares),
             posted=datetime.fromtimestamp(posted, UTC),
-            caption=caption,
+            topic=first,
         )
         return first
 
@@ -365,10 +358,8 @@ class PlatformCatalogue:
         item["likes"] = self.likes[index]
         item["comments"] = self.comments[index]
         item["shares"] = self.shares[index]
-        start = self.caption_ends[index - 1] if index else 0
-        words = self.words
-        caption = [words[i] for i in self.caption_words[start : self.caption_ends[index]]]
-        item["caption"] = " ".join(caption).capitalize()
+        topic = TOPICS[self.topics[index]]
+        item["caption"] = _caption(item["video_id"], topic, hashtags, self._caption_tags[topic])
         item["posted_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.posted[index]))
         return item
 
@@ -399,7 +390,7 @@ def catalogue(traits: PlatformTraits) -> PlatformCatalogue:
 def _build_catalogue(traits: PlatformTraits) -> PlatformCatalogue:
     """The first CATALOGUE_SIZE videos, posted between POSTED_FROM and POSTED_TO, shelved."""
     rng = random.Random(_seed("catalogue", traits.platform))
-    built = PlatformCatalogue(traits, caption_words())
+    built = PlatformCatalogue(traits)
     start = POSTED_FROM.timestamp()
     span = (POSTED_TO - POSTED_FROM).total_seconds()
     videos, shared = [], {}
@@ -429,9 +420,10 @@ DRIFT_SHARE = 0.30
 DRIFT_SWING = (0.2, 0.5)
 DRIFT_PERIOD_DAYS = (540.0, 1460.0)
 DRIFT_NEWCOMER = (0.3, 0.8)
-# Likes and shares go to the account's interests this often, else to any topic. Each looks
-# back over a stretch of days, mostly a few months, at most two years: recent videos are
-# within reach of every like, older ones of fewer. Shorter stretches would crowd an account's
+# Likes and shares go to the account's interests this often, else to any topic the platform
+# shows, as often as it shows it (its category mix). Each looks back over a stretch of days,
+# mostly a few months, at most two years: recent videos are within reach of every like, older
+# ones of fewer. Shorter stretches would crowd an account's
 # likes onto the few videos of its topics posted in the last weeks (140 a week in all), so
 # that small videos drew as many likes as popular ones.
 INTEREST_SHARE = 0.85
@@ -892,9 +884,9 @@ class MockConnector(Connector):
             if topic_roll < INTEREST_SHARE:
                 mix = steady or account.mix_on(date.fromordinal(event_day))
                 topic = TOPIC_INDEX[_choose(mix, topic_roll / INTEREST_SHARE)]
-            else:
+            else:  # anything the platform shows, as often as it shows it
                 share = (topic_roll - INTEREST_SHARE) / (1 - INTEREST_SHARE)
-                topic = min(int(share * len(TOPICS)), len(TOPICS) - 1)
+                topic = bisect(self._weights, share * self._weights[-1])
             before = _day_start(event_day)
             shortest, longest = REACH_DAYS
             reach = shortest + int((longest - shortest) * reach_roll**2)
