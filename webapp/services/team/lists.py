@@ -28,6 +28,7 @@ from ..catalogue.profiles import SUMMARY_NAMES, UnknownProfiles, shares_of
 from ..ingestion.taxonomy import CATEGORIES
 from ..ingestion.vectors import unpack_weights
 from ..live.sql import json_list_has, upsert_statement
+from . import InvalidValue
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 2_000
@@ -77,15 +78,6 @@ class NameTaken(ValueError):
 
     def __init__(self, name: str):
         super().__init__(f"A list named {name!r} exists already: choose another name.")
-
-
-class InvalidValue(ValueError):
-    """A field's value is not acceptable: `field` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field} {message}")
-        self.field = field
-        self.message = message
 
 
 # --- values ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ... import queries
 from ...extensions import db
 from ...models import DefaultView, SavedView, is_valid_id, utcnow
 from ..accounts import audit, users
+from . import InvalidValue
 
 MAX_NAME = 100
 MAX_QUERY = 2_000
@@ -46,15 +47,6 @@ class NameTaken(ValueError):
 
     def __init__(self, name: str):
         super().__init__(f"You have a view named {name!r} already: choose another name.")
-
-
-class InvalidValue(ValueError):
-    """A field's value is not acceptable: `field` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field} {message}")
-        self.field = field
-        self.message = message
 
 
 class NotAllowed(PermissionError):
