@@ -283,7 +283,10 @@ class ListFilters(Query):
             ) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return when.astimezone(UTC)
+        try:
+            return when.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC day
+            raise _refuse(f"{text!r} is out of the range of dates") from None
 
     @field_validator("dominant", mode="before")
     @classmethod

@@ -202,6 +202,8 @@ def test_facets_follow_writes_without_a_full_build(app, client, stored):
         ({"growth_min": "5", "growth_max": "-5"}, "growth_max", "below growth_min"),
         ({"verified": "maybe"}, "verified", "true or false"),
         ({"synced_since": "yesterday"}, "synced_since", "YYYY-MM-DD"),
+        ({"synced_since": "0001-01-01T00:00:00+01:00"}, "synced_since", "out of the range"),
+        ({"synced_since": "9999-12-31T23:59:59-01:00"}, "synced_since", "out of the range"),
         ({"dominant": "Knitting"}, "dominant", "not a category"),
         ({"facets": "sure"}, "facets", "true or false"),
     ],
