@@ -52,7 +52,7 @@ from ..services.jobs.resync import ResyncParams
 from ..services.jobs.resync_stale import ResyncStaleParams
 from ..services.jobs.runner import MAX_PROBLEMS
 from ..services.jobs.seed import SeedParams
-from ..services.team import lists
+from ..services.team import InvalidValue, lists
 from ..services.team import views as saved_views
 
 TOP_SHOWN = 5
@@ -862,12 +862,12 @@ ListStatus = Literal[LIST_STATUSES]
 
 
 def _string(clean, value: Any) -> str:
-    """A string field checked by one of the lists service's cleaners."""
+    """A string field checked by one of the team services' cleaners (lists, saved views)."""
     if not isinstance(value, str):
         raise _refuse("must be a string")
     try:
         return clean(value)
-    except lists.InvalidValue as error:
+    except InvalidValue as error:
         raise _refuse(error.message) from None
 
 
@@ -1051,28 +1051,18 @@ ViewQuery = Annotated[
 ]
 
 
-def _view_string(clean, value: Any) -> str:
-    """A string field checked by one of the views service's cleaners."""
-    if not isinstance(value, str):
-        raise _refuse("must be a string")
-    try:
-        return clean(value)
-    except saved_views.InvalidValue as error:
-        raise _refuse(error.message) from None
-
-
 class _ViewFields(Body):
     """A view's name and query as the views service cleans them, new or changed."""
 
     @field_validator("name", mode="before", check_fields=False)
     @classmethod
     def _name(cls, value: Any) -> str:
-        return _view_string(saved_views.clean_name, value)
+        return _string(saved_views.clean_name, value)
 
     @field_validator("query", mode="before", check_fields=False)
     @classmethod
     def _query(cls, value: Any) -> str:
-        return _view_string(saved_views.normalise_query, value)
+        return _string(saved_views.normalise_query, value)
 
 
 class ViewCreateRequest(_ViewFields):

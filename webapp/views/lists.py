@@ -19,13 +19,14 @@ from flask_login import current_user
 from .. import queries
 from ..models import LIST_STATUSES
 from ..security import current_actor, record_action, requires
+from ..services.analytics import similarity
 from ..services.catalogue import columns as columns_
 from ..services.ingestion.taxonomy import CATEGORIES
 from ..services.team import lists
 from .filters import column_class, row_cells, url_for_ids
 from .forms import ListForm, MemberForm
 from .htmx import is_partial_request
-from .pages import COMPARE_MAX, COMPARE_MIN, weights_of
+from .pages import COMPARE_MAX, COMPARE_MIN
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 EXPORT_FORMATS = {"csv": "text/csv", "json": "application/json"}
@@ -155,7 +156,7 @@ def _row_context(parsed: queries.ListTableQuery, members: list[dict]) -> dict:
     from the live matrix when one shows a share, and the columns for its Save button."""
     shown = _shown(parsed)
     weights = (
-        weights_of(member["profile_id"] for member in members)
+        similarity.weights_of(member["profile_id"] for member in members)
         if any(column.category for column in shown)
         else {}
     )

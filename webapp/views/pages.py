@@ -3,7 +3,6 @@ the roster builder."""
 
 import json
 import math
-from collections.abc import Iterable
 
 from flask import (
     Blueprint,
@@ -182,9 +181,9 @@ def _profiles_table(parsed: queries.TableQuery, query: profiles.ListQuery) -> Ma
     """The table of profiles with its facets, count, export links and pager, for `query`."""
     page = profiles.list_profiles(query)
     shown = columns_.shown(parsed.chosen_columns(), query.interests)
-    weights = (
-        weights_of(item["id"] for item in page["items"]) if any(c.category for c in shown) else {}
-    )
+    weights = {}
+    if any(column.category for column in shown):
+        weights = similarity.weights_of(item["id"] for item in page["items"])
     export_args = parsed.args(page=None, per_page=None)
 
     def link(**changes) -> str:
@@ -207,19 +206,6 @@ def _profiles_table(parsed: queries.TableQuery, query: profiles.ListQuery) -> Ma
             export_args=export_args,
         )
     )
-
-
-def weights_of(ids: Iterable[int]) -> dict:
-    """The interest weights of a page's profiles, from the live matrix, by id (the profiles
-    table's and a list's share columns)."""
-    matrix = similarity.current_matrix()
-    found = {}
-    with matrix.lock:
-        for pk in ids:
-            row = matrix.row_of.get(pk)
-            if row is not None:
-                found[pk] = matrix.raw[row].copy()
-    return found
 
 
 def _profile_or_404(profile_id: int):

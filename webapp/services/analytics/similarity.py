@@ -11,6 +11,7 @@ interest sums the lists, the overview and the map read.
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,18 +62,6 @@ class Row:
     # The STATS columns as float64 (exact for counts below 2**53; a missing growth is NaN,
     # `verified` 0 or 1, `updated_at` microseconds since the epoch, UTC); None: all NaN.
     stats: np.ndarray | None = None
-
-
-def stat_values(values) -> np.ndarray:
-    """The STATS columns of one profile (in STATS order) as the matrix keeps them."""
-    out = np.full(len(STATS), np.nan)
-    for index, value in enumerate(values):
-        if value is None:
-            continue
-        if isinstance(value, datetime):
-            value = epoch_us(value)
-        out[index] = float(value)
-    return out
 
 
 def epoch_us(value: datetime) -> int:
@@ -522,7 +511,11 @@ class Matrix:
             return found.copy()
 
     def _table(self, key: Criteria) -> np.ndarray:
-        keep = self.mask(key)
+        return self.count_table(self.mask(key))
+
+    def count_table(self, keep: np.ndarray) -> np.ndarray:
+        """How many of the rows `keep` marks are on each platform code (the last row: an
+        unknown platform) with each dominant interest code. The caller holds `lock`."""
         platforms = self.platforms[keep].astype(np.int64)
         platforms[platforms < 0] = len(PLATFORMS)
         codes = self._dominant.codes[: self.n][keep].astype(np.int64)
@@ -580,6 +573,9 @@ class Matrix:
 
 
 def _rows(columns_of_rows) -> list[Row]:
+    """Rows of (id, platform, vector blob, username, dominant, *STATS) as the matrix's Rows."""
+    columns_of_rows = list(columns_of_rows)
+    stats = _stat_block(columns_of_rows)
     return [
         Row(
             int(columns[0]),
@@ -587,9 +583,9 @@ def _rows(columns_of_rows) -> list[Row]:
             decode_vector(columns[2]),
             columns[3],
             columns[4],
-            stat_values(columns[_BASE : _BASE + len(STATS)]),
+            stats[n],
         )
-        for columns in columns_of_rows
+        for n, columns in enumerate(columns_of_rows)
     ]
 
 
@@ -737,6 +733,19 @@ live = LiveMatrices()
 def current_matrix() -> Matrix:
     """The live matrix, caught up to the current data version."""
     return live.current()
+
+
+def weights_of(ids: Iterable[int]) -> dict[int, np.ndarray]:
+    """The interest weights of some profiles (a page's), from the live matrix, by id; a
+    profile not in it is left out."""
+    matrix = current_matrix()
+    found = {}
+    with matrix.lock:
+        for pk in ids:
+            row = matrix.row_of.get(pk)
+            if row is not None:
+                found[pk] = matrix.raw[row].copy()
+    return found
 
 
 def top_k(

@@ -6,7 +6,6 @@ in JSON an `interests` object."""
 
 import csv
 import io
-import itertools
 from collections.abc import Iterable, Iterator
 
 import orjson
@@ -52,8 +51,8 @@ def json_chunks(query: ListQuery, fields: tuple[str, ...] = SUMMARY_NAMES) -> It
 
 
 def csv_of(items: Iterable[dict], fields: tuple[str, ...] = SUMMARY_NAMES) -> Iterator[str]:
-    """The header and one line per profile (a selection's or a query's): its `fields`, then
-    every category's share when the items carry them."""
+    """The header and one line per profile (a selection's or a query's, each read with its
+    interests): its `fields`, then every category's share."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -63,30 +62,24 @@ def csv_of(items: Iterable[dict], fields: tuple[str, ...] = SUMMARY_NAMES) -> It
         buffer.truncate(0)
         return text
 
-    items = iter(items)
-    first = next(items, None)
-    shares = first is not None and "interests" in first
-    writer.writerow((*fields, *SHARE_HEADERS) if shares else fields)
+    writer.writerow((*fields, *SHARE_HEADERS))
     yield flush()
-    if first is None:
-        return
-    for item in itertools.chain((first,), items):
-        row = [safe_cell(item[name]) for name in fields]
-        if shares:
-            row.extend(item["interests"][category] for category in CATEGORIES)
-        writer.writerow(row)
+    for item in items:
+        shares = item["interests"]
+        writer.writerow(
+            [safe_cell(item[name]) for name in fields] + [shares[c] for c in CATEGORIES]
+        )
         yield flush()
 
 
 def json_of(items: Iterable[dict], fields: tuple[str, ...] = SUMMARY_NAMES) -> Iterator[bytes]:
-    """A JSON array of profiles: each with its `fields` and, when the items carry them, every
-    category's share under "interests"."""
+    """A JSON array of profiles (each read with its interests): each with its `fields` and
+    every category's share under "interests"."""
     yield b"["
     first = True
     for item in items:
         kept = {name: item[name] for name in fields}
-        if "interests" in item:
-            kept["interests"] = item["interests"]
+        kept["interests"] = item["interests"]
         yield (b"" if first else b",") + orjson.dumps(kept)
         first = False
     yield b"]"

@@ -120,8 +120,9 @@ RANGES = {
     "engagement": _profiles.c.engagement_rate,
     "growth": _profiles.c.growth_30d,
 }
-# Past this many matches, a page of a filtered list walks an index; up to it, the live
-# matrix names the matching ids and the database sorts those.
+# A filtered page whose walk down the sort order's index would be longer than SCAN_ROWS
+# takes its matches' ids from the live matrix, up to this many, and the database sorts those;
+# past it, the database plans the query itself.
 ID_LIMIT = 5_000
 
 
@@ -400,9 +401,14 @@ def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
         return False
     # The live matrix's catch-up to this version has read the changed profiles already
     # (Matrix.recent): they are checked here as the statement below would check them.
-    read = similarity.current_matrix().changed_after(kept.version)
+    matrix = similarity.current_matrix()
+    read = matrix.changed_after(kept.version)
     if read is not None and len(read) <= CHECK_LIMIT:
-        return not any(_lands(query, kept, pk, reading) for pk, reading in read.items())
+        wanted = criteria(query, matrix)
+        return not any(
+            _lands(query, kept, pk, reading, wanted, matrix.dominant.code)
+            for pk, reading in read.items()
+        )
     if kept.check is None:
         kept.check = _check_statement(query, kept.last)
     found = changes.changed_rows(session, kept.version, version, kept.check, CHECK_LIMIT)
@@ -412,18 +418,18 @@ def _unchanged(session, query: ListQuery, kept: _Kept, version: int) -> bool:
     return not np.isin(ids, kept.before).any()
 
 
-def _lands(query: ListQuery, kept: _Kept, pk: int, reading) -> bool:
+def _lands(query: ListQuery, kept: _Kept, pk: int, reading, wanted, dominant_code) -> bool:
     """Whether a changed profile, as read by a catch-up (None when deleted), can change the
-    kept page: it was on the page or before it, or it matches the filters and sorts on or
-    before the page's last row. Where the answer is not certain here (a text sort, whose order
-    is the database's collation; a missing value), it says it may."""
+    kept page: it was on the page or before it, or it matches the filters (`wanted`, the
+    query's criteria) and sorts on or before the page's last row. Where the answer is not
+    certain here (a text sort, whose order is the database's collation; a missing value), it
+    says it may."""
     at = np.searchsorted(kept.before, pk)
     if at < len(kept.before) and kept.before[at] == pk:
         return True
     if reading is None:
         return False
-    matrix = similarity.current_matrix()
-    if not similarity.matches(reading.row, criteria(query, matrix), matrix.dominant.code):
+    if not similarity.matches(reading.row, wanted, dominant_code):
         return False
     if kept.last is None:
         return True  # the page is not full: any new match joins it
@@ -761,15 +767,7 @@ def _search_table(matrix, wanted, q: str) -> np.ndarray:
     """facet_table's counts over the profiles matching the text search `q`."""
     ids = np.fromiter(db.session.scalars(search.profile_ids(db.session, q.lower())), dtype=np.int64)
     with matrix.lock:
-        keep = matrix.mask(wanted.rest()) & np.isin(matrix.ids, ids)
-        platforms = matrix.platforms[keep].astype(np.int64)
-        platforms[platforms < 0] = len(similarity.PLATFORM_CODE)
-        codes = matrix.dominant.codes[: matrix.n][keep].astype(np.int64)
-        width = max(len(CATEGORIES) + 1, len(matrix.dominant.table))
-    flat = np.bincount(
-        platforms * width + codes, minlength=(len(similarity.PLATFORM_CODE) + 1) * width
-    )
-    return flat.reshape(len(similarity.PLATFORM_CODE) + 1, width)
+        return matrix.count_table(matrix.mask(wanted.rest()) & np.isin(matrix.ids, ids))
 
 
 def _facets_of(matrix, wanted, table: np.ndarray) -> dict:
